@@ -1,0 +1,3 @@
+from newsdelta.cli import main
+
+main()

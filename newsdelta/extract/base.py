@@ -1,0 +1,44 @@
+"""The extraction contract shared by every outlet parser and the generic extractor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class ExtractionError(Exception):
+    """The page holds no article we can read (empty, binary, not an article, unparseable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What one parser read from one page. Text fields are normalised; datetimes are timezone-aware UTC."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    parser: str
+    parser_version: int
+    byline: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    canonical_url: str | None = None
+
+
+class OutletParser(Protocol):
+    """One outlet: which URLs are its articles, and how to read one of its pages."""
+
+    name: str
+    version: int
+
+    def matches(self, url: str) -> bool:
+        """True when the URL belongs to this outlet (its hosts), article or not."""
+        ...
+
+    def is_article_url(self, url: str) -> bool:
+        """True for article URLs; False for section fronts, galleries, videos, polls, excluded sections."""
+        ...
+
+    def parse(self, html: str, url: str) -> Extracted:
+        """Read the page; raise ExtractionError when it holds no article."""
+        ...
