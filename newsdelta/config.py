@@ -1,0 +1,48 @@
+"""Settings from flags and environment (NEWSDELTA_*), with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from newsdelta.schedule import BackoffPolicy
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("newsdelta-data")
+    db_url: str | None = None
+    broker_url: str | None = None
+    contact_url: str | None = None
+    feed_period: timedelta = timedelta(minutes=5)
+    concurrency: int = 16
+    per_host_concurrency: int = 2
+    per_host_delay: float = 1.0
+    policy: BackoffPolicy = field(default_factory=BackoffPolicy)
+    admin_token: str | None = None
+
+    @property
+    def database_url(self) -> str:
+        """The configured URL, or the embedded default: a SQLite file in the data directory."""
+        return self.db_url or f"sqlite:///{(self.data_dir / 'newsdelta.sqlite3').resolve()}"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Environment first, then explicit overrides (CLI flags) where they are not None."""
+        values: dict[str, object] = {
+            "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
+            "db_url": os.environ.get("NEWSDELTA_DB") or None,
+            "broker_url": os.environ.get("NEWSDELTA_BROKER") or None,
+            "contact_url": os.environ.get("NEWSDELTA_CONTACT_URL") or None,
+            "admin_token": os.environ.get("NEWSDELTA_ADMIN_TOKEN") or None,
+            "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,198 @@
+"""The tables. Every distinct version of an article is a row; the raw page behind it is kept as evidence.
+
+Invariants the constraints enforce, so concurrent or repeated checks can never duplicate anything:
+one article per canonical URL, one version per (article, number) and per (article, text hash), one raw page per
+SHA-256 of its bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every backend (SQLite stores naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    feeds: Mapped[list[Feed]] = relationship(back_populates="source")
+
+
+class Feed(Base):
+    __tablename__ = "feed"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    period_seconds: Mapped[float] = mapped_column(Float)
+    exclude_patterns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    error_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    source: Mapped[Source] = relationship(back_populates="feeds")
+
+
+class Article(Base):
+    __tablename__ = "article"
+    __table_args__ = (
+        # The scheduler's due-work query: live, not retired, ordered by due time.
+        Index("ix_article_due", "next_check_at", postgresql_where="next_check_at IS NOT NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    guid: Mapped[str | None] = mapped_column(String(2048))
+    parser: Mapped[str | None] = mapped_column(String(64))
+    parser_version: Mapped[int | None] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="live")  # live | gone
+    check_period_seconds: Mapped[float] = mapped_column(Float)
+    # None = retired: "won't be checked again for changes".
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    # SHA-256 of the last response body: identical bytes need no extraction at all.
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the text currently on the page (may equal an older version after a flip-flop).
+    current_hash: Mapped[str | None] = mapped_column(String(64))
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+
+    source: Mapped[Source] = relationship()
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="article", order_by="Version.number", cascade="all, delete-orphan"
+    )
+
+
+class RawPage(Base):
+    """A fetched page body, zlib-compressed and addressed by the SHA-256 of its bytes: citable evidence."""
+
+    __tablename__ = "raw_page"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    compressed: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Version(Base):
+    __tablename__ = "version"
+    __table_args__ = (
+        UniqueConstraint("article_id", "number", name="uq_version_article_number"),
+        UniqueConstraint("article_id", "text_hash", name="uq_version_article_hash"),
+        Index("ix_version_fetched_at", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 0 for the first
+    # fetch: the outlet's text; reparse: a better parser re-read stored evidence; removed: the page went away.
+    origin: Mapped[str] = mapped_column(String(16), default="fetch")
+    title: Mapped[str] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paragraphs: Mapped[list[str]] = mapped_column(JSON)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    http_status: Mapped[int] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    parser: Mapped[str | None] = mapped_column(String(64))
+    parser_version: Mapped[int | None] = mapped_column(Integer)
+    raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_page.sha256"))
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+    raw: Mapped[RawPage | None] = relationship()
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+class Check(Base):
+    """One look at an article: the audit trail behind health pages, metrics and flip-flop counts.
+
+    Outcomes: new_version, unchanged, not_modified, flipflop, reparsed, gone, error, robots.
+    """
+
+    __tablename__ = "article_check"
+    __table_args__ = (
+        Index("ix_article_check_article_at", "article_id", "at"),
+        Index("ix_article_check_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,147 @@
+"""Write-side operations on the store. Each function is one short transaction's worth of work.
+
+Claiming uses leases (`lease_until`), so a crashed process's work comes back once the lease expires; on
+PostgreSQL the claim also uses FOR UPDATE SKIP LOCKED so concurrent schedulers never block on each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from newsdelta.store.models import Article, Feed, Source, Version
+
+
+class NotFound(LookupError):
+    """No article, feed or source matches what was asked for."""
+
+
+def get_or_create_source(session: Session, name: str, now: datetime) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is not None:
+        return source
+    try:
+        with session.begin_nested():
+            source = Source(name=name, created_at=now)
+            session.add(source)
+    except IntegrityError:
+        return session.scalars(select(Source).where(Source.name == name)).one()
+    return source
+
+
+def add_feed(
+    session: Session, url: str, source_name: str, period: timedelta, exclude: Sequence[str], now: datetime
+) -> Feed:
+    """Add the feed, or update its source, period and exclusions if it is already known."""
+    source = get_or_create_source(session, source_name, now)
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        feed = Feed(url=url, next_check_at=now, error_streak=0)
+        session.add(feed)
+    feed.source = source
+    feed.period_seconds = period.total_seconds()
+    feed.exclude_patterns = list(exclude)
+    session.flush()
+    return feed
+
+
+def track_article(
+    session: Session,
+    url: str,
+    source: Source,
+    now: datetime,
+    *,
+    guid: str | None = None,
+    published: datetime | None = None,
+    initial_period: timedelta,
+) -> tuple[Article, bool]:
+    """The article for a canonical URL, created due now if new; the flag says whether it was created."""
+    existing = session.scalar(select(Article).where(Article.url == url))
+    if existing is not None:
+        return existing, False
+    article = Article(
+        url=url,
+        guid=guid,
+        source=source,
+        first_seen_at=now,
+        published_at=published,
+        state="live",
+        check_period_seconds=initial_period.total_seconds(),
+        next_check_at=now,
+        error_streak=0,
+        version_count=0,
+        hidden=False,
+    )
+    try:
+        with session.begin_nested():
+            session.add(article)
+    except IntegrityError:  # discovered by another process at the same moment
+        return session.scalars(select(Article).where(Article.url == url)).one(), False
+    return article, True
+
+
+def find_article(session: Session, ref: str | int) -> Article:
+    """By id (a number) or by URL."""
+    text = str(ref)
+    query = (
+        select(Article).where(Article.id == int(text))
+        if text.isdigit()
+        else select(Article).where(Article.url == text)
+    )
+    article = session.scalar(query)
+    if article is None:
+        raise NotFound(f"no tracked article {ref!r}")
+    return article
+
+
+def _due(model: type[Article] | type[Feed], now: datetime, force: bool) -> Select[tuple[int]]:
+    lease_free = or_(model.lease_until.is_(None), model.lease_until < now)
+    due = model.next_check_at.is_not(None) if force else model.next_check_at <= now
+    return select(model.id).where(and_(due, lease_free)).order_by(model.next_check_at)
+
+
+def claim_due(
+    session: Session,
+    model: type[Article] | type[Feed],
+    now: datetime,
+    *,
+    limit: int,
+    lease: timedelta,
+    owner: str,
+    force: bool = False,
+) -> list[int]:
+    """Lease up to `limit` due rows to `owner` and return their ids, oldest due first.
+
+    `force` takes every row that is still scheduled (not retired), whatever its due time.
+    """
+    candidates = _due(model, now, force).limit(limit)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    values: dict[str, object] = {"lease_until": now + lease}
+    if model is Article:
+        values["lease_owner"] = owner
+    ids = list(
+        session.scalars(
+            update(model)
+            .where(model.id.in_(candidates.scalar_subquery()))
+            .values(**values)
+            .returning(model.id)
+        )
+    )
+    session.commit()
+    return sorted(ids)
+
+
+def latest_version(session: Session, article_id: int) -> Version | None:
+    return session.scalar(
+        select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
+    )
+
+
+def version_numbers_by_hash(session: Session, article_id: int) -> dict[str, int]:
+    rows = session.execute(select(Version.text_hash, Version.number).where(Version.article_id == article_id))
+    return {text_hash: number for text_hash, number in rows}
