@@ -6,7 +6,7 @@ PostgreSQL the claim also uses FOR UPDATE SKIP LOCKED so concurrent schedulers n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -98,9 +98,14 @@ def find_article(session: Session, ref: str | int) -> Article:
     return article
 
 
-def _due(model: type[Article] | type[Feed], now: datetime, force: bool) -> Select[tuple[int]]:
+def _due(
+    model: type[Article] | type[Feed], now: datetime, forced_since: datetime | None
+) -> Select[tuple[int]]:
     lease_free = or_(model.lease_until.is_(None), model.lease_until < now)
-    due = model.next_check_at.is_not(None) if force else model.next_check_at <= now
+    if forced_since is None:
+        due = model.next_check_at <= now
+    else:  # everything not yet looked at since the forced pass began, retired or not
+        due = or_(model.last_checked_at.is_(None), model.last_checked_at < forced_since)
     return select(model.id).where(and_(due, lease_free)).order_by(model.next_check_at)
 
 
@@ -112,13 +117,13 @@ def claim_due(
     limit: int,
     lease: timedelta,
     owner: str,
-    force: bool = False,
+    forced_since: datetime | None = None,
 ) -> list[int]:
     """Lease up to `limit` due rows to `owner` and return their ids, oldest due first.
 
-    `force` takes every row that is still scheduled (not retired), whatever its due time.
+    With `forced_since`, every row not checked since then is due, whatever its schedule (`crawl --force`).
     """
-    candidates = _due(model, now, force).limit(limit)
+    candidates = _due(model, now, forced_since).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     values: dict[str, object] = {"lease_until": now + lease}
@@ -145,3 +150,20 @@ def latest_version(session: Session, article_id: int) -> Version | None:
 def version_numbers_by_hash(session: Session, article_id: int) -> dict[str, int]:
     rows = session.execute(select(Version.text_hash, Version.number).where(Version.article_id == article_id))
     return {text_hash: number for text_hash, number in rows}
+
+
+def release_leases_of_dead_processes(session: Session, hostname: str, alive: Callable[[int], bool]) -> int:
+    """Free the leases that crashed processes on this host left behind, instead of waiting for expiry."""
+    released = 0
+    owners = session.scalars(
+        select(Article.lease_owner).where(Article.lease_owner.like(f"{hostname}:%")).distinct()
+    ).all()
+    for owner in owners:
+        pid = owner.rsplit(":", 1)[1]
+        if pid.isdigit() and not alive(int(pid)):
+            result = session.execute(
+                update(Article).where(Article.lease_owner == owner).values(lease_until=None, lease_owner=None)
+            )
+            released += result.rowcount
+    session.commit()
+    return released

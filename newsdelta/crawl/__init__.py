@@ -1,0 +1,8 @@
+"""Crawling: poll feeds for new articles and check articles for changes, on the schedule kept in the store."""
+
+from newsdelta.crawl.check import check_article
+from newsdelta.crawl.context import CrawlContext
+from newsdelta.crawl.feeds import poll_feed
+from newsdelta.crawl.loop import PassStats, crawl_forever, run_pass
+
+__all__ = ["CrawlContext", "PassStats", "check_article", "crawl_forever", "poll_feed", "run_pass"]

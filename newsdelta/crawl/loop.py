@@ -1,0 +1,152 @@
+"""The in-process crawl: claim due feeds and articles, check them concurrently, repeat.
+
+`newsdelta crawl` runs this; with a broker, `newsdelta scheduler` + `newsdelta worker` dispatch the very same
+`poll_feed` / `check_article` through Celery instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from newsdelta.crawl.check import check_article
+from newsdelta.crawl.context import CrawlContext
+from newsdelta.crawl.feeds import poll_feed
+from newsdelta.store.models import Article, Feed
+from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
+
+FEED_LEASE = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class PassStats:
+    feeds_polled: int = 0
+    articles_added: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def checks(self) -> int:
+        return sum(self.outcomes.values())
+
+
+OnCheck = Callable[[str], None]
+
+
+async def _run_bounded(jobs: Iterable[Awaitable[object]], limit: int) -> list[object]:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def bounded(job: Awaitable[object]) -> object:
+        async with semaphore:
+            return await job
+
+    return await asyncio.gather(*(bounded(job) for job in jobs))
+
+
+async def poll_due_feeds(ctx: CrawlContext, stats: PassStats, *, concurrency: int) -> None:
+    with ctx.sessions() as session:
+        ids = claim_due(session, Feed, ctx.clock(), limit=1000, lease=FEED_LEASE, owner=ctx.owner)
+    added = await _run_bounded((poll_feed(ctx, feed_id) for feed_id in ids), concurrency)
+    stats.feeds_polled += len(ids)
+    stats.articles_added += sum(int(n) for n in added)  # type: ignore[call-overload]
+
+
+async def check_due_articles(
+    ctx: CrawlContext,
+    stats: PassStats,
+    *,
+    concurrency: int,
+    batch: int = 500,
+    forced_since: datetime | None = None,
+    on_check: OnCheck | None = None,
+) -> None:
+    """Claim and check batches until nothing is due; each batch's leases are held only while it runs."""
+
+    async def one(article_id: int) -> None:
+        outcome = await check_article(ctx, article_id)
+        stats.outcomes[outcome] += 1
+        if on_check is not None:
+            on_check(outcome)
+
+    while True:
+        with ctx.sessions() as session:
+            ids = claim_due(
+                session,
+                Article,
+                ctx.clock(),
+                limit=batch,
+                lease=ctx.lease,
+                owner=ctx.owner,
+                forced_since=forced_since,
+            )
+        if not ids:
+            return
+        await _run_bounded((one(article_id) for article_id in ids), concurrency)
+
+
+async def run_pass(
+    ctx: CrawlContext, *, concurrency: int = 16, force: bool = False, on_check: OnCheck | None = None
+) -> PassStats:
+    """One pass: poll due feeds, then check due articles (all of them with `force`)."""
+    stats = PassStats()
+    await poll_due_feeds(ctx, stats, concurrency=concurrency)
+    forced_since = ctx.clock() if force else None
+    await check_due_articles(
+        ctx, stats, concurrency=concurrency, forced_since=forced_since, on_check=on_check
+    )
+    return stats
+
+
+def seconds_until_next_due(ctx: CrawlContext, cap: float) -> float:
+    with ctx.sessions() as session:
+        soonest = [
+            session.scalar(select(func.min(Feed.next_check_at))),
+            session.scalar(select(func.min(Article.next_check_at))),
+        ]
+    due = [moment for moment in soonest if moment is not None]
+    if not due:
+        return cap
+    return max(0.0, min(cap, (min(due) - ctx.clock()).total_seconds()))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_crashed_leases(ctx: CrawlContext) -> int:
+    """A crawler killed mid-pass left leases; give its articles back now rather than after the lease expires."""
+    with ctx.sessions() as session:
+        return release_leases_of_dead_processes(session, socket.gethostname(), _pid_alive)
+
+
+async def crawl_forever(
+    ctx: CrawlContext,
+    stop: asyncio.Event,
+    *,
+    concurrency: int = 16,
+    force: bool = False,
+    on_check: OnCheck | None = None,
+    on_pass: Callable[[PassStats], None] | None = None,
+    idle_cap: float = 30.0,
+) -> None:
+    recover_crashed_leases(ctx)
+    while not stop.is_set():
+        stats = await run_pass(ctx, concurrency=concurrency, force=force, on_check=on_check)
+        force = False
+        if on_pass is not None:
+            on_pass(stats)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(seconds_until_next_due(ctx, idle_cap), 0.05))
