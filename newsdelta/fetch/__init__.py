@@ -1,9 +1,33 @@
 """Fetching: polite, conditional, bounded HTTP GETs.
 
-`Fetcher.get(url, etag=..., last_modified=...)` returns a `FetchResult` (a 304 is a result, not an error)
-or raises `FetchError` / `RobotsDisallowed` after its retries are spent.
+`Fetcher.get(url, etag=..., last_modified=...)` returns a `FetchResult` (a 304, 404 or 410 is a result,
+not an error) or raises `FetchError` / `RobotsDisallowed` after its retries are spent.
 """
 
-from newsdelta.fetch.client import Fetcher, FetchError, FetchResult, RobotsDisallowed
+from newsdelta.fetch.charset import decode_text
+from newsdelta.fetch.client import Fetcher, FetchResult, default_user_agent, retry_after_seconds
+from newsdelta.fetch.errors import FetchError, RobotsDisallowed
+from newsdelta.fetch.politeness import (
+    InMemoryRobotsCache,
+    InProcessRateLimiter,
+    RateLimiter,
+    RobotsCache,
+    RobotsRules,
+)
+from newsdelta.fetch.urls import check_url
 
-__all__ = ["FetchError", "FetchResult", "Fetcher", "RobotsDisallowed"]
+__all__ = [
+    "FetchError",
+    "FetchResult",
+    "Fetcher",
+    "InMemoryRobotsCache",
+    "InProcessRateLimiter",
+    "RateLimiter",
+    "RobotsCache",
+    "RobotsDisallowed",
+    "RobotsRules",
+    "check_url",
+    "decode_text",
+    "default_user_agent",
+    "retry_after_seconds",
+]
