@@ -29,5 +29,5 @@ class BackoffPolicy:
 
     def error_delay(self, error_streak: int) -> timedelta:
         """Doubling delay after consecutive errors, so a broken page never hot-loops."""
-        delay = self.error_initial * (2 ** max(error_streak - 1, 0))
+        delay = self.error_initial * (2 ** min(max(error_streak - 1, 0), 32))
         return min(delay, self.error_max)

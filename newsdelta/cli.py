@@ -1,0 +1,376 @@
+"""The `newsdelta` command. Its sub-commands and their --json output are a contract other tools rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import signal
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsdelta import __version__
+from newsdelta.config import Settings
+from newsdelta.crawl import PassStats, crawl_forever, run_pass
+from newsdelta.crawl.loop import recover_crashed_leases
+from newsdelta.discovery import UrlFilter, canonicalize_url
+from newsdelta.extract import ExtractionError, extract, parser_for
+from newsdelta.fetch.charset import decode_text
+from newsdelta.fetch.urls import check_url
+from newsdelta.progress import CrawlProgress
+from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.store.models import Article, Feed, Source
+from newsdelta.store.repository import NotFound, add_feed, find_article, get_or_create_source, track_article
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+class Context:
+    """What the group options set up, opened lazily so `--help` and `extract` need no database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        if self._sessions is None:
+            self._sessions = open_store(self.settings)
+        return self._sessions
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="newsdelta")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Where the SQLite database lives [NEWSDELTA_DATA_DIR, ./newsdelta-data].",
+)
+@click.option(
+    "--db", "db_url", help="Database URL, e.g. postgresql://postgres@127.0.0.1/newsdelta [NEWSDELTA_DB]."
+)
+@click.option(
+    "--broker",
+    "broker_url",
+    help="Celery broker URL (redis://, amqp://) for scheduler/worker [NEWSDELTA_BROKER].",
+)
+@click.option("--contact-url", help="Contact URL put in the User-Agent [NEWSDELTA_CONTACT_URL].")
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """newsdelta: track news articles from feeds, keep every version, show what changed."""
+    ctx.obj = Context(Settings.from_env(**options))
+
+
+@cli.group()
+def feed() -> None:
+    """Manage the feeds (RSS, Atom, JSON Feed, sitemap or front page) that new articles are found in."""
+
+
+@feed.command("add")
+@click.argument("feed_url")
+@click.option("--source", required=True, help="Source name, e.g. guardian.")
+@click.option("--period", type=float, default=300.0, show_default=True, help="Seconds between polls.")
+@click.option(
+    "--exclude", multiple=True, help="Regex; article URLs matching it are not tracked (repeatable)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def feed_add(
+    ctx: Context, feed_url: str, source: str, period: float, exclude: tuple[str, ...], as_json: bool
+) -> None:
+    """Add a feed (or update its settings)."""
+    try:
+        UrlFilter(exclude)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--exclude") from exc
+    with ctx.sessions.begin() as session:
+        row = add_feed(session, feed_url, source, timedelta(seconds=period), exclude, datetime.now(UTC))
+        result = _feed_dict(row)
+    if as_json:
+        _print_json_lines([result])
+    else:
+        console.print(f"feed {result['id']} [bold]{feed_url}[/] for source '{source}', every {period:g}s")
+
+
+def _feed_dict(row: Feed) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "url": row.url,
+        "source": row.source.name,
+        "period_seconds": row.period_seconds,
+        "exclude": row.exclude_patterns,
+        "next_check_at": _iso(row.next_check_at),
+        "last_success_at": _iso(row.last_success_at),
+        "error_streak": row.error_streak,
+        "last_error": row.last_error,
+    }
+
+
+@feed.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def feed_list(ctx: Context, as_json: bool) -> None:
+    """List the feeds."""
+    with ctx.sessions() as session:
+        rows = [_feed_dict(row) for row in session.scalars(select(Feed).order_by(Feed.id))]
+    if as_json:
+        _print_json_lines(rows)
+        return
+    table = Table("id", "source", "url", "period", "next poll", "errors")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["source"],
+            row["url"],
+            f"{row['period_seconds']:g}s",
+            row["next_check_at"] or "-",
+            str(row["error_streak"]),
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--source", help="Source name; defaults to the outlet parser's name or the host.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def track(ctx: Context, url: str, source: str | None, as_json: bool) -> None:
+    """Track one article without a feed; it is checked on the next crawl pass."""
+    try:
+        canonical = canonicalize_url(str(check_url(url)))
+    except Exception as exc:  # hostile or malformed URL: say so, store nothing
+        raise click.BadParameter(str(exc), param_hint="URL") from exc
+    name = source or _default_source(canonical)
+    now = datetime.now(UTC)
+    with ctx.sessions.begin() as session:
+        article, created = track_article(
+            session,
+            canonical,
+            get_or_create_source(session, name, now),
+            now,
+            initial_period=ctx.settings.policy.initial,
+        )
+        row = {"id": article.id, "url": article.url, "source": name, "created": created}
+    if as_json:
+        _print_json_lines([row])
+    else:
+        console.print(f"{'tracking' if created else 'already tracking'} article {row['id']}: {row['url']}")
+
+
+def _default_source(url: str) -> str:
+    parser = parser_for(url)
+    return parser.name if parser is not None else (urlsplit(url).hostname or "web")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Do one pass (due feeds, then due articles) and exit.")
+@click.option("--force", is_flag=True, help="Check every tracked article now, ignoring the schedule.")
+@click.option("--concurrency", type=int, default=16, show_default=True, help="Checks in flight at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print each pass's figures as JSON.")
+@pass_context
+def crawl(ctx: Context, once: bool, force: bool, concurrency: int, as_json: bool) -> None:
+    """Poll due feeds and check due articles, forever (Ctrl-C stops cleanly) or --once."""
+    sessions = ctx.sessions
+    asyncio.run(
+        _crawl(ctx.settings, sessions, once=once, force=force, concurrency=concurrency, as_json=as_json)
+    )
+
+
+async def _crawl(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    once: bool,
+    force: bool,
+    concurrency: int,
+    as_json: bool,
+) -> None:
+    async with make_fetcher(settings) as fetcher:
+        context = make_context(settings, sessions, fetcher)
+        with CrawlProgress(console, enabled=not as_json) as progress:
+            report = _report_pass(as_json, progress)
+            if once:
+                recover_crashed_leases(context)
+                report(
+                    await run_pass(context, concurrency=concurrency, force=force, on_check=progress.on_check)
+                )
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await crawl_forever(
+                context,
+                stop,
+                concurrency=concurrency,
+                force=force,
+                on_check=progress.on_check,
+                on_pass=report,
+            )
+
+
+def _report_pass(as_json: bool, progress: Any) -> Any:
+    def report(stats: PassStats) -> None:
+        figures = {
+            "feeds_polled": stats.feeds_polled,
+            "articles_added": stats.articles_added,
+            "checks": stats.checks,
+            "outcomes": dict(stats.outcomes),
+        }
+        if as_json:
+            _print_json_lines([figures])
+        else:
+            progress.pass_done(figures)
+
+    return report
+
+
+@cli.command()
+@click.option("--source", help="Only this source.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_context
+def articles(ctx: Context, source: str | None, as_json: bool) -> None:
+    """List tracked articles: id, url, source, version count, next check."""
+    query = select(Article, Source.name).join(Source).order_by(Article.id)
+    if source:
+        query = query.where(Source.name == source)
+    with ctx.sessions() as session:
+        rows = [
+            {
+                "id": article.id,
+                "url": article.url,
+                "source": name,
+                "state": article.state,
+                "versions": article.version_count,
+                "next_check_at": _iso(article.next_check_at),
+                "retired": article.next_check_at is None,
+            }
+            for article, name in session.execute(query)
+        ]
+    if as_json:
+        _print_json_lines(rows)
+        return
+    table = Table("id", "source", "versions", "state", "next check", "url")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["source"],
+            str(row["versions"]),
+            row["state"],
+            row["next_check_at"] or "no longer checked",
+            row["url"],
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("article")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def history(ctx: Context, article: str, as_json: bool) -> None:
+    """Show the versions of one article (by id or URL)."""
+    with ctx.sessions() as session:
+        try:
+            row = find_article(session, article)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        result = {
+            "id": row.id,
+            "url": row.url,
+            "source": row.source.name,
+            "state": row.state,
+            "first_seen_at": _iso(row.first_seen_at),
+            "next_check_at": _iso(row.next_check_at),
+            "versions": [
+                {
+                    "number": v.number,
+                    "origin": v.origin,
+                    "title": v.title,
+                    "byline": v.byline,
+                    "published": _iso(v.published),
+                    "updated": _iso(v.updated),
+                    "fetched_at": _iso(v.fetched_at),
+                    "http_status": v.http_status,
+                    "parser": v.parser,
+                    "parser_version": v.parser_version,
+                    "text_hash": v.text_hash,
+                    "paragraphs": v.paragraphs,
+                }
+                for v in row.versions
+            ],
+        }
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    console.print(f"[bold]{result['url']}[/] ({result['source']}, {result['state']})")
+    for version in result["versions"]:
+        console.rule(f"version {version['number']} · {version['fetched_at']} · {version['origin']}")
+        console.print(version["title"], style="bold", markup=False)
+        for paragraph in version["paragraphs"]:
+            console.print(paragraph, markup=False)
+
+
+@cli.command("extract")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--url", help="The page's URL (chooses the outlet parser); defaults to a file:// URL.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (the default output too).")
+def extract_command(files: tuple[Path, ...], url: str | None, as_json: bool) -> None:
+    """Extract article text from saved pages without storing anything (.gz files are read transparently)."""
+    failed = False
+    for path in files:
+        row = _extract_file(path, url)
+        failed |= "error" in row
+        click.echo(json.dumps(row, ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    page_url = url or path.resolve().as_uri()
+    try:
+        result = extract(decode_text(data), page_url)
+    except ExtractionError as exc:
+        return {"file": str(path), "url": page_url, "error": str(exc)}
+    return {
+        "file": str(path),
+        "url": page_url,
+        "parser": result.parser,
+        "parser_version": result.parser_version,
+        "title": result.title,
+        "byline": result.byline,
+        "published": _iso(result.published),
+        "updated": _iso(result.updated),
+        "paragraphs": list(result.paragraphs),
+    }
+
+
+def main() -> None:
+    cli(prog_name="newsdelta")
