@@ -1,0 +1,1 @@
+"""Test doubles for newsdelta: the simulated newsroom (`newsdelta.testing.newsroom`)."""
