@@ -1,0 +1,149 @@
+"""RSS 0.9x/1.0/2.0 and Atom (via feedparser) and JSON Feed, to article links."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+from dateutil import parser as dateparser
+
+from newsdelta.discovery.model import DiscoveryError, Link
+from newsdelta.discovery.urls import canonicalize_url, is_web_url
+
+log = logging.getLogger(__name__)
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Link]:
+    """Article links of a feed, canonical and each once, in feed order.
+
+    A feed with errors (feedparser's "bozo") still yields what parsed, with a warning logged; a body
+    that is no feed at all raises DiscoveryError.
+    """
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return parse_json_feed(body, base_url)
+    parsed = feedparser.parse(
+        io.BytesIO(body),
+        response_headers={"content-location": base_url, "content-type": "application/xml"},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    problem = parsed.get("bozo_exception")
+    if not parsed.get("version") and not parsed.entries:
+        raise DiscoveryError(f"not an RSS or Atom feed ({base_url}): {problem or 'no feed elements found'}")
+    if parsed.bozo:
+        log.warning("feed %s is malformed (%s); keeping the %d entries that parsed", base_url, problem,
+                    len(parsed.entries))  # fmt: skip
+    return _unique(_entry_link(entry, base_url) for entry in parsed.entries)
+
+
+def parse_json_feed(body: bytes, base_url: str) -> list[Link]:
+    """JSON Feed 1.x (https://jsonfeed.org/version/1.1)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DiscoveryError(f"not valid JSON ({base_url}): {exc}") from exc
+    items = document.get("items") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise DiscoveryError(f"JSON without a JSON Feed 'items' list ({base_url})")
+    return _unique(_json_item_link(item, base_url) for item in items if isinstance(item, dict))
+
+
+def _entry_link(entry: Mapping[str, Any], base_url: str) -> Link | None:
+    guid = _text(entry.get("id"))
+    url = _article_url(entry, base_url, guid)
+    if url is None:
+        log.info("feed %s: entry %r has no web link; skipped", base_url, guid or entry.get("title"))
+        return None
+    published = entry.get("published_parsed") or entry.get("updated_parsed")
+    return Link(url, guid=guid, title=_text(entry.get("title")), published=_from_struct(published))
+
+
+def _article_url(entry: Mapping[str, Any], base_url: str, guid: str | None) -> str | None:
+    """The entry's article URL: FeedBurner's original link, else the alternate link.
+
+    A guid URL on the same host wins when the link's path ends with the guid's path: the link is then a
+    click-tracking wrapper around it (BBC's http://news.bbc.co.uk/go/rss/-/1/hi/uk/123.stm).
+    """
+    link = _web_url(entry.get("feedburner_origlink"), base_url) or _alternate_link(entry, base_url)
+    guid_url = _web_url(guid, base_url)
+    if link is None or (guid_url is not None and _wraps(link, guid_url)):
+        return canonicalize_url(guid_url) if guid_url else None
+    return canonicalize_url(link)
+
+
+def _alternate_link(entry: Mapping[str, Any], base_url: str) -> str | None:
+    """rel=alternate (or untyped) links only: an Atom rel=self link is the entry's XML, not the article."""
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and (url := _web_url(link.get("href"), base_url)):
+            return url
+    return None
+
+
+def _wraps(link: str, guid_url: str) -> bool:
+    link_parts, guid_parts = urlsplit(link), urlsplit(guid_url)
+    return (
+        link_parts.hostname == guid_parts.hostname
+        and len(guid_parts.path) > 1
+        and link_parts.path != guid_parts.path
+        and link_parts.path.endswith(guid_parts.path)
+    )
+
+
+def _json_item_link(item: Mapping[str, Any], base_url: str) -> Link | None:
+    guid = _text(item.get("id"))
+    url = _web_url(item.get("url"), base_url) or _web_url(item.get("external_url"), base_url)
+    if url is None:
+        log.info("JSON feed %s: item %r has no web link; skipped", base_url, guid)
+        return None
+    published = _from_iso(item.get("date_published") or item.get("date_modified"))
+    return Link(canonicalize_url(url), guid=guid, title=_text(item.get("title")), published=published)
+
+
+def _web_url(value: object, base_url: str) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    url = urljoin(base_url, value.strip())
+    return url if is_web_url(url) else None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _from_struct(value: time.struct_time | None) -> datetime | None:
+    """feedparser's parsed dates are UTC struct_times."""
+    if value is None:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _from_iso(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dateparser.isoparse(value)
+    except (ValueError, OverflowError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _unique(links: Iterable[Link | None]) -> list[Link]:
+    """Each canonical URL once, first occurrence kept (feeds repeat items across categories)."""
+    seen: dict[str, Link] = {}
+    for link in links:
+        if link is not None and link.url not in seen:
+            seen[link.url] = link
+    return list(seen.values())

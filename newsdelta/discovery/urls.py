@@ -1,0 +1,178 @@
+"""One article, one URL: canonical forms and per-feed exclusions.
+
+Tracking parameters are stripped because feeds, newsletters and social shares hand out the same article
+with different campaign tags; keeping them would make each tag a separate "article" with its own history.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+# Query parameters that only say how the reader arrived (matched case-insensitively):
+#   generic analytics: utm_*, fbclid, gclid, gclsrc, dclid, msclkid, yclid, igshid, mc_cid, mc_eid (Mailchimp),
+#     _hsenc, _hsmi (HubSpot), pk_* / mtm_* (Matomo), wt.* (Webtrends), ocid (Microsoft), ref, ref_src
+#   BBC: ns_mchannel, ns_source, ns_campaign, ns_linkname, ns_fee, at_* (AT Internet)
+#   Guardian: CMP, cmpid
+#   NYT: smid, smtyp, partner, emc, _r, hp, action, pgtype, module, region, clickSource, contentCollection
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_hsenc",
+        "_hsmi", "ocid", "ref", "ref_src", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname",
+        "ns_fee", "cmp", "cmpid", "smid", "smtyp", "partner", "emc", "_r", "hp", "action", "pgtype",
+        "module", "region", "clicksource", "contentcollection",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "wt.", "at_", "pk_", "mtm_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+# Characters a path may hold unescaped (RFC 3986 pchar plus "/" and "%" for existing escapes).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+# Second-level labels under which registrations happen (news.bbc.co.uk belongs to bbc.co.uk).
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"})
+
+
+def canonicalize_url(url: str) -> str:
+    """The canonical form of an http(s) URL; anything else is returned stripped but unchanged.
+
+    Lower-cases scheme and host, drops the default port, the fragment (but not "#!" routes) and tracking
+    parameters, sorts the remaining parameters (their encoding untouched), resolves "." and ".." in the
+    path and upper-cases percent-escapes; a trailing slash is kept as the outlet wrote it.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return url
+    host = _ascii_host(parts.hostname.rstrip("."))
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    fragment = parts.fragment if parts.fragment.startswith("!") else ""
+    return urlunsplit((scheme, netloc, _normalise_path(parts.path), _clean_query(parts.query), fragment))
+
+
+def _ascii_host(host: str) -> str:
+    """IDNA form, so bücher.example and xn--bcher-kva.example are one host."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def is_tracking_param(name: str) -> bool:
+    key = unquote(name).lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def _clean_query(query: str) -> str:
+    pairs = [pair for pair in query.split("&") if pair and not is_tracking_param(pair.split("=", 1)[0])]
+    return "&".join(sorted(pairs))
+
+
+def _normalise_path(path: str) -> str:
+    path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), _quote_path(path))
+    return _remove_dot_segments(path) or "/"
+
+
+def _quote_path(path: str) -> str:
+    """Percent-encode what must be (spaces, non-ASCII), so the raw and the escaped spelling agree."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in _PATH_SAFE) else _escape(c) for c in path)
+
+
+def _escape(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, keeping a trailing slash."""
+    output: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/".join(output)
+
+
+def site_of(host: str) -> str:
+    """The registrable part of a host, approximately (no public-suffix list): bbc.co.uk, nytimes.com."""
+    labels = host.lower().rstrip(".").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def same_site(url: str, other: str) -> bool:
+    first, second = urlsplit(url).hostname, urlsplit(other).hostname
+    return bool(first and second) and site_of(first) == site_of(second)  # type: ignore[arg-type]
+
+
+def is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def canonical_from_html(html: str, url: str) -> str | None:
+    """The page's own claim to its URL (<link rel=canonical>, then og:url), canonicalised.
+
+    Only trusted when it resolves to an absolute http(s) URL on the same site: a page must not be able
+    to move its history onto another site's article.
+    """
+    tree = LexborHTMLParser(html)
+    base = base_href(tree, url)
+    candidates = [node.attributes.get("href") for node in tree.css("link[rel][href]") if _is_canonical(node)]
+    candidates += [node.attributes.get("content") for node in tree.css('meta[property="og:url"][content]')]
+    for candidate in candidates:
+        if not candidate or not candidate.strip():
+            continue
+        resolved = urljoin(base, candidate.strip())
+        if is_web_url(resolved) and same_site(resolved, url):
+            return canonicalize_url(resolved)
+    return None
+
+
+def _is_canonical(node: LexborNode) -> bool:
+    return "canonical" in (node.attributes.get("rel") or "").lower().split()
+
+
+def base_href(tree: LexborHTMLParser, url: str) -> str:
+    """<base href> changes what relative links mean; ignore it unless it is a web URL."""
+    node = tree.css_first("base[href]")
+    href = (node.attributes.get("href") or "").strip() if node else ""
+    resolved = urljoin(url, href) if href else url
+    return resolved if is_web_url(resolved) else url
+
+
+class UrlFilter:
+    """A feed's URL exclusion patterns (regular expressions, searched anywhere in the canonical URL)."""
+
+    def __init__(self, exclude: Sequence[str]) -> None:
+        self.patterns = tuple(_compile(pattern) for pattern in exclude)
+
+    def allows(self, url: str) -> bool:
+        return not any(pattern.search(url) for pattern in self.patterns)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid URL exclusion pattern {pattern!r}: {exc}") from exc
