@@ -12,9 +12,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from dateutil import parser as dateparser
 
-from newsdelta.discovery.model import DiscoveryError, Link
+from newsdelta.discovery.model import DiscoveryError, Link, parse_iso_datetime
 from newsdelta.discovery.urls import canonicalize_url, is_web_url
 
 log = logging.getLogger(__name__)
@@ -38,8 +37,8 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
     if not parsed.get("version") and not parsed.entries:
         raise DiscoveryError(f"not an RSS or Atom feed ({base_url}): {problem or 'no feed elements found'}")
     if parsed.bozo:
-        log.warning("feed %s is malformed (%s); keeping the %d entries that parsed", base_url, problem,
-                    len(parsed.entries))  # fmt: skip
+        count = len(parsed.entries)
+        log.warning("feed %s is malformed (%s); keeping the %d entries that parsed", base_url, problem, count)
     return _unique(_entry_link(entry, base_url) for entry in parsed.entries)
 
 
@@ -102,7 +101,7 @@ def _json_item_link(item: Mapping[str, Any], base_url: str) -> Link | None:
     if url is None:
         log.info("JSON feed %s: item %r has no web link; skipped", base_url, guid)
         return None
-    published = _from_iso(item.get("date_published") or item.get("date_modified"))
+    published = parse_iso_datetime(item.get("date_published") or item.get("date_modified"))
     return Link(canonicalize_url(url), guid=guid, title=_text(item.get("title")), published=published)
 
 
@@ -128,16 +127,6 @@ def _from_struct(value: time.struct_time | None) -> datetime | None:
         return datetime(*value[:6], tzinfo=UTC)
     except (TypeError, ValueError):
         return None
-
-
-def _from_iso(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dateparser.isoparse(value)
-    except (ValueError, OverflowError):
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _unique(links: Iterable[Link | None]) -> list[Link]:

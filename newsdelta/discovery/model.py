@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+
+from dateutil import parser as dateparser
 
 
 class DiscoveryError(ValueError):
@@ -18,3 +20,14 @@ class Link:
     guid: str | None = None
     title: str | None = None
     published: datetime | None = None
+
+
+def parse_iso_datetime(value: object) -> datetime | None:
+    """An ISO 8601 / W3C date as UTC (naive means UTC, as sitemaps and JSON Feeds intend); None if bad."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = dateparser.isoparse(value.strip())
+    except (ValueError, OverflowError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

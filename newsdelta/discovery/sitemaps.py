@@ -9,13 +9,11 @@ from __future__ import annotations
 import logging
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from dateutil import parser as dateparser
 from lxml import etree
 
-from newsdelta.discovery.model import DiscoveryError, Link
+from newsdelta.discovery.model import DiscoveryError, Link, parse_iso_datetime
 from newsdelta.discovery.urls import canonicalize_url, is_web_url
 
 log = logging.getLogger(__name__)
@@ -97,9 +95,8 @@ def _news_link(entry: etree._Element, url: str) -> Link:
     news = next((child for child in entry if _local(child) == "news"), None)
     if news is None:
         return Link(url)
-    title = _child_text(news, "title")
-    return Link(url, title=" ".join(title.split()) or None if title else None,
-                published=_date(_child_text(news, "publication_date")))  # fmt: skip
+    title = " ".join((_child_text(news, "title") or "").split()) or None
+    return Link(url, title=title, published=parse_iso_datetime(_child_text(news, "publication_date")))
 
 
 def _local(element: etree._Element) -> str:
@@ -114,13 +111,3 @@ def _child_text(element: etree._Element, name: str) -> str | None:
 def _resolve(loc: str | None, base_url: str) -> str | None:
     url = urljoin(base_url, loc) if loc else None
     return url if url and is_web_url(url) else None
-
-
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dateparser.isoparse(value)
-    except (ValueError, OverflowError):
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
