@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gzip
 import logging
-from datetime import UTC, datetime
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from lxml import etree
 
@@ -21,6 +25,8 @@ from newsdelta.discovery import (
     parse_front_page,
     parse_sitemap,
 )
+from newsdelta.testing.default_day import DAY_START
+from newsdelta.testing.newsroom import ARTICLE_URL_PATTERN, Newsroom
 
 
 @pytest.fixture(scope="module")
@@ -389,3 +395,35 @@ def test_url_filter_excludes_matching_urls() -> None:
 def test_url_filter_rejects_invalid_patterns_at_configuration_time() -> None:
     with pytest.raises(ValueError, match=r"invalid URL exclusion pattern '\(unclosed'"):
         UrlFilter(["ok", "(unclosed"])
+
+
+# --- the simulated newsroom's feeds, sitemap and front page -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def newsroom_bodies() -> Iterator[tuple[Newsroom, dict[str, httpx.Response]]]:
+    with Newsroom() as room:
+        room.clock.set(DAY_START + timedelta(hours=3))
+        with httpx.Client(base_url=room.base_url, timeout=5) as http:
+            paths = ["/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/"]
+            yield room, {path: http.get(path) for path in paths}
+
+
+def newsroom_article(url: str) -> bool:
+    return re.match(ARTICLE_URL_PATTERN, urlsplit(url).path) is not None
+
+
+@pytest.mark.parametrize("path", ["/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/"])
+def test_every_newsroom_format_lists_the_same_articles(
+    newsroom_bodies: tuple[Newsroom, dict[str, httpx.Response]], path: str
+) -> None:
+    """Formats may name an article by an old or alias path (the fetch's redirect settles it), never twice."""
+    room, bodies = newsroom_bodies
+    listed = {room.article_for(item.path).path for item in room.script.feed_items(room.offset())}
+    response = bodies[path]
+    links = discover(response.content, response.headers["content-type"], str(response.url), newsroom_article)
+    assert_clean(links)
+    assert all(link.url.startswith(room.base_url + "/") for link in links)
+    articles = [room.article_for(link.url).path for link in links]
+    assert len(articles) == len(set(articles)) and set(articles) == listed
+    assert len(listed) >= 10

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -21,6 +21,8 @@ from newsdelta.fetch import (
     default_user_agent,
     retry_after_seconds,
 )
+from newsdelta.testing.default_day import DAY_START
+from newsdelta.testing.newsroom import Newsroom
 
 UA = default_user_agent("https://newsdelta.example/contact")
 Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
@@ -432,3 +434,57 @@ def test_undecodable_bytes_never_raise() -> None:
     decoded = decode_text(b"ok \xff\xfe\xfa broken", "text/html; charset=utf-8")
     assert decoded.startswith("ok ") and "\ufffd" in decoded
     assert isinstance(decode_text(bytes(range(256)) * 10, None), str)
+
+
+# --- over real HTTP, against the simulated newsroom on 127.0.0.1 ------------------------------------------
+
+
+@pytest.fixture
+def newsroom() -> Iterator[Newsroom]:
+    with Newsroom(slow_delay=0.5) as room:
+        room.clock.set(DAY_START + timedelta(hours=9))
+        yield room
+
+
+def polite(**options: object) -> Fetcher:
+    return Fetcher(UA, **{"per_host_delay": 0.0, **options})  # type: ignore[arg-type]
+
+
+async def test_newsroom_misbehaviours_over_real_http(newsroom: Newsroom) -> None:
+    async with polite() as f:
+        cp1252 = await f.get(newsroom.url("pound-cafe-rally"))
+        moved = await f.get(newsroom.url("/news/council-budget-vote-draft"))
+        gone = await f.get(newsroom.url("museum-closure"))
+        flaky = await f.get(newsroom.url("hospital-waiting-lists"))
+        with pytest.raises(RobotsDisallowed):
+            await f.get(newsroom.url("embargoed-crime-figures"))
+    assert "Pound rallies as café chains report “strong” Christmas" in cp1252.text
+    assert moved.final_url == newsroom.url("council-budget-approved") and moved.status == 200
+    assert gone.status == 410 and gone.gone
+    assert flaky.status == 200
+    assert [r.status for r in newsroom.requests_for("/news/hospital-waiting-lists")] == [503, 200]
+    assert newsroom.requests_for("/private/embargoed-crime-figures") == []
+    assert len(newsroom.requests_for("/robots.txt")) == 1
+
+
+async def test_newsroom_feed_answers_304_to_a_conditional_get(newsroom: Newsroom) -> None:
+    async with polite() as f:
+        first = await f.get(newsroom.url("/rss.xml"))
+        again = await f.get(newsroom.url("/rss.xml"), etag=first.etag, last_modified=first.last_modified)
+    assert first.status == 200 and first.etag and "<rss" in first.text
+    assert again.not_modified and again.body == b""
+
+
+async def test_newsroom_slow_page_times_out(newsroom: Newsroom) -> None:
+    async with polite(timeout=0.2) as f:
+        with pytest.raises(FetchError, match="timed out"):
+            await f.get(newsroom.url("rail-strike-talks"))
+
+
+async def test_newsroom_sees_requests_spaced_by_the_per_host_delay(newsroom: Newsroom) -> None:
+    slugs = ["harbour-bridge-repairs", "minister-expenses-row", "school-funding-gap", "election-poll-slump"]
+    async with polite(per_host_delay=0.2, per_host_concurrency=4) as f:
+        await asyncio.gather(*(f.get(newsroom.url(slug)) for slug in slugs))
+    served = sorted(record.at for record in newsroom.request_log)
+    assert len(served) == 5  # robots.txt, then the four pages
+    assert min(b - a for a, b in itertools.pairwise(served)) >= 0.15
