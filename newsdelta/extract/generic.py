@@ -1,16 +1,48 @@
-"""Generic extractor (stub: trafilatura only; the extraction work replaces it)."""
+"""The extractor for every site without an outlet parser: structured data, then trafilatura, then clean-up.
+
+The page is parsed once; the JSON-LD/OpenGraph fields are read from that tree and the same tree is handed to
+trafilatura, so doing more than trafilatura costs no second parse. The body is trafilatura's unless the
+page's own JSON-LD `articleBody` shows trafilatura read the wrong block (little overlap and more text).
+Then `cleanup` drops the chrome lines that would otherwise make every fetch look like an edit.
+"""
 
 from __future__ import annotations
 
+import html as html_entities
+import re
+from collections.abc import Sequence
+from itertools import pairwise
+
+import lxml.html
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
+from newsdelta.extract.cleanup import clean_paragraphs, prepare_tree
+from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
+
+# Real article pages, inline app state included, stay well under this; a bigger "page" is a dump or an
+# attack, and refusing it keeps one fetch from costing seconds of CPU. Pages above it are refused, not cut:
+# a truncated page would silently lose the end of the article and fake an edit when the page shrinks.
+MAX_PAGE_CHARS = 10_000_000
+# Trafilatura's cost grows with the element count (about 0.1 ms each): this bounds one page to seconds.
+# Busy real article pages have a few thousand elements.
+MAX_ELEMENTS = 60_000
+# Share of control characters (or decoding replacement characters) in the page's start that means binary.
+MAX_BINARY_SHARE = 0.05
+BINARY_SNIFF_CHARS = 4096
+# Below this share of articleBody's word pairs found in trafilatura's text, the two read different blocks.
+MIN_BODY_AGREEMENT = 0.5
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+_WORD = re.compile(r"\w+")
 
 
 class GenericExtractor:
     name = "generic"
-    version = 1
+    version = 2
 
     def matches(self, url: str) -> bool:
         return True
@@ -19,16 +51,91 @@ class GenericExtractor:
         return True
 
     def parse(self, html: str, url: str) -> Extracted:
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
-        if not doc or not doc.text:
+        tree = parse_page(html, url)
+        structured = read_structured(tree)
+        headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
+        prepare_tree(tree)
+        body = choose_body(trafilatura_paragraphs(tree, url), article_body_paragraphs(structured.body))
+        paragraphs = clean_paragraphs(normalise_paragraphs(body), headlines)
+        if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
         return Extracted(
-            title=normalise(doc.title or ""),
-            paragraphs=normalise_paragraphs(doc.text.split("\n")),
+            title=next((normalise(h) for h in headlines if normalise(h)), ""),
+            paragraphs=tuple(paragraphs),
             parser=self.name,
             parser_version=self.version,
-            byline=doc.author,
+            byline=", ".join(structured.authors) or None,
+            published=structured.published,
+            updated=structured.updated,
+            canonical_url=structured.canonical_url,
         )
+
+
+def parse_page(html: str, url: str) -> HtmlElement:
+    """The page's lxml tree, or ExtractionError for input that is not a readable HTML page."""
+    if not html.strip():
+        raise ExtractionError(f"empty page: {url}")
+    if len(html) > MAX_PAGE_CHARS:
+        raise ExtractionError(f"page of {len(html):,} characters is over the {MAX_PAGE_CHARS:,} limit: {url}")
+    start = html[:BINARY_SNIFF_CHARS]
+    if len(_CONTROL.findall(start)) > MAX_BINARY_SHARE * len(start):
+        raise ExtractionError(f"binary content, not HTML: {url}")
+    try:
+        tree = load_html(html)
+    except (ValueError, TypeError, RecursionError) as error:
+        raise ExtractionError(f"unparseable HTML ({error}): {url}") from error
+    if tree is None:
+        raise ExtractionError(f"not an HTML page: {url}")
+    if sum(1 for _ in tree.iter()) > MAX_ELEMENTS:
+        raise ExtractionError(f"page has more than {MAX_ELEMENTS:,} elements: {url}")
+    return tree
+
+
+def trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
+    """Trafilatura's body lines. favor_recall because a missed paragraph hides an edit while chrome that
+    slips through is what `cleanup` removes. fast skips the readability/justext second opinions: their
+    arbitration is by text length, which chrome around the article can swing from one fetch to the next."""
+    try:
+        document = trafilatura.bare_extraction(
+            tree, url=url, include_comments=False, favor_recall=True, fast=True, with_metadata=False
+        )
+    except RecursionError as error:
+        raise ExtractionError(f"markup nested too deeply to read: {url}") from error
+    text = getattr(document, "text", None) or ""
+    return text.split("\n")
+
+
+def choose_body(extracted: Sequence[str], article_body: Sequence[str]) -> Sequence[str]:
+    """Trafilatura's paragraphs unless the page's own articleBody is longer and barely overlaps them."""
+    if not article_body:
+        return extracted
+    declared, found = _word_pairs(article_body), _word_pairs(extracted)
+    if not declared:
+        return extracted
+    agreement = len(declared & found) / len(declared)
+    return article_body if agreement < MIN_BODY_AGREEMENT and len(declared) > len(found) else extracted
+
+
+def _word_pairs(paragraphs: Sequence[str]) -> set[tuple[str, str]]:
+    words = _WORD.findall(" ".join(paragraphs).casefold())
+    return set(pairwise(words))
+
+
+def article_body_paragraphs(body: str) -> list[str]:
+    """articleBody as paragraphs; some sites put HTML in it, whose tags and entities must not become text."""
+    if not body:
+        return []
+    if "<" in body:
+        fragment = lxml.html.fragment_fromstring(body, create_parent="div")
+        for block in fragment.iter("p", "br", "li", "h2", "h3", "h4", "div"):
+            block.tail = "\n" + (block.tail or "")
+        body = fragment.text_content()
+    return html_entities.unescape(body).split("\n")
+
+
+def _first_h1(tree: HtmlElement) -> str:
+    heading = tree.find(".//h1")
+    return heading.text_content() if heading is not None else ""
 
 
 GENERIC = GenericExtractor()

@@ -1,0 +1,200 @@
+"""Extraction quality and speed on ../shared/corpus/extraction-dev, scored exactly as the benchmark does.
+
+Run: `.venv/bin/python bench/extraction.py`. Scores newsdelta's generic extractor, trafilatura alone (its
+defaults, as the benchmark ran it) and readability-lxml in the same run, so the figures compare like with like.
+The scoring follows scrapinghub/article-extraction-benchmark's evaluate.py (see the corpus README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_SET = REPO_ROOT.parent / "shared" / "corpus" / "extraction-dev"
+SHINGLE_SIZE = 4
+sys.path.insert(0, str(REPO_ROOT))  # run as a script from a checkout, installed or not
+
+_TOKEN = re.compile(r"\w+")
+
+TpFpFn = tuple[float, float, float]
+
+
+def tokenize(text: str | None) -> list[str]:
+    return _TOKEN.findall(text or "")
+
+
+def shingles(text: str | None, size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
+    """Runs of `size` tokens as a multiset; a shorter text gives one short shingle, an empty one none."""
+    tokens = tokenize(text)
+    runs = (tuple(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1)))
+    return Counter(run for run in runs if run)
+
+
+def page_counts(true: str | None, predicted: str | None) -> TpFpFn:
+    """tp/fp/fn over shingles, scaled to sum to 1 so that every page weighs the same."""
+    expected, got = shingles(true), shingles(predicted)
+    tp = float(sum((expected & got).values()))
+    fp = float(sum((got - expected).values()))
+    fn = float(sum((expected - got).values()))
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (tp, fp, fn)
+
+
+def precision_score(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    if tp == fp == 0:
+        return 0.0
+    return tp / (tp + fp)
+
+
+def recall_score(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    if tp == fn == 0:
+        return 0.0
+    return tp / (tp + fn)
+
+
+@dataclass(frozen=True)
+class Score:
+    precision: float
+    recall: float
+    f1: float
+    accuracy: float
+
+
+def score(pairs: Sequence[tuple[str | None, str | None]]) -> Score:
+    """Mean page precision and recall (pages with nothing to measure left out), F1 of the means, accuracy."""
+    counts = [page_counts(true, predicted) for true, predicted in pairs]
+    precision = statistics.mean(precision_score(*c) for c in counts if c[0] + c[1] > 0)
+    recall = statistics.mean(recall_score(*c) for c in counts if c[0] + c[2] > 0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    accuracy = statistics.mean(tokenize(true) == tokenize(predicted) for true, predicted in pairs)
+    return Score(precision, recall, f1, accuracy)
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    url: str
+    html: str
+    body: str
+
+
+def load_pages(root: Path = DEV_SET) -> list[Page]:
+    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id, item in sorted(truth.items()):
+        with gzip.open(root / "html" / f"{page_id}.html.gz", "rt", encoding="utf-8") as f:
+            pages.append(Page(page_id, item.get("url", ""), f.read(), item.get("articleBody", "")))
+    return pages
+
+
+Extractor = Callable[[str, str], str]
+
+
+def newsdelta_generic(html: str, url: str) -> str:
+    from newsdelta.extract.base import ExtractionError
+    from newsdelta.extract.generic import GENERIC
+
+    try:
+        return "\n".join(GENERIC.parse(html, url).paragraphs)
+    except ExtractionError:
+        return ""
+
+
+def trafilatura_alone(html: str, url: str) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html, include_comments=False) or ""
+
+
+def readability_lxml(html: str, url: str) -> str:
+    import lxml.html
+    from readability import Document
+
+    summary = Document(html).summary(html_partial=True)
+    return lxml.html.fromstring(summary).text_content() if summary.strip() else ""
+
+
+EXTRACTORS: dict[str, Extractor] = {
+    "newsdelta generic": newsdelta_generic,
+    "trafilatura alone": trafilatura_alone,
+    "readability-lxml": readability_lxml,
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    score: Score
+    pages_per_second: float
+    outputs: dict[str, str]
+
+
+def run(name: str, extractor: Extractor, pages: Sequence[Page], rounds: int) -> Run:
+    """Score one extractor; speed is its best round, so other load on the machine counts as little as it can."""
+    best = float("inf")
+    outputs: dict[str, str] = {}
+    for _ in range(rounds):
+        started = time.perf_counter()
+        outputs = {page.id: extractor(page.html, page.url) for page in pages}
+        best = min(best, time.perf_counter() - started)
+    scored = score([(page.body, outputs[page.id]) for page in pages])
+    return Run(name, scored, len(pages) / best, outputs)
+
+
+def print_table(runs: Sequence[Run], pages: int) -> None:
+    print(f"extraction-dev: {pages} pages, shingles of {SHINGLE_SIZE} tokens")
+    print(f"{'extractor':<20} {'F1':>6} {'prec':>6} {'recall':>6} {'acc':>6} {'pages/s':>8}")
+    for r in runs:
+        s = r.score
+        print(
+            f"{r.name:<20} {s.f1:6.3f} {s.precision:6.3f} {s.recall:6.3f} {s.accuracy:6.3f} "
+            f"{r.pages_per_second:8.1f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(EXTRACTORS), action="append", help="run just these")
+    parser.add_argument("--worst", type=int, default=0, help="list the N lowest-F1 pages per extractor")
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes per extractor; the best counts")
+    args = parser.parse_args()
+    pages = load_pages()
+    names = args.only or list(EXTRACTORS)
+    for page in pages[:3]:  # warm imports and caches so the first extractor is not charged for them
+        for name in names:
+            EXTRACTORS[name](page.html, page.url)
+    runs = [run(name, EXTRACTORS[name], pages, args.rounds) for name in names]
+    print_table(runs, len(pages))
+    for r in runs:
+        print_worst(r, pages, args.worst)
+
+
+def print_worst(result: Run, pages: Sequence[Page], n: int) -> None:
+    if n <= 0:
+        return
+    per_page = []
+    for page in pages:
+        tp, fp, fn = page_counts(page.body, result.outputs[page.id])
+        p, r = precision_score(tp, fp, fn), recall_score(tp, fp, fn)
+        per_page.append((2 * p * r / (p + r) if p + r else 0.0, p, r, page.id, page.url))
+    print(f"\n{result.name}: worst {n} pages (F1 P R id url)")
+    for f1, p, r, page_id, url in sorted(per_page)[:n]:
+        print(f"  {f1:.3f} {p:.3f} {r:.3f} {page_id[:12]} {url}")
+
+
+if __name__ == "__main__":
+    main()

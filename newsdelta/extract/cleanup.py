@@ -1,0 +1,214 @@
+"""Dropping page chrome that survives content extraction, so the body is the same on every fetch.
+
+Extractors keep short lines that sit inside the article container but change between fetches or are not
+the article: relative timestamps ("3 minutes ago"), "Updated 12:04", live counters ("1,204 comments"),
+share/print widgets, "Read more:" links, newsletter and subscription promos, cookie banners, advert
+labels. Each rule matches a whole short line, so an article sentence that merely mentions cookies or
+newsletters is kept: a missed paragraph would hide an edit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from lxml.html import HtmlElement
+
+from newsdelta.text import normalise
+
+# Lines longer than this are prose, never chrome, whatever words they contain.
+MAX_CHROME_WORDS = 40
+# Teasers under a "Related stories" heading: a headline, perhaps with a one-sentence summary.
+MAX_TEASER_WORDS = 25
+
+_NUMBER = r"\d[\d,.\s]*[kKmM]?"
+_TIME_UNITS = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)"
+_STAMP_WORDS = r"(?:(?:last\s+)?(?:updated?|modified|edited)|(?:first\s+)?published|posted|created)"
+
+# Headings of blocks that list other stories.
+_LINKS_OUT = (
+    r"(?:read|see|watch|listen)\s+(?:more|also|next)|related(?:\s+(?:articles?|stories|posts?|content|links?|"
+    r"coverage|news|reading))?|recommended(?:\s+(?:for\s+you|stories|articles))?|most\s+(?:read|popular|viewed|"
+    r"shared)|trending(?:\s+now)?|more\s+(?:from|on|in)\b.{0,40}|more\s+(?:stories|news|articles)|"
+    r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy)|don'?t\s+miss|also\s+read|popular\s+now|top\s+stories"
+)
+
+_CHROME_LINES = [
+    # relative timestamps and stamped times: "3 minutes ago", "Updated 12:04", "Published: Nov 19, 2019 9:01"
+    rf"(?:{_STAMP_WORDS}\s*:?\s*)?(?:about\s+|an?\s+|{_NUMBER}\s*){_TIME_UNITS}\s+ago",
+    rf"{_STAMP_WORDS}\b.{{0,60}}\d.{{0,40}}",
+    # counters and comment widgets
+    rf"{_NUMBER}\s*(?:comments?|shares?|views?|reads?|likes?|reactions?|replies|responses)",
+    r"(?:view|show|hide|post|leave|add|read|see|join)\s+(?:an?\s+|the\s+|all\s+)?(?:comments?|"
+    r"discussion|conversation)(?:\s*\(.*\))?",
+    r"comments?\s*(?:\(\s*\d*\s*\)|\d+)?",
+    # orphaned labels of widgets whose content the extractor dropped
+    r"(?:by|tags?|photos?|share|advertisement|advertising|sponsored(?:\s+content)?|ad|ads|promoted)",
+    # share, print and reprint widgets
+    r"(?:share|tweet|email|print|pin|save|copy\s+link)(?:\s+(?:this|the))?(?:\s+(?:article|story|page|post|"
+    r"link|on\s+\w+|via\s+\w+))*",
+    r"(?:order\s+reprints?|reprints?\s*(?:&|and)\s*permissions|print\s+article|text\s+size)",
+    # links out to, and promos of, other stories ("Read more: <headline>")
+    rf"(?:{_LINKS_OUT})(?:\s*:\s*\S.*)?",
+    r"(?:continue|keep)\s+reading.*|story\s+continues\s+(?:below|after).*",
+]
+_PROMO_SENTENCES = [
+    # newsletter and subscription promos
+    r"\b(?:sign\s*up|subscribe|register|join)\b.{0,120}\b(?:newsletters?|inbox|mailing\s+list|email\s+updates|"
+    r"alerts|subscription|membership|paywall)",
+    r"\b(?:newsletters?|inbox)\b.{0,80}\b(?:sign\s*up|subscribe|delivered)\b",
+    # cookie and consent banners
+    r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies\b",
+    r"\bcookies?\b.{0,120}\b(?:consent|accept|agree|settings|preferences|privacy\s+policy)\b",
+    # "follow us" calls
+    r"^follow\s+(?:us|@?\w+(?:\s+\w+){0,4})\s+on\s+(?:twitter|facebook|instagram|x|linkedin|youtube|tiktok)\b",
+    r"^follow\s+@\w+",
+]
+_LINKS_HEADING = re.compile(rf"^(?:{_LINKS_OUT})[\s.!:…]*$", re.IGNORECASE)
+_CHROME_LINE = re.compile(r"^(?:" + "|".join(_CHROME_LINES) + r")[\s.!:…|)(]*$", re.IGNORECASE)
+_PROMO = re.compile("|".join(_PROMO_SENTENCES), re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+def is_chrome(line: str) -> bool:
+    """True for a short line that is page furniture rather than article text."""
+    line = line.strip()
+    words = _WORD.findall(line)
+    if not words:
+        return True
+    if len(words) > MAX_CHROME_WORDS:
+        return False
+    return bool(_CHROME_LINE.match(line) or _PROMO.search(line))
+
+
+def _comparable(text: str) -> str:
+    return " ".join(_WORD.findall(normalise(text).casefold()))
+
+
+def drop_repeated_headline(paragraphs: Sequence[str], headlines: Iterable[str]) -> list[str]:
+    """Drop leading paragraphs that repeat the headline: the title is stored on its own, not as body text."""
+    known = {_comparable(h) for h in headlines} - {""}
+    start = 0
+    while start < len(paragraphs) and _comparable(paragraphs[start]) in known:
+        start += 1
+    return list(paragraphs[start:])
+
+
+def drop_story_list_tail(paragraphs: Sequence[str]) -> list[str]:
+    """Cut a trailing "Related stories"-style heading and the teasers under it. Only a tail of short lines
+    counts as such a list: a box in mid-article is followed by prose again, and that prose must stay."""
+    cut = len(paragraphs)
+    for index in range(len(paragraphs) - 1, -1, -1):
+        line = paragraphs[index]
+        if _LINKS_HEADING.match(line.strip()):
+            cut = index
+        elif len(_WORD.findall(line)) > MAX_TEASER_WORDS:
+            break
+    return list(paragraphs[:cut])
+
+
+def clean_paragraphs(paragraphs: Iterable[str], headlines: Iterable[str] = ()) -> list[str]:
+    """The article paragraphs without chrome lines, story lists and a leading copy of the headline."""
+    kept = [p for p in drop_story_list_tail(list(paragraphs)) if not is_chrome(p)]
+    return drop_repeated_headline(kept, headlines)
+
+
+# --- repairs to the page tree before extraction ------------------------------------------------------------
+
+# Embedded social posts are quotes the journalist chose, so they are article text; their wrappers carry
+# "social"/"embed" classes that extractors prune as share widgets.
+EMBEDDED_POST_CLASSES = (
+    "twitter-tweet",
+    "instagram-media",
+    "tiktok-embed",
+    "bluesky-embed",
+    "mastodon-embed",
+)
+# Class words of a block that holds article text, and of blocks that hold other text around it.
+_BODY_CLASS = re.compile(r"body|content|article|story|entry|post|text", re.IGNORECASE)
+_NOT_BODY_CLASS = re.compile(
+    r"comment|related|promo|recirc|sidebar|aside|rail|footer|header|nav|teaser|card|share|social|ad\b|ad[-_]",
+    re.IGNORECASE,
+)
+_INVISIBLE_TAGS = frozenset({"script", "noscript", "style", "template"})
+_TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
+
+
+def prepare_tree(tree: HtmlElement) -> None:
+    """Undo three layouts that make extractors lose article text; changes the tree in place."""
+    lift_embedded_posts(tree)
+    unwrap_layout_tables(tree)
+    merge_split_bodies(tree)
+
+
+def lift_embedded_posts(tree: HtmlElement) -> None:
+    """Replace each embedded post's wrapper chain by the bare quote, so it reads as a blockquote."""
+    for quote in list(tree.iter("blockquote")):
+        classes = (quote.get("class") or "").split()
+        if not any(c in EMBEDDED_POST_CLASSES for c in classes):
+            continue
+        wrapper = quote
+        while (parent := wrapper.getparent()) is not None and _only_wraps(parent, wrapper):
+            wrapper = parent
+        quote.attrib.pop("class")
+        if wrapper is not quote:
+            quote.tail = wrapper.tail
+            wrapper.getparent().replace(wrapper, quote)
+
+
+def _only_wraps(parent: HtmlElement, child: HtmlElement) -> bool:
+    if parent.tag in ("body", "article", "main", "section") or (parent.text or "").strip():
+        return False
+    return all(c is child or c.tag in _INVISIBLE_TAGS or not isinstance(c.tag, str) for c in parent)
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn tables used for page layout into divs; a layout cell holding the whole article would otherwise
+    come out as one table cell with the navigation glued to it. Data tables are left alone."""
+    for table in reversed(list(tree.iter("table"))):  # innermost first, so nested layouts unwrap too
+        if not _is_layout_table(table):
+            continue
+        for row in table.xpath(_TABLE_PARTS):
+            for cell in row.xpath("./td|./th"):
+                cell.tag = "div"
+            row.tag = "div"
+        for section in table.xpath("./tbody|./thead|./tfoot"):
+            section.tag = "div"
+        table.tag = "div"
+
+
+def _is_layout_table(table: HtmlElement) -> bool:
+    """Readability's test, simplified: presentation role, block content or a single row/column = layout."""
+    if table.get("role") == "presentation":
+        return True
+    if table.find("caption") is not None or table.xpath(".//th|./thead|./colgroup"):
+        return False
+    if table.xpath(".//table|.//p|.//div|.//h1|.//h2|.//h3|.//ul|.//ol|.//article"):
+        return True
+    rows = table.xpath(_TABLE_PARTS)
+    return len(rows) <= 1 or max(len(row.xpath("./td")) for row in rows) <= 1
+
+
+def merge_split_bodies(tree: HtmlElement) -> None:
+    """Join article bodies a page splits into several same-class blocks (full-width adverts between them);
+    extractors pick one block and lose the rest of the article."""
+    groups: dict[str, list[HtmlElement]] = {}
+    for block in tree.iter("div", "section"):
+        classes = block.get("class") or ""
+        if (
+            _BODY_CLASS.search(classes)
+            and not _NOT_BODY_CLASS.search(classes)
+            and block.find("p") is not None
+        ):
+            groups.setdefault(classes, []).append(block)
+    for blocks in groups.values():
+        first, *rest = blocks
+        for block in rest:
+            if _is_inside(block, first) or _is_inside(first, block):
+                continue
+            first.extend(list(block))
+            block.getparent().remove(block)
+
+
+def _is_inside(node: HtmlElement, container: HtmlElement) -> bool:
+    return any(ancestor is container for ancestor in node.iterancestors())

@@ -1,0 +1,348 @@
+"""The generic extractor (structured data + trafilatura + clean-up), its garbage handling, and the
+benchmark's scoring that bench/extraction.py reports."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from newsdelta.extract.base import ExtractionError
+from newsdelta.extract.cleanup import clean_paragraphs, is_chrome
+from newsdelta.extract.generic import GENERIC, MAX_PAGE_CHARS, article_body_paragraphs, choose_body
+from newsdelta.text import normalise_paragraphs
+
+URL = "https://news.example.org/2024/05/01/council-budget"
+SENTENCE = "The council approved the budget after a long debate about schools, roads and the new library. "
+
+
+def _load_bench() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "bench" / "extraction.py"
+    spec = importlib.util.spec_from_file_location("bench_extraction", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
+
+
+def article_page(body: str, head: str = "", chrome: str = "") -> str:
+    return (
+        f"<html><head><title>Council budget | Example News</title>{head}</head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/news'>News</a> <a href='/sport'>Sport</a></nav>"
+        f"<article><h1>Council approves budget</h1>{body}</article>{chrome}"
+        "<footer><a href='/about'>About us</a> <a href='/contact'>Contact</a></footer></body></html>"
+    )
+
+
+def paragraphs(n: int) -> str:
+    return "".join(f"<p>Paragraph {i}. {SENTENCE * 2}</p>" for i in range(n))
+
+
+# --- the benchmark's scoring --------------------------------------------------------------------------------
+
+
+def test_tokens_are_runs_of_word_characters() -> None:
+    assert bench.tokenize("It's 3:45 — café, naïve!") == ["It", "s", "3", "45", "café", "naïve"]
+    assert bench.tokenize(None) == []
+
+
+def test_shingles_are_a_multiset_of_four_token_runs() -> None:
+    assert bench.shingles("a b c d e") == {("a", "b", "c", "d"): 1, ("b", "c", "d", "e"): 1}
+    assert bench.shingles("a b c d a b c d")[("a", "b", "c", "d")] == 2
+    assert bench.shingles("a b") == {("a", "b"): 1}  # shorter than 4 tokens: one short shingle
+    assert bench.shingles("") == {}
+
+
+def test_page_counts_are_scaled_to_sum_to_one() -> None:
+    # true shingles {abcd, bcde}; predicted {abcd, bcdx}: one hit, one surplus, one missing
+    assert bench.page_counts("a b c d e", "a b c d x") == pytest.approx((1 / 3, 1 / 3, 1 / 3))
+    assert bench.page_counts("a b c d e", "a b c d e") == (1.0, 0.0, 0.0)
+    assert bench.page_counts("a b c d e", "") == (0.0, 0.0, 1.0)
+    assert bench.page_counts("", "") == (0.0, 0.0, 0.0)
+
+
+def test_repeated_shingles_count_once_per_occurrence() -> None:
+    tp, fp, fn = bench.page_counts("a b c d", "a b c d a b c d")
+    # predicted {abcd: 2, bcda: 1, cdab: 1, dabc: 1}: one match, four surplus
+    assert (tp, fp, fn) == pytest.approx((1 / 5, 4 / 5, 0.0))
+
+
+def test_precision_and_recall_edge_cases() -> None:
+    assert bench.precision_score(0.0, 0.0, 0.0) == 1.0  # nothing wrong at all
+    assert bench.precision_score(0.0, 0.0, 1.0) == 0.0  # nothing predicted
+    assert bench.recall_score(0.0, 1.0, 0.0) == 0.0  # nothing true, something predicted
+    assert bench.precision_score(0.5, 0.5, 0.0) == 0.5
+    assert bench.recall_score(0.25, 0.0, 0.75) == 0.25
+
+
+def test_score_averages_pages_and_leaves_out_the_unmeasurable() -> None:
+    result = bench.score(
+        [
+            ("a b c d e", "a b c d e"),  # perfect: P = R = 1
+            ("a b c d e", ""),  # nothing predicted: left out of P, R = 0
+            ("a b c d e", "a b c d x"),  # P = R = 0.5
+        ]
+    )
+    assert result.precision == pytest.approx(0.75)  # mean of 1 and 0.5
+    assert result.recall == pytest.approx(0.5)  # mean of 1, 0 and 0.5
+    assert result.f1 == pytest.approx(2 * 0.75 * 0.5 / 1.25)
+    assert result.accuracy == pytest.approx(1 / 3)
+
+
+def test_accuracy_compares_token_lists_not_spacing() -> None:
+    assert bench.score([("One, two  three.", "one two three")]).accuracy == 0.0
+    assert bench.score([("One, two  three.", "One two\nthree")]).accuracy == 1.0
+
+
+# --- structured data and metadata ---------------------------------------------------------------------------
+
+
+def test_reads_json_ld_headline_author_and_dates() -> None:
+    json_ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Example News"},
+            {
+                "@type": "NewsArticle",
+                "headline": "Council approves £2m budget",
+                "author": [{"@type": "Person", "name": "Ann Smith"}, {"@type": "Person", "name": "Bo Li"}],
+                "datePublished": "2024-05-01T09:30:00+01:00",
+                "dateModified": "2024-05-01T12:00:00Z",
+            },
+        ],
+    }
+    head = (
+        f"<script type='application/ld+json'>{json.dumps(json_ld)}</script>"
+        f"<link rel='canonical' href='{URL}'><meta property='og:title' content='OG title'>"
+    )
+    result = GENERIC.parse(article_page(paragraphs(4), head), URL + "?utm_source=x")
+    assert result.title == "Council approves £2m budget"
+    assert result.byline == "Ann Smith, Bo Li"
+    assert result.published == datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    assert result.updated == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert result.canonical_url == URL
+    assert (result.parser, result.parser_version) == ("generic", GENERIC.version)
+
+
+def test_falls_back_to_opengraph_and_meta_tags() -> None:
+    head = (
+        "<meta property='og:title' content='Council approves budget'><meta name='author' content='Ann Smith'>"
+        "<meta property='article:published_time' content='2024-05-01T08:30:00Z'>"
+        "<script type='application/ld+json'>{not json</script>"
+    )
+    result = GENERIC.parse(article_page(paragraphs(4), head), URL)
+    assert result.title == "Council approves budget"
+    assert result.byline == "Ann Smith"
+    assert result.published == datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    assert result.updated is None
+
+
+def test_body_is_ordered_paragraphs_without_the_repeated_headline() -> None:
+    result = GENERIC.parse(article_page(paragraphs(5)), URL)
+    assert isinstance(result.paragraphs, tuple)
+    assert [p.split(".")[0] for p in result.paragraphs] == [f"Paragraph {i}" for i in range(5)]
+    assert "Council approves budget" not in result.paragraphs
+
+
+def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:
+    declared = ["First declared paragraph " + SENTENCE, "Second declared paragraph " + SENTENCE * 2]
+    wrong = ["A teaser about another story entirely, with different words in it."]
+    assert choose_body(wrong, declared) == declared
+    agreeing = [*declared, "A closing paragraph the structured data left out."]
+    assert choose_body(agreeing, declared) == agreeing  # agreement: keep the richer visible body
+    assert choose_body(wrong, []) == wrong
+
+
+def test_article_body_with_markup_becomes_plain_paragraphs() -> None:
+    body = f"<p>One &amp; {SENTENCE}</p><p>Two<br>{SENTENCE}</p>"
+    assert normalise_paragraphs(article_body_paragraphs(body)) == (
+        "One & " + SENTENCE.strip(),
+        "Two",
+        SENTENCE.strip(),
+    )
+    assert article_body_paragraphs("Plain &quot;text&quot;\nSecond") == ['Plain "text"', "Second"]
+
+
+# --- clean-up of chrome lines -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "3 minutes ago",
+        "Updated 12:04",
+        "Updated at 1:23 p.m.",
+        "Last updated: 19 November 2019, 09:01 AM",
+        "Published 2 hours ago",
+        "1,204 comments",
+        "Comments (12)",
+        "Share this article",
+        "Read more: Markets rally as rates hold",
+        "Related: The 15 weirdest galaxies",
+        "You may also like...",
+        "Advertisement",
+        "Get the latest updates right in your inbox. Subscribe to our newsletters.",
+        "We use cookies to improve your experience. By continuing you accept our cookie policy.",
+        "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+    ],
+)
+def test_chrome_lines_are_recognised(line: str) -> None:
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The minister said the figures were updated 12 times last year.",
+        "Cookies and cakes were handed out to the 200 volunteers.",
+        "Read the full report, he said, before drawing conclusions.",
+        "Three days ago the river burst its banks, flooding 40 homes and the high street.",
+        "She will subscribe to the idea only if the newsletter is " + "read by everyone in the office " * 6,
+        "See more photos:",
+    ],
+)
+def test_article_sentences_are_not_chrome(line: str) -> None:
+    assert not is_chrome(line)
+
+
+def test_clean_paragraphs_drops_chrome_and_a_leading_headline_copy() -> None:
+    cleaned = clean_paragraphs(
+        ["Council Approves Budget", "5 minutes ago", "The vote was 7 to 2.", "Share", "It passed."],
+        headlines=["Council approves budget"],
+    )
+    assert cleaned == ["The vote was 7 to 2.", "It passed."]
+
+
+# --- tree repairs, each on a synthetic page and on the real page that shows the layout ----------------------
+
+
+def test_embedded_tweets_are_kept_as_quotes() -> None:
+    tweet = (
+        "<div class='social-media-embed'><blockquote class='twitter-tweet'><p>We are on it, said the governor"
+        " of the state in a long post</p>— Governor (@gov) <a href='https://twitter.com/x'>May 1, 2024</a>"
+        "</blockquote><script src='https://platform.twitter.com/widgets.js'></script></div>"
+    )
+    result = GENERIC.parse(article_page(paragraphs(2) + tweet + paragraphs(2)), URL)
+    assert any(p.startswith("We are on it, said the governor") for p in result.paragraphs)
+
+
+def test_layout_table_cell_is_read_as_paragraphs_not_one_cell() -> None:
+    page = (
+        "<html><body><table><tr><td><a href='/'>Home</a> <a href='/n'>News</a></td></tr><tr><td>"
+        f"{paragraphs(4)}</td></tr></table></body></html>"
+    )
+    result = GENERIC.parse(page, URL)
+    assert [p.split(".")[0] for p in result.paragraphs] == [f"Paragraph {i}" for i in range(4)]
+
+
+def test_data_table_stays_a_table() -> None:
+    table = "<table><tr><th>Ward</th><th>Votes</th></tr><tr><td>North</td><td>1,204</td></tr></table>"
+    result = GENERIC.parse(article_page(paragraphs(3) + table), URL)
+    assert any("North" in p and "1,204" in p for p in result.paragraphs)
+
+
+def test_article_split_by_full_width_adverts_is_read_whole() -> None:
+    block = "<div class='article__body body'>{}</div>"
+    advert = "<div class='row full-bleed-ad'><span>Advertisement</span></div>"
+    page = (
+        "<html><body><h1>Headline</h1>"
+        + block.format(paragraphs(3))
+        + advert
+        + block.format("<p>The final part of the story. " + SENTENCE * 2 + "</p>")
+        + "</body></html>"
+    )
+    assert GENERIC.parse(page, URL).paragraphs[-1].startswith("The final part of the story.")
+
+
+def _dev_page(corpus: Path, prefix: str) -> tuple[str, str]:
+    truth = json.loads((corpus / "extraction-dev" / "ground-truth.json").read_text(encoding="utf-8"))
+    page_id = next(k for k in truth if k.startswith(prefix))
+    html = gzip.decompress((corpus / "extraction-dev" / "html" / f"{page_id}.html.gz").read_bytes())
+    return html.decode("utf-8"), truth[page_id]["articleBody"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "layout"),
+    [("d48aeb9c", "body split by adverts"), ("3f65af7b", "embedded tweets"), ("d90bda7e", "layout table")],
+)
+def test_real_pages_with_these_layouts_yield_the_whole_article(
+    corpus: Path, prefix: str, layout: str
+) -> None:
+    html, truth = _dev_page(corpus, prefix)
+    got = "\n".join(GENERIC.parse(html, "https://example.com/").paragraphs)
+    counts = bench.page_counts(truth, got)
+    assert bench.recall_score(*counts) > 0.95, layout
+    assert bench.precision_score(*counts) > 0.9, layout
+
+
+# --- garbage in, ExtractionError out ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "html", ["", "   \n\t ", "<html><body></body></html>", "<html><body><nav></nav></body>"]
+)
+def test_pages_without_text_raise_extraction_error(html: str) -> None:
+    with pytest.raises(ExtractionError):
+        GENERIC.parse(html, URL)
+
+
+def test_binary_bytes_raise_extraction_error() -> None:
+    noise = os.urandom(20_000)
+    for text in (noise.decode("utf-8", "replace"), noise.decode("latin-1")):
+        with pytest.raises(ExtractionError, match="binary"):
+            GENERIC.parse(text, URL)
+
+
+def test_a_20_mb_page_is_refused_with_the_documented_limit() -> None:
+    huge = article_page(paragraphs(1) * (20_000_000 // len(paragraphs(1))))
+    assert len(huge) > 20_000_000 > MAX_PAGE_CHARS
+    with pytest.raises(ExtractionError, match="limit"):
+        GENERIC.parse(huge, URL)
+
+
+def test_a_page_with_too_many_elements_is_refused() -> None:
+    page = "<html><body>" + "<div><a href='/x'>link</a></div>" * 40_000 + "</body></html>"
+    with pytest.raises(ExtractionError, match="elements"):
+        GENERIC.parse(page, URL)
+
+
+def test_unclosed_markup_still_yields_the_article() -> None:
+    page = "<html><body><article><h1>Title<p>" + "<p>".join(f"Para {i}. {SENTENCE}" for i in range(4))
+    page += "<div><b><i><span"
+    result = GENERIC.parse(page, URL)
+    assert [p.split(".")[0] for p in result.paragraphs] == [f"Para {i}" for i in range(4)]
+
+
+def test_truncated_real_page_still_yields_its_opening(corpus: Path) -> None:
+    html, truth = _dev_page(corpus, "04a6711c")  # a New York Times opinion piece
+    cut = html[: html.index("Trump thought voters would repudiate")]
+    result = GENERIC.parse(cut, "https://www.nytimes.com/")
+    assert result.paragraphs[0] == truth.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body>" + "<div>" * 100_000 + f"<p>{SENTENCE}</p>" + "</div>" * 100_000 + "</body></html>",
+        "<html><body>" + "<div><span>" * 50_000 + f"<p>{SENTENCE}",
+        "<html><body>" + "<table><tr><td>" * 5_000 + f"<p>{SENTENCE}",
+    ],
+    ids=["nested-divs", "unclosed-nesting", "nested-tables"],
+)
+def test_deeply_nested_markup_gives_a_result_or_extraction_error(page: str) -> None:
+    try:
+        result = GENERIC.parse(page, URL)
+    except ExtractionError:
+        return
+    assert all(isinstance(p, str) and p for p in result.paragraphs)
