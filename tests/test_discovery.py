@@ -21,6 +21,7 @@ from newsdelta.discovery import (
     canonical_from_html,
     canonicalize_url,
     discover,
+    discover_all,
     parse_feed,
     parse_front_page,
     parse_sitemap,
@@ -427,3 +428,12 @@ def test_every_newsroom_format_lists_the_same_articles(
     articles = [room.article_for(link.url).path for link in links]
     assert len(articles) == len(set(articles)) and set(articles) == listed
     assert len(listed) >= 10
+
+
+def test_discover_all_returns_the_children_of_a_sitemap_index(feeds: Path) -> None:
+    body = (feeds / "trafilatura-sitemap2.xml").read_bytes()
+    found = discover_all(body, "application/xml", "http://www.example.com/sitemap.xml")
+    assert found.links == [] and len(found.children) == 2
+    assert discover(body, "application/xml", "http://www.example.com/sitemap.xml") == []
+    feed = discover_all((feeds / "trafilatura-feed2.rss").read_bytes(), None, "http://www.example.com/")
+    assert len(feed.links) == 1 and feed.children == []

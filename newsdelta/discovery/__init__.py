@@ -7,7 +7,7 @@ from newsdelta.discovery.feeds import parse_feed, parse_json_feed
 from newsdelta.discovery.model import DiscoveryError, Link
 from newsdelta.discovery.pages import looks_like_article, parse_front_page
 from newsdelta.discovery.sitemaps import Sitemap, parse_sitemap
-from newsdelta.discovery.sniff import discover
+from newsdelta.discovery.sniff import discover, discover_all
 from newsdelta.discovery.urls import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
@@ -28,6 +28,7 @@ __all__ = [
     "canonical_from_html",
     "canonicalize_url",
     "discover",
+    "discover_all",
     "is_tracking_param",
     "looks_like_article",
     "parse_feed",

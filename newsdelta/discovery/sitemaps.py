@@ -25,7 +25,10 @@ MAX_UNCOMPRESSED = 50 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Sitemap:
-    """Article links of a urlset, and the sitemaps a sitemapindex points to (to be fetched in turn)."""
+    """Article links, and the sitemaps a sitemap index points to (to be fetched in turn).
+
+    `discover_all` returns this for every format; only sitemaps have children.
+    """
 
     links: list[Link] = field(default_factory=list)
     children: list[str] = field(default_factory=list)

@@ -9,7 +9,7 @@ from functools import partial
 from newsdelta.discovery.feeds import parse_feed, parse_json_feed
 from newsdelta.discovery.model import DiscoveryError, Link
 from newsdelta.discovery.pages import looks_like_article, parse_front_page
-from newsdelta.discovery.sitemaps import gunzip, parse_sitemap
+from newsdelta.discovery.sitemaps import Sitemap, gunzip, parse_sitemap
 from newsdelta.fetch.charset import decode_text
 
 SNIFF_BYTES = 4096
@@ -27,23 +27,35 @@ def discover(
 ) -> list[Link]:
     """Article links from whatever the URL served: RSS/Atom/JSON Feed, sitemap (also gzip) or HTML page.
 
-    A sitemap index yields no links here (its children are other URLs to fetch; use parse_sitemap).
+    A sitemap index yields no links here; use `discover_all` to get the child sitemaps to fetch next.
+    """
+    return discover_all(body, content_type, base_url, is_article).links
+
+
+def discover_all(
+    body: bytes,
+    content_type: str | None,
+    base_url: str,
+    is_article: Callable[[str], bool] | None = None,
+) -> Sitemap:
+    """Like `discover`, plus the child sitemaps a sitemap index (or urlset) points to.
+
     `is_article` filters front-page links; without it a same-site, article-shaped-path rule is used.
     """
     data = gunzip(body)
     head = data[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     root = _first_element(head)
     if head.startswith((b"{", b"[")):
-        return parse_json_feed(data, base_url)
+        return Sitemap(parse_json_feed(data, base_url))
     if root in (b"urlset", b"sitemapindex"):
-        return parse_sitemap(data, base_url).links
+        return parse_sitemap(data, base_url)
     if root in _FEED_ROOTS:
-        return parse_feed(data, base_url)
+        return Sitemap(parse_feed(data, base_url))
     if root in _HTML_ROOTS or "html" in (content_type or "").lower():
         rule = is_article or partial(looks_like_article, site_url=base_url)
-        return parse_front_page(decode_text(data, content_type), base_url, rule)
+        return Sitemap(parse_front_page(decode_text(data, content_type), base_url, rule))
     if root is not None:
-        return parse_feed(data, base_url)
+        return Sitemap(parse_feed(data, base_url))
     raise DiscoveryError(f"{base_url} served neither a feed, a sitemap nor an HTML page ({content_type})")
 
 

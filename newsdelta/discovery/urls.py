@@ -29,8 +29,8 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "wt.", "at_", "pk_", "mtm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
-# Characters a path may hold unescaped (RFC 3986 pchar plus "/" and "%" for existing escapes).
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+# Characters a path may not hold unescaped (outside RFC 3986 pchar, "/" and "%" of existing escapes).
+_NEEDS_ESCAPING = re.compile(r"[^A-Za-z0-9/%:@!$&'()*+,;=._~-]")
 # Second-level labels under which registrations happen (news.bbc.co.uk belongs to bbc.co.uk).
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"})
 
@@ -78,17 +78,17 @@ def _clean_query(query: str) -> str:
 
 
 def _normalise_path(path: str) -> str:
-    path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), _quote_path(path))
-    return _remove_dot_segments(path) or "/"
+    """Percent-encode what must be (spaces, non-ASCII) and upper-case escapes, so every spelling agrees."""
+    path = _NEEDS_ESCAPING.sub(_escape, path)
+    if "%" in path:
+        path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), path)
+    if "." in path:
+        path = _remove_dot_segments(path)
+    return path or "/"
 
 
-def _quote_path(path: str) -> str:
-    """Percent-encode what must be (spaces, non-ASCII), so the raw and the escaped spelling agree."""
-    return "".join(c if c.isascii() and (c.isalnum() or c in _PATH_SAFE) else _escape(c) for c in path)
-
-
-def _escape(char: str) -> str:
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+def _escape(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group(0).encode("utf-8"))
 
 
 def _remove_dot_segments(path: str) -> str:
