@@ -1,0 +1,387 @@
+"""Read-side queries for the web pages, feeds and API: small result rows, hidden articles kept out of lists.
+
+Lists fetch one row more than a page holds to know whether a next page exists, so no page ever pays for a
+COUNT over the whole version table. Version bodies (`paragraphs`) are loaded only where a page shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session, load_only
+
+from newsdelta.store.models import Article, Check, Source, Version
+from newsdelta.store.repository import NotFound
+
+# Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
+PG_SEARCH_DOCUMENT = "to_tsvector('english'::regconfig, title || ' ' || paragraphs::text)"
+
+# Outcomes of a check that reached the outlet and got a usable answer.
+T = TypeVar("T")
+
+_SUCCESS_OUTCOMES = ("new_version", "unchanged", "not_modified", "flipflop", "reparsed", "gone")
+
+
+class HiddenArticle(LookupError):
+    """The article was hidden by an admin (e.g. a legal request): every page and feed of it answers 410."""
+
+    def __init__(self, article_id: int, reason: str | None) -> None:
+        super().__init__(f"article {article_id} is hidden")
+        self.article_id = article_id
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One new version of an article, as the home page and the feeds list it."""
+
+    article_id: int
+    number: int
+    title: str
+    source: str
+    fetched_at: datetime
+    origin: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    """A version without its body: enough for an article's version table."""
+
+    number: int
+    title: str
+    fetched_at: datetime
+    origin: str
+    http_status: int
+    has_raw: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    id: int
+    url: str
+    source: str
+    state: str
+    version_count: int
+    first_seen_at: datetime
+    last_changed_at: datetime | None
+    next_check_at: datetime | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What a source did in the last 24 hours; `stale` when a source older than a day produced nothing."""
+
+    name: str
+    created_at: datetime
+    articles: int
+    checks: int
+    errors: int
+    new_versions: int
+    last_success_at: datetime | None
+    stale: bool
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.checks if self.checks else None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One article matching a search, collapsed over all its matching versions."""
+
+    article_id: int
+    source: str
+    url: str
+    number: int  # the newest matching version
+    title: str
+    fetched_at: datetime
+    origin: str
+    matching_versions: int
+    snippet: str
+
+
+def _paged(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
+    return Page(list(rows[:per_page]), page, per_page, has_next=len(rows) > per_page)
+
+
+def _window(query: Select, page: int, per_page: int) -> Select:
+    return query.limit(per_page + 1).offset((page - 1) * per_page)
+
+
+def visible_article(session: Session, article_id: int) -> Article:
+    """The article, or NotFound / HiddenArticle: the one gate every page and feed of an article goes through."""
+    article = session.get(Article, article_id)
+    if article is None:
+        raise NotFound(f"no article {article_id}")
+    if article.hidden:
+        raise HiddenArticle(article.id, article.hidden_reason)
+    return article
+
+
+def source_by_name(session: Session, name: str) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        raise NotFound(f"no source {name!r}")
+    return source
+
+
+def source_names(session: Session) -> list[str]:
+    return list(session.scalars(select(Source.name).order_by(Source.name)))
+
+
+def recent_changes(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    source: str | None = None,
+    article_id: int | None = None,
+) -> Page[Change]:
+    """New versions (number ≥ 1: each has a predecessor to diff against), newest first."""
+    query = (
+        select(
+            Version.article_id,
+            Version.number,
+            Version.title,
+            Source.name,
+            Version.fetched_at,
+            Version.origin,
+            Article.url,
+        )
+        .join(Article, Article.id == Version.article_id)
+        .join(Source, Source.id == Article.source_id)
+        .where(Version.number >= 1, Article.hidden.is_(False))
+        .order_by(Version.fetched_at.desc(), Version.id.desc())
+    )
+    if source is not None:
+        query = query.where(Source.name == source)
+    if article_id is not None:
+        query = query.where(Version.article_id == article_id)
+    rows = session.execute(_window(query, page, per_page)).all()
+    return _paged([Change(*row) for row in rows], page, per_page)
+
+
+def version_rows(session: Session, article_id: int) -> list[VersionRow]:
+    query = (
+        select(
+            Version.number,
+            Version.title,
+            Version.fetched_at,
+            Version.origin,
+            Version.http_status,
+            Version.raw_sha256.is_not(None),
+        )
+        .where(Version.article_id == article_id)
+        .order_by(Version.number)
+    )
+    return [VersionRow(*row) for row in session.execute(query)]
+
+
+def get_version(session: Session, article_id: int, number: int) -> Version:
+    version = session.scalar(
+        select(Version).where(Version.article_id == article_id, Version.number == number)
+    )
+    if version is None:
+        raise NotFound(f"article {article_id} has no version {number}")
+    return version
+
+
+def list_articles(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    source: str | None = None,
+    state: str | None = None,
+    changed_since: datetime | None = None,
+) -> Page[ArticleRow]:
+    latest_title = (
+        select(Version.title)
+        .where(Version.article_id == Article.id)
+        .order_by(Version.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Article.id,
+            Article.url,
+            Source.name,
+            Article.state,
+            Article.version_count,
+            Article.first_seen_at,
+            Article.last_changed_at,
+            Article.next_check_at,
+            latest_title,
+        )
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.hidden.is_(False))
+        .order_by(Article.id.desc())
+    )
+    if source is not None:
+        query = query.where(Source.name == source)
+    if state is not None:
+        query = query.where(Article.state == state)
+    if changed_since is not None:
+        query = query.where(Article.last_changed_at >= changed_since)
+    rows = session.execute(_window(query, page, per_page)).all()
+    return _paged([ArticleRow(*row) for row in rows], page, per_page)
+
+
+def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
+    """Per source over the last 24 hours: checks, errors, new versions (first versions count), last success."""
+    since = now - timedelta(days=1)
+    sources = session.scalars(
+        select(Source).order_by(Source.name).where(Source.name == name if name is not None else True)
+    ).all()
+
+    def per_source(query: Select) -> dict[int, object]:
+        return {key: value for key, value in session.execute(query.group_by(Article.source_id))}
+
+    articles = per_source(select(Article.source_id, func.count()))
+    checked = select(Article.source_id, func.count()).join(Check, Check.article_id == Article.id)
+    checks = per_source(checked.where(Check.at >= since))
+    errors = per_source(checked.where(Check.at >= since, Check.outcome == "error"))
+    versions = per_source(
+        select(Article.source_id, func.count())
+        .join(Version, Version.article_id == Article.id)
+        .where(Version.fetched_at >= since)
+    )
+    last_success = per_source(
+        select(Article.source_id, func.max(Check.at))
+        .join(Check, Check.article_id == Article.id)
+        .where(Check.outcome.in_(_SUCCESS_OUTCOMES))
+    )
+    return [
+        SourceHealth(
+            name=source.name,
+            created_at=source.created_at,
+            articles=int(articles.get(source.id, 0)),  # type: ignore[call-overload]
+            checks=int(checks.get(source.id, 0)),  # type: ignore[call-overload]
+            errors=int(errors.get(source.id, 0)),  # type: ignore[call-overload]
+            new_versions=int(versions.get(source.id, 0)),  # type: ignore[call-overload]
+            last_success_at=_as_utc(last_success.get(source.id)),  # type: ignore[arg-type]
+            stale=source.created_at <= since and not versions.get(source.id),
+        )
+        for source in sources
+    ]
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    """Aggregates bypass the column type, so SQLite hands back naive datetimes (or strings) here."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return Version.fetched_at.type.process_result_value(value, None)  # type: ignore[attr-defined]
+
+
+# --- search ---------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_terms(query: str) -> list[str]:
+    return _WORD.findall(query)[:16]
+
+
+def _fts5_query(terms: list[str]) -> str:
+    """Every word quoted, so user input can never be FTS5 syntax (AND of all words)."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+_SQLITE_SEARCH = text("""
+    WITH hits AS MATERIALIZED (
+        SELECT rowid AS version_id, bm25(version_fts, 4.0, 1.0) AS score
+        FROM version_fts WHERE version_fts MATCH :match
+    )
+    SELECT v.article_id, max(v.number) AS number, min(hits.score) AS score, count(*) AS n
+    FROM hits JOIN version v ON v.id = hits.version_id JOIN article a ON a.id = v.article_id
+    WHERE a.hidden = 0
+    GROUP BY v.article_id
+    ORDER BY score, number DESC, v.article_id DESC
+    LIMIT :limit OFFSET :offset
+""")
+
+_PG_SEARCH = text(f"""
+    WITH q AS (SELECT websearch_to_tsquery('english', :match) AS query)
+    SELECT v.article_id, max(v.number) AS number, -max(ts_rank({PG_SEARCH_DOCUMENT}, q.query)) AS score,
+           count(*) AS n
+    FROM version v CROSS JOIN q JOIN article a ON a.id = v.article_id
+    WHERE {PG_SEARCH_DOCUMENT} @@ q.query AND NOT a.hidden
+    GROUP BY v.article_id
+    ORDER BY score, number DESC, v.article_id DESC
+    LIMIT :limit OFFSET :offset
+""")
+
+
+def search(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> Page[SearchHit]:
+    """Titles and text of every version; one hit per article, best match first."""
+    terms = search_terms(query)
+    if not terms:
+        return Page([], page, per_page, has_next=False)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _PG_SEARCH if postgres else _SQLITE_SEARCH
+    match = " ".join(terms) if postgres else _fts5_query(terms)
+    rows = session.execute(
+        statement, {"match": match, "limit": per_page + 1, "offset": (page - 1) * per_page}
+    ).all()
+    hits = [_hit(session, article_id, number, n, terms) for article_id, number, _score, n in rows]
+    return _paged(hits, page, per_page)
+
+
+def _hit(session: Session, article_id: int, number: int, matching: int, terms: list[str]) -> SearchHit:
+    version = session.scalars(
+        select(Version)
+        .options(
+            load_only(
+                Version.title, Version.paragraphs, Version.fetched_at, Version.origin, Version.article_id
+            )
+        )
+        .where(Version.article_id == article_id, Version.number == number)
+    ).one()
+    article = version.article
+    return SearchHit(
+        article_id=article_id,
+        source=article.source.name,
+        url=article.url,
+        number=number,
+        title=version.title,
+        fetched_at=version.fetched_at,
+        origin=version.origin,
+        matching_versions=matching,
+        snippet=snippet(version.paragraphs, terms),
+    )
+
+
+def snippet(paragraphs: Sequence[str], terms: Sequence[str], width: int = 220) -> str:
+    """The stretch of the first paragraph that mentions a search word (plain text: templates escape it)."""
+    lowered = [term.lower() for term in terms]
+    for paragraph in paragraphs:
+        text_lower = paragraph.lower()
+        positions = [pos for pos in (text_lower.find(term) for term in lowered) if pos >= 0]
+        if positions:
+            start = max(min(positions) - width // 3, 0)
+            piece = paragraph[start : start + width]
+            return ("…" if start else "") + piece + ("…" if start + width < len(paragraph) else "")
+    first = paragraphs[0] if paragraphs else ""
+    return first[:width] + ("…" if len(first) > width else "")

@@ -1,0 +1,258 @@
+"""The JSON API under /api/: the same read-side queries as the pages, typed so the OpenAPI description is exact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from newsdelta.store import queries
+from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
+from newsdelta.web.diffing import version_pair
+
+router = APIRouter(prefix="/api", tags=["read"])
+
+T = TypeVar("T")
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1-based page number")]
+PerPage = Annotated[int, Query(ge=1, le=200, description="Items per page")]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Paged(Out, Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    next_page: int | None
+
+
+def paged(page: queries.Page[Any], model: type[Out]) -> dict[str, Any]:
+    return {
+        "items": [model.model_validate(item) for item in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "next_page": page.page + 1 if page.has_next else None,
+    }
+
+
+class SourceOut(Out):
+    name: str
+    articles: int
+    checks: int
+    errors: int
+    new_versions: int
+    error_rate: float | None
+    last_success_at: datetime | None
+    stale: bool
+
+
+class ArticleOut(Out):
+    id: int
+    url: str
+    source: str
+    state: str
+    version_count: int
+    first_seen_at: datetime
+    last_changed_at: datetime | None
+    next_check_at: datetime | None
+    title: str | None
+
+
+class VersionSummaryOut(Out):
+    number: int
+    title: str
+    fetched_at: datetime
+    origin: str
+    http_status: int
+    has_raw: bool
+
+
+class ArticleDetailOut(Out):
+    id: int
+    url: str
+    source: str
+    state: str
+    first_seen_at: datetime
+    published_at: datetime | None
+    next_check_at: datetime | None
+    gone_at: datetime | None
+    versions: list[VersionSummaryOut]
+
+
+class VersionOut(Out):
+    article_id: int
+    number: int
+    origin: str
+    title: str
+    byline: str | None
+    published: datetime | None
+    updated: datetime | None
+    paragraphs: list[str]
+    text_hash: str
+    fetched_at: datetime
+    http_status: int
+    final_url: str | None
+    parser: str | None
+    parser_version: int | None
+    raw_sha256: str | None
+
+
+class ChangeOut(Out):
+    article_id: int
+    number: int
+    title: str
+    source: str
+    fetched_at: datetime
+    origin: str
+    url: str
+
+
+class SearchHitOut(Out):
+    article_id: int
+    source: str
+    url: str
+    number: int
+    title: str
+    fetched_at: datetime
+    origin: str
+    matching_versions: int
+    snippet: str
+
+
+class SpanOut(BaseModel):
+    op: Literal["equal", "delete", "insert"]
+    text: str
+
+
+class RowOut(BaseModel):
+    kind: Literal["equal", "changed", "inserted", "deleted", "moved"]
+    old_index: int | None
+    new_index: int | None
+    moved_from: int | None
+    moved_to: int | None
+    spans: list[SpanOut]
+    old_spans: list[SpanOut]
+    new_spans: list[SpanOut]
+
+
+class FieldChangeOut(BaseModel):
+    old: str | None
+    new: str | None
+
+
+class CountsOut(BaseModel):
+    equal: int
+    changed: int
+    inserted: int
+    deleted: int
+    moved: int
+
+
+class DiffOut(BaseModel):
+    """Paragraph rows aligned between the versions (0-based indexes), each with its word-level spans."""
+
+    article_id: int
+    old: int
+    new: int
+    title_spans: list[SpanOut] | None
+    byline: FieldChangeOut | None
+    published: FieldChangeOut | None
+    updated: FieldChangeOut | None
+    rows: list[RowOut]
+    counts: CountsOut
+    summary: str
+
+
+class HealthOut(BaseModel):
+    ok: bool
+    stale: list[str]
+    sources: list[SourceOut]
+
+
+@router.get("/sources", response_model=list[SourceOut])
+def sources(db: SessionDep, now: NowDep) -> list[queries.SourceHealth]:
+    """Every source with its last 24 hours: checks, errors, new versions, last successful fetch."""
+    return queries.source_health(db, now)
+
+
+@router.get("/changes", response_model=Paged[ChangeOut])
+def changes(db: SessionDep, page: PageNumber = 1, per_page: PerPage = 50, source: str | None = None) -> dict:
+    """New versions (each with a predecessor), newest first."""
+    return paged(queries.recent_changes(db, page=page, per_page=per_page, source=source), ChangeOut)
+
+
+@router.get("/articles", response_model=Paged[ArticleOut])
+def articles(
+    db: SessionDep,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+    source: str | None = None,
+    state: Literal["live", "gone"] | None = None,
+    changed_since: Annotated[
+        datetime | None, Query(description="Only articles that changed at or after this time")
+    ] = None,
+) -> dict:
+    """Tracked articles, newest first; hidden articles are left out."""
+    found = queries.list_articles(
+        db, page=page, per_page=per_page, source=source, state=state, changed_since=changed_since
+    )
+    return paged(found, ArticleOut)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetailOut)
+def article(article_id: int, db: SessionDep) -> dict:
+    """One article and the list of its versions (410 if hidden)."""
+    found = queries.visible_article(db, article_id)
+    return {
+        "id": found.id,
+        "url": found.url,
+        "source": found.source.name,
+        "state": found.state,
+        "first_seen_at": found.first_seen_at,
+        "published_at": found.published_at,
+        "next_check_at": found.next_check_at,
+        "gone_at": found.gone_at,
+        "versions": queries.version_rows(db, article_id),
+    }
+
+
+@router.get("/articles/{article_id}/versions/{number}", response_model=VersionOut)
+def version(article_id: int, number: int, db: SessionDep) -> Any:
+    """One version's full text, as paragraphs."""
+    queries.visible_article(db, article_id)
+    return queries.get_version(db, article_id, number)
+
+
+@router.get("/articles/{article_id}/diff/{old}/{new}", response_model=DiffOut)
+def diff(article_id: int, old: int, new: int, db: SessionDep, diffs: DiffsDep) -> dict:
+    """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
+    queries.visible_article(db, article_id)
+    old_version, new_version = version_pair(db, article_id, old, new)
+    return {
+        "article_id": article_id,
+        "old": old,
+        "new": new,
+        **diffs.diff(old_version, new_version).to_dict(),
+    }
+
+
+@router.get("/search", response_model=Paged[SearchHitOut])
+def search(
+    db: SessionDep, q: Annotated[str, Query(max_length=200)], page: PageNumber = 1, per_page: PerPage = 20
+) -> dict:
+    """Articles whose versions' titles or text contain all the words; one hit per article."""
+    return paged(queries.search(db, q, page=page, per_page=per_page), SearchHitOut)
+
+
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def health(db: SessionDep, now: NowDep) -> JSONResponse:
+    """503 when a source older than a day stored nothing in the last 24 hours."""
+    stats = queries.source_health(db, now)
+    stale = [row.name for row in stats if row.stale]
+    body = HealthOut(ok=not stale, stale=stale, sources=[SourceOut.model_validate(row) for row in stats])
+    return JSONResponse(body.model_dump(mode="json"), status_code=503 if stale else 200)

@@ -1,0 +1,135 @@
+"""The web application: HTML pages, feeds, the JSON API and admin actions on one read-mostly store.
+
+Article text is hostile input: templates autoescape it, diff spans are escaped by the diff renderer, raw
+pages are served as sandboxed plain text, and every response carries a strict Content-Security-Policy (the
+site has no JavaScript at all, so scripts are simply not allowed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from newsdelta.config import Settings
+from newsdelta.store.db import open_database
+from newsdelta.store.queries import HiddenArticle
+from newsdelta.store.repository import NotFound
+from newsdelta.web import admin, api, feeds, pages
+from newsdelta.web.diffing import DiffCache
+from newsdelta.web.render import templates
+
+HERE = Path(__file__).parent
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "interest-cohort=()",
+}
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+
+class SecurityHeaders:
+    """Adds the headers above to every HTTP response that has not set its own (the raw page sets a stricter CSP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in self.headers if name not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _wants(request: Request) -> str:
+    path = request.url.path
+    if path.startswith("/api/"):
+        return "json"
+    if path.endswith((".rss", ".atom")) or path.endswith("/raw"):
+        return "text"
+    return "html"
+
+
+def _error(request: Request, status: int, title: str, message: str) -> Response:
+    kind = _wants(request)
+    if kind == "json":
+        return JSONResponse({"detail": message}, status_code=status)
+    if kind == "text":
+        return PlainTextResponse(f"{title}. {message}\n", status_code=status)
+    return templates.TemplateResponse(
+        request, "error.html", {"title": title, "message": message}, status_code=status
+    )
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(request, 404, "Not found", str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    response = _error(request, exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _hidden(request: Request, exc: Exception) -> Response:
+    reason = getattr(exc, "reason", None) or "It was hidden by the site's administrators."
+    return _error(request, 410, "This article is no longer available", reason)
+
+
+def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None) -> FastAPI:
+    """The ASGI app over `sessions` (or the configured database, migrated to the newest schema)."""
+    app = FastAPI(
+        title="newsdelta",
+        summary="Every version of news articles, and what changed between them.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions or open_database(settings.database_url)
+    app.state.diffs = DiffCache()
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(HiddenArticle, _hidden)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for router in (pages.router, feeds.router, api.router, admin.router):
+        app.include_router(router)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the site with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)

@@ -1,0 +1,128 @@
+"""Stored versions into the diff engine, and the diff into what the diff page shows.
+
+Versions never change once stored, so a diff between two of them is cached by their ids: the 50-version live
+blog's pages and feeds diff each pair once, not on every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions
+from newsdelta.store.models import Version
+from newsdelta.store.repository import NotFound
+
+
+class DiffCache:
+    """A small thread-safe LRU of diffs keyed by (old version id, new version id)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, int], VersionDiff] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def diff(self, old: Version, new: Version) -> VersionDiff:
+        key = (old.id, new.id)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        result = diff_versions(version_text(old), version_text(new))
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return result
+
+
+def version_text(version: Version) -> VersionText:
+    return VersionText(
+        title=version.title,
+        paragraphs=tuple(version.paragraphs),
+        byline=version.byline,
+        published=version.published,
+        updated=version.updated,
+    )
+
+
+def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple[Version, Version]:
+    found = {
+        v.number: v
+        for v in session.scalars(
+            select(Version).where(Version.article_id == article_id, Version.number.in_((old, new)))
+        )
+    }
+    if old not in found or new not in found:
+        raise NotFound(f"article {article_id} has no versions {old} and {new}")
+    return found[old], found[new]
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """A run of unchanged paragraphs folded away in "changes only" mode."""
+
+    count: int
+    kind: str = "fold"
+
+
+def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold]:
+    """Rows with runs of equal paragraphs folded, keeping `context` paragraphs either side of a change."""
+    keep = [row.kind != "equal" for row in rows]
+    near = [
+        any(keep[j] for j in range(max(i - context, 0), min(i + context + 1, len(rows))))
+        for i in range(len(rows))
+    ]
+    folded = 0
+    for row, shown in zip(rows, near, strict=True):
+        if shown:
+            if folded:
+                yield Fold(folded)
+                folded = 0
+            yield row
+        else:
+            folded += 1
+    if folded:
+        yield Fold(folded)
+
+
+@dataclass(frozen=True, slots=True)
+class SideRow:
+    """One line of the side-by-side table: what the left (old) and right (new) cells show.
+
+    Within a run of deleted and inserted paragraphs (a rewrite), the deletions are laid beside the insertions in
+    their own order, instead of stacking every paragraph against an empty cell.
+    """
+
+    kind: str
+    old: Row | None
+    new: Row | None
+
+
+def _pair_up(run: list[Row]) -> Iterator[SideRow]:
+    gone = [row for row in run if row.kind == "deleted"]
+    added = [row for row in run if row.kind == "inserted"]
+    for old, new in zip_longest(gone, added):
+        yield SideRow("replaced" if old and new else ("deleted" if old else "inserted"), old, new)
+
+
+def side_by_side(rows: list[Row | Fold]) -> Iterator[SideRow | Fold]:
+    run: list[Row] = []
+    for row in rows:
+        if isinstance(row, Row) and row.kind in ("deleted", "inserted"):
+            run.append(row)
+            continue
+        yield from _pair_up(run)
+        run.clear()
+        if isinstance(row, Fold):
+            yield row
+        else:
+            old = row if row.old_index is not None else None
+            yield SideRow(row.kind, old, row if row.new_index is not None else None)
+    yield from _pair_up(run)

@@ -1,0 +1,157 @@
+"""RSS 2.0 and Atom feeds of new versions: everything, one source, one article, one search.
+
+Each item points at the diff of that version with its predecessor and says in one line what changed, so a
+reader of the feed knows whether to click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
+from sqlalchemy.orm import Session
+
+from newsdelta.store import queries
+from newsdelta.store.queries import Change
+from newsdelta.web.deps import DiffsDep, SessionDep
+from newsdelta.web.diffing import DiffCache, version_pair
+
+router = APIRouter(include_in_schema=False)
+
+Format = Literal["rss", "atom"]
+ITEMS = 30
+MEDIA_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    title: str
+    link: str
+    summary: str
+    at: datetime
+
+
+def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items: Iterable[Item]) -> Response:
+    feed = FeedGenerator()
+    feed.id(self_url)
+    feed.title(title)
+    feed.author({"name": "newsdelta"})
+    feed.link(href=page_url, rel="alternate")
+    feed.link(href=self_url, rel="self")
+    feed.description(f"{title}: new versions of news articles and what changed in each.")
+    feed.language("en")
+    feed.generator("newsdelta")
+    newest: datetime | None = None
+    for item in items:
+        entry = feed.add_entry(order="append")
+        entry.id(item.link)
+        entry.guid(item.link, permalink=True)
+        entry.title(item.title)
+        entry.link(href=item.link)
+        entry.description(item.summary)
+        entry.published(item.at)
+        entry.updated(item.at)
+        newest = max(newest or item.at, item.at)
+    feed.updated(newest or datetime(2000, 1, 1, tzinfo=UTC))
+    body = feed.rss_str(pretty=True) if fmt == "rss" else feed.atom_str(pretty=True)
+    return Response(body, media_type=MEDIA_TYPES[fmt])
+
+
+def change_items(db: Session, diffs: DiffCache, base: str, changes: Iterable[Change]) -> list[Item]:
+    items = []
+    for change in changes:
+        if change.number == 0:
+            link = f"{base}/articles/{change.article_id}/versions/0"
+            summary = "First version seen"
+        else:
+            old, new = version_pair(db, change.article_id, change.number - 1, change.number)
+            link = f"{base}/articles/{change.article_id}/diff/{change.number - 1}/{change.number}"
+            summary = diffs.diff(old, new).summary()
+        if change.origin != "fetch":
+            summary = f"{summary} (version {change.number}: {_ORIGIN_NOTES[change.origin]})"
+        title = f"{change.title} [{change.source}, version {change.number}]"
+        items.append(Item(title, link, summary, change.fetched_at))
+    return items
+
+
+_ORIGIN_NOTES = {
+    "reparse": "re-read by a newer parser, not an outlet edit",
+    "removed": "the page was removed",
+}
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/feed.{fmt}")
+def all_changes(request: Request, fmt: Format, db: SessionDep, diffs: DiffsDep) -> Response:
+    base = _base(request)
+    changes = queries.recent_changes(db, per_page=ITEMS).items
+    return render_feed(
+        fmt,
+        title="newsdelta: all changes",
+        page_url=base + "/",
+        self_url=str(request.url),
+        items=change_items(db, diffs, base, changes),
+    )
+
+
+@router.get("/sources/{name}/feed.{fmt}")
+def source_changes(request: Request, name: str, fmt: Format, db: SessionDep, diffs: DiffsDep) -> Response:
+    queries.source_by_name(db, name)
+    base = _base(request)
+    changes = queries.recent_changes(db, per_page=ITEMS, source=name).items
+    return render_feed(
+        fmt,
+        title=f"newsdelta: changes at {name}",
+        page_url=f"{base}/sources/{name}",
+        self_url=str(request.url),
+        items=change_items(db, diffs, base, changes),
+    )
+
+
+@router.get("/articles/{article_id}/feed.{fmt}")
+def article_changes(
+    request: Request, article_id: int, fmt: Format, db: SessionDep, diffs: DiffsDep
+) -> Response:
+    queries.visible_article(db, article_id)
+    base = _base(request)
+    changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id).items
+    title = changes[0].title if changes else f"article {article_id}"
+    return render_feed(
+        fmt,
+        title=f"newsdelta: changes to “{title}”",
+        page_url=f"{base}/articles/{article_id}",
+        self_url=str(request.url),
+        items=change_items(db, diffs, base, changes),
+    )
+
+
+@router.get("/search/feed.{fmt}")
+def search_changes(
+    request: Request,
+    fmt: Format,
+    db: SessionDep,
+    diffs: DiffsDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Articles matching the search, newest matching version first: follow a story or a name as it is edited."""
+    base = _base(request)
+    hits = sorted(queries.search(db, q, per_page=ITEMS).items, key=lambda hit: hit.fetched_at, reverse=True)
+    changes = [
+        Change(hit.article_id, hit.number, hit.title, hit.source, hit.fetched_at, hit.origin, hit.url)
+        for hit in hits
+    ]
+    return render_feed(
+        fmt,
+        title=f"newsdelta: search for “{q}”",
+        page_url=str(request.url_for("search").include_query_params(q=q)),
+        self_url=str(request.url),
+        items=change_items(db, diffs, base, changes),
+    )

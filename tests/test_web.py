@@ -1,0 +1,315 @@
+"""The HTML pages on the demo data: News Sniffer's sentences, diffs, evidence, hidden articles, headers, admin."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from web_support import TOKEN, Demo, demo, text_of
+
+from newsdelta.store.models import Article, Feed, RawPage, Source
+from newsdelta.web.fixtures import HOSTILE_HTML, add_version
+
+__all__ = ["demo"]  # the fixture, imported for pytest
+
+
+def test_home_lists_changes_newest_first_with_links_to_their_diffs(demo: Demo) -> None:
+    html = demo.client.get("/").text
+    links = re.findall(r'<a class="title" href="(/articles/\d+/diff/\d+/\d+)">', html)
+    live = demo.ids.live
+    assert links[:3] == [
+        f"/articles/{live}/diff/2/3",
+        f"/articles/{live}/diff/1/2",
+        f"/articles/{live}/diff/0/1",
+    ]
+    text = text_of(html)
+    assert "version 3 · bbc · 7 minutes ago" in text
+    assert "re-read by a newer parser" in text  # the reparse is labelled, not passed off as an edit
+    assert "Secret hidden story" not in text
+
+
+def test_home_filters_by_source(demo: Demo) -> None:
+    text = text_of(demo.client.get("/?source=guardian").text)
+    assert "Vladimir Putin briefs Donald Trump" in text
+    assert "Talks end" not in text
+
+
+def test_article_page_says_what_news_sniffer_said(demo: Demo) -> None:
+    response = demo.client.get(f"/articles/{demo.ids.guardian}")
+    text = text_of(response.text)
+    assert (
+        "This article is from the source 'guardian' and was first published or seen on 21 November 2017, 06:05 UTC."
+        in text
+    )
+    assert "It last changed over 40 days ago and won't be checked again for changes." in text
+    assert "The article has changed 5 times. There is an RSS feed of changes available." in text
+    assert (
+        f'<link rel="alternate" type="application/rss+xml" title="Changes to this article (RSS)" href="/articles/{demo.ids.guardian}/feed.rss">'
+        in response.text
+    )
+    assert f'<a href="/articles/{demo.ids.guardian}/feed.rss">RSS feed of changes</a>' in response.text
+    assert "21 November 2017, 19:20 UTC about 9 hours later" in text
+
+
+def test_article_page_states_the_schedule_for_live_and_removed_articles(demo: Demo) -> None:
+    live = text_of(demo.client.get(f"/articles/{demo.ids.live}").text)
+    assert re.search(r"The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC\.", live)
+    gone = text_of(demo.client.get(f"/articles/{demo.ids.gone}").text)
+    assert re.search(r"It disappeared from the outlet's site on \d+ \w+ \d{4}, \d\d:\d\d UTC", gone)
+    assert "next check" not in gone
+
+
+def test_no_page_prints_an_empty_date(demo: Demo) -> None:
+    for article_id in (demo.ids.guardian, demo.ids.live, demo.ids.retired, demo.ids.gone):
+        text = text_of(demo.client.get(f"/articles/{article_id}").text)
+        assert "first published or seen on ." not in text
+        assert re.search(r"first published or seen on \d+ \w+ \d{4}, \d\d:\d\d UTC\.", text)
+
+
+def test_seed_diff_side_by_side(demo: Demo) -> None:
+    response = demo.client.get(f"/articles/{demo.ids.guardian}/diff/3/4")
+    assert response.status_code == 200
+    text = text_of(response.text)
+    assert "Version 3 | Version 4 (about 9 hours later)" in text
+    assert (
+        "Headline in version 3: Syria military operation 'wrapping up', Putin tells Assad in Russia talks"
+        in text
+    )
+    assert "Headline in version 4: Vladimir Putin briefs Donald Trump on plan to end Syrian civil war" in text
+    assert '<table class="diff side">' in response.text
+    assert "<del>" in response.text and "<ins>" in response.text
+    assert (
+        f'rel="prev" href="/articles/{demo.ids.guardian}/diff/2/3?view=side&amp;changes=all"' in response.text
+    )
+    assert (
+        f'rel="next" href="/articles/{demo.ids.guardian}/diff/4/5?view=side&amp;changes=all"' in response.text
+    )
+
+
+def test_seed_diff_inline_and_changes_only(demo: Demo) -> None:
+    base = f"/articles/{demo.ids.guardian}/diff/4/5"
+    whole = demo.client.get(base + "?view=inline").text
+    folded = demo.client.get(base + "?view=inline&changes=only").text
+    assert '<div class="diff inline">' in whole
+    assert "This article was amended on 22 November 2017" in text_of(whole)
+    assert "unchanged paragraphs" in text_of(folded)
+    assert folded.count('<p class="equal"') < whole.count('<p class="equal"')
+    assert 'rel="next"' not in whole  # version 5 is the last
+
+
+def test_diff_recognises_a_moved_paragraph(demo: Demo) -> None:
+    paragraphs = [f"Paragraph {name} says something long enough to be recognised." for name in "ABCDEF"]
+    with demo.sessions.begin() as session:
+        article = Article(
+            source=session.scalars(select(Source)).first(),
+            url="https://example.org/moves",
+            first_seen_at=datetime.now(UTC),
+            state="live",
+            check_period_seconds=1800.0,
+            error_streak=0,
+            version_count=0,
+            hidden=False,
+        )
+        session.add(article)
+        add_version(session, article, "Moves", paragraphs, datetime.now(UTC) - timedelta(hours=1))
+        add_version(
+            session, article, "Moves", paragraphs[1:5] + paragraphs[:1] + paragraphs[5:], datetime.now(UTC)
+        )
+        session.flush()
+        article_id = article.id
+    text = text_of(demo.client.get(f"/articles/{article_id}/diff/0/1").text)
+    assert "↓ moved to paragraph 5" in text
+    assert "↑ moved here from paragraph 1" in text
+    inline = text_of(demo.client.get(f"/articles/{article_id}/diff/0/1?view=inline").text)
+    assert "Moved from paragraph 1: Paragraph A" in inline
+
+
+def test_reparse_and_removal_are_labelled_as_such(demo: Demo) -> None:
+    reparse = text_of(demo.client.get(f"/articles/{demo.ids.live}/diff/1/2").text)
+    assert "re-reading the stored page: it is not an edit by the outlet" in reparse
+    removed = text_of(demo.client.get(f"/articles/{demo.ids.gone}/diff/0/1").text)
+    assert "The page was removed: the outlet answered HTTP 410" in removed
+
+
+def test_diff_between_any_two_versions_and_the_compare_form(demo: Demo) -> None:
+    article = demo.ids.guardian
+    response = demo.client.get(f"/articles/{article}/diff?from=0&to=5", follow_redirects=False)
+    assert response.headers["location"] == f"/articles/{article}/diff/0/5"
+    assert "Version 0 | Version 5 (1 day later)" in text_of(
+        demo.client.get(f"/articles/{article}/diff/0/5").text
+    )
+    swapped = demo.client.get(f"/articles/{article}/diff/5/0", follow_redirects=False)
+    assert swapped.headers["location"].startswith(f"/articles/{article}/diff/0/5")
+    assert demo.client.get(f"/articles/{article}/diff/3/99").status_code == 404
+
+
+def test_version_page_shows_the_text_and_links_the_evidence(demo: Demo) -> None:
+    page = demo.client.get(f"/articles/{demo.ids.guardian}/versions/3")
+    text = text_of(page.text)
+    assert "Vladimir Putin has hosted Bashar al-Assad for talks" in text
+    assert "Shaun Walker in Moscow" in text
+    assert f'href="/articles/{demo.ids.guardian}/versions/3/raw"' in page.text
+
+
+def test_raw_page_is_served_as_inert_text(demo: Demo) -> None:
+    raw = demo.client.get(f"/articles/{demo.ids.guardian}/versions/3/raw")
+    assert raw.status_code == 200
+    assert raw.content == HOSTILE_HTML
+    assert raw.headers["content-type"].startswith("text/plain")
+    assert raw.headers["content-security-policy"].startswith("sandbox")
+    assert raw.headers["x-content-type-options"] == "nosniff"
+    download = demo.client.get(f"/articles/{demo.ids.guardian}/versions/3/raw?download=1")
+    assert download.headers["content-disposition"].startswith("attachment;")
+    with demo.sessions() as session:
+        assert zlib.decompress(session.scalars(select(RawPage)).one().compressed) == download.content
+    assert demo.client.get(f"/articles/{demo.ids.guardian}/versions/4/raw").status_code == 404
+
+
+def test_article_text_is_escaped_everywhere(demo: Demo) -> None:
+    live = demo.ids.live
+    for url in (
+        "/",
+        f"/articles/{live}",
+        f"/articles/{live}/diff/2/3",
+        f"/articles/{live}/versions/3",
+        "/search?q=talks",
+    ):
+        html = demo.client.get(url).text
+        assert "<script>" not in html, url
+        assert "&lt;script&gt;" in html, url
+
+
+def test_security_headers(demo: Demo) -> None:
+    headers = demo.client.get("/").headers
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert "script-src" not in headers["content-security-policy"]  # no scripts at all
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_hidden_article_answers_410_on_every_page_and_feed(demo: Demo) -> None:
+    hidden = demo.ids.hidden
+    for url in (
+        f"/articles/{hidden}",
+        f"/articles/{hidden}/diff/0/1",
+        f"/articles/{hidden}/versions/0",
+        f"/articles/{hidden}/feed.rss",
+        f"/articles/{hidden}/feed.atom",
+        f"/api/articles/{hidden}",
+        f"/api/articles/{hidden}/versions/1",
+        f"/api/articles/{hidden}/diff/0/1",
+    ):
+        response = demo.client.get(url)
+        assert response.status_code == 410, url
+        assert "Removed after a legal request." in response.text, url
+        assert "zebracorn" not in response.text, url
+    for url in ("/", "/feed.rss", "/sources/bbc", "/search?q=zebracorn", "/api/articles"):
+        assert "Secret hidden story" not in demo.client.get(url).text, url
+
+
+def test_unknown_things_are_404(demo: Demo) -> None:
+    for url in ("/articles/999", "/sources/nope", "/articles/1/versions/99", "/sources/nope/feed.rss"):
+        assert demo.client.get(url).status_code == 404, url
+
+
+def test_health_is_not_ok_while_a_source_stores_nothing_for_a_day(demo: Demo) -> None:
+    unhealthy = demo.client.get("/health")
+    assert unhealthy.status_code == 503
+    assert "Not OK: guardian stored nothing in the last 24 hours." in text_of(unhealthy.text)
+    bbc_row = text_of(demo.client.get("/sources/bbc").text)
+    assert "bbc 4 9 6 11%" in bbc_row  # articles, checks, new versions, error rate over the last day
+    with demo.sessions.begin() as session:
+        article = session.get(Article, demo.ids.guardian)
+        add_version(session, article, "A fresh headline", ["Fresh text."], datetime.now(UTC))
+    healthy = demo.client.get("/health")
+    assert healthy.status_code == 200
+    assert demo.client.get("/api/health").json()["ok"] is True
+
+
+def test_search_collapses_versions_per_article(demo: Demo) -> None:
+    text = text_of(demo.client.get("/search?q=Putin+Assad").text)
+    assert text.count("Vladimir Putin briefs Donald Trump on plan to end Syrian civil war") == 1
+    assert "guardian · 6 matching versions, newest version 5" in text
+    assert "No version of any article matches “nothingmatchesthis”." in text_of(
+        demo.client.get("/search?q=nothingmatchesthis").text
+    )
+    syntax = demo.client.get('/search?q="OR NEAR( AND*')
+    assert syntax.status_code == 200  # search syntax in user input is just words
+
+
+def test_search_index_follows_new_and_deleted_versions(demo: Demo) -> None:
+    assert "Talks end" not in text_of(demo.client.get("/search?q=quokka").text)
+    with demo.sessions.begin() as session:
+        add_version(
+            session,
+            session.get(Article, demo.ids.live),
+            "Quokka talks",
+            ["A quokka appeared."],
+            datetime.now(UTC),
+        )
+    assert "Quokka talks" in text_of(demo.client.get("/search?q=quokka").text)
+    with demo.sessions.begin() as session:
+        session.delete(session.get(Article, demo.ids.live))
+    assert "No version of any article matches" in text_of(demo.client.get("/search?q=quokka").text)
+
+
+def test_admin_actions_need_the_token(demo: Demo) -> None:
+    client = demo.client
+    refused = client.post("/admin/track", data={"url": "https://example.org/a", "token": "wrong"})
+    assert refused.status_code == 403
+    assert client.post("/api/admin/track", json={"url": "https://example.org/a"}).status_code == 403
+    done = client.post(
+        "/admin/track",
+        data={"url": "https://example.org/a?utm_source=x", "token": TOKEN},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with demo.sessions() as session:
+        assert (
+            session.scalar(select(Article.url).where(Article.url.like("https://example.org/a%")))
+            == "https://example.org/a"
+        )
+    hostile = client.post(
+        "/api/admin/track", json={"url": "javascript:alert(1)"}, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert hostile.status_code == 422
+
+
+def test_admin_hides_an_article_and_manages_feeds(demo: Demo) -> None:
+    client = demo.client
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    client.post(
+        "/admin/hide", data={"article": demo.ids.retired, "reason": "Court order 12.", "token": TOKEN}
+    )
+    gone = client.get(f"/articles/{demo.ids.retired}")
+    assert gone.status_code == 410 and "Court order 12." in gone.text
+    client.post(f"/api/admin/articles/{demo.ids.retired}/unhide", headers=auth)
+    assert client.get(f"/articles/{demo.ids.retired}").status_code == 200
+    added = client.post(
+        "/api/admin/feeds", json={"url": "https://example.org/rss", "source": "example"}, headers=auth
+    )
+    feed_id = added.json()["id"]
+    assert "https://example.org/rss" in client.get("/admin").text
+    assert client.delete(f"/api/admin/feeds/{feed_id}", headers=auth).json()["message"] == "feed removed"
+    with demo.sessions() as session:
+        assert session.get(Feed, feed_id) is None
+
+
+def test_admin_is_disabled_without_a_configured_token(tmp_path, corpus) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsdelta.config import Settings
+    from newsdelta.store.db import open_database
+    from newsdelta.web.app import create_app
+
+    client = TestClient(
+        create_app(Settings(admin_token=None), open_database(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    )
+    response = client.post(
+        "/api/admin/track", json={"url": "https://example.org/"}, headers={"Authorization": "Bearer "}
+    )
+    assert response.status_code == 403
+    assert "disabled" in response.json()["detail"]
