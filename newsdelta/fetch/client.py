@@ -76,8 +76,9 @@ class FetchResult:
 class Fetcher:
     """Async fetcher; one per crawl process (it owns a connection pool).
 
-    When `rate_limiter` is given, `per_host_concurrency` is the limiter's business and is ignored here;
-    `per_host_delay` (raised to a site's robots.txt Crawl-delay) is always passed to the limiter.
+    `retries` counts attempts after the first. When `rate_limiter` is given, `per_host_concurrency` is the
+    limiter's business and is ignored here; `per_host_delay` (raised to a site's robots.txt Crawl-delay,
+    at most MAX_CRAWL_DELAY) is always passed to the limiter.
     """
 
     def __init__(
@@ -96,6 +97,8 @@ class Fetcher:
         robots_cache: RobotsCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if retries < 0 or max_bytes < 1 or timeout <= 0:
+            raise ValueError("retries must be >= 0, max_bytes >= 1 and timeout > 0")
         self.user_agent = user_agent
         self.per_host_delay = per_host_delay
         self.timeout = timeout
