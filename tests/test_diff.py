@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from newsdelta.diff import (
     Row,
@@ -23,6 +23,7 @@ from newsdelta.diff import (
     render_spans_html,
     side_text,
 )
+from newsdelta.diff.paragraphs import EXHAUSTIVE_PAIRS
 
 # --- helpers -------------------------------------------------------------------------------------------------
 
@@ -180,6 +181,15 @@ def test_a_mostly_rewritten_pair_is_one_deletion_and_one_insertion() -> None:
     assert diff_words(old, new) == [Span("delete", old), Span("insert", new)]
 
 
+def test_sentence_appended_to_a_paragraph_keeps_the_old_text_equal() -> None:
+    old = "Putin hosted Assad in Sochi."
+    addition = (
+        " The talks were not disclosed until Assad had returned to Damascus, the Kremlin said on Tuesday,"
+        " and western diplomats said they had not been told in advance."
+    )
+    assert diff_words(old, old[:-1] + "." + addition) == [Span("equal", old), Span("insert", addition)]
+
+
 def test_word_diff_round_trips_on_random_edits() -> None:
     rng = random.Random(4)
     for _ in range(400):
@@ -280,6 +290,18 @@ def test_unrelated_rewrite_in_place_is_a_deletion_and_an_insertion() -> None:
     new = ["Intro.", "The US will keep a military presence inside Syria for now.", "Outro."]
     kinds = [row.kind for row in diff_paragraphs(old, new)]
     assert kinds == ["equal", "deleted", "inserted", "equal"]
+
+
+def test_long_articles_pair_every_edited_paragraph() -> None:
+    """Past EXHAUSTIVE_PAIRS the engine scores only pairs sharing a distinctive word (or with none)."""
+    rng = random.Random(5)
+    old = [f"{random_text(rng, 30)} Report number {index} from correspondent{index}." for index in range(60)]
+    old += [random_text(rng, 30) for _ in range(10)]  # no distinctive word at all
+    new = [mutate_words(rng, paragraph, 1) for paragraph in old]
+    rows = diff_paragraphs(old, new)
+    edited = {index for index, (before, after) in enumerate(zip(old, new, strict=True)) if before != after}
+    assert len(old) * len(new) > EXHAUSTIVE_PAIRS and len(edited) > 60
+    assert pairs_of_kind(rows, "changed") == [(index, index) for index in sorted(edited)]
 
 
 def test_rows_round_trip_on_random_versions() -> None:
@@ -418,16 +440,18 @@ def test_unchanged_versions_say_so() -> None:
 
 
 def test_html_escapes_hostile_text_and_marks_edits() -> None:
-    spans = diff_words('<b>Hi</b> & "you"', "<script>alert('x')</script> & \"you\"")
+    old, new = '<b>Hi</b> & "you"', "<script>alert('x')</script> & \"you\""
+    spans = diff_words(old, new)
     html = render_spans_html(spans, "both")
     assert isinstance(html, Markup)
-    assert "<script>" not in html and "<b>" not in html
-    assert "&lt;script&gt;" in html and "&amp;" in html and "&#34;you&#34;" in html
-    assert html.count("<del>") == 1 and html.count("<ins>") == 1
-    old_column = render_spans_html(spans, "old")
+    assert "<script" not in html and "<b>" not in html and "&amp;" in html
+    assert html.count("<del>") == html.count("</del>") == 1
+    assert html.count("<ins>") == html.count("</ins>") == 1
+    old_column, new_column = render_spans_html(spans, "old"), render_spans_html(spans, "new")
     assert "<ins>" not in old_column and "<del>" in old_column
-    new_column = render_spans_html(spans, "new")
-    assert "<del>" not in new_column and "alert(&#39;x&#39;)" in new_column
+    assert "<del>" not in new_column and "<ins>" in new_column
+    assert re.sub(r"</?del>", "", old_column) == escape(old)
+    assert re.sub(r"</?ins>", "", new_column) == escape(new)
 
 
 def test_html_of_a_column_is_its_escaped_text_plus_tags() -> None:

@@ -8,7 +8,7 @@ verbatim, never a paraphrase of it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -94,13 +94,7 @@ class Counts:
     moved: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "equal": self.equal,
-            "changed": self.changed,
-            "inserted": self.inserted,
-            "deleted": self.deleted,
-            "moved": self.moved,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, groupby, product
 
 from rapidfuzz.distance import Indel
 
@@ -30,6 +31,10 @@ from newsdelta.diff.words import diff_words
 CHANGED_SIMILARITY = 0.3
 # A paragraph found this similar elsewhere is the same paragraph, moved ("the same or nearly the same").
 MOVED_SIMILARITY = 0.5
+# Up to this many unmatched (old, new) pairs, every pair is scored; beyond, only plausible ones.
+EXHAUSTIVE_PAIRS = 2500
+# ... pairs sharing a word found in at most 1/DISTINCTIVE_SHARE of all paragraphs (names, numbers, rare words).
+DISTINCTIVE_SHARE = 20
 
 _WORD = re.compile(r"\w+")
 
@@ -58,11 +63,12 @@ class _Similarity:
     """IDF-weighted Dice over lower-cased word sets; the IDF is taken over both versions' paragraphs."""
 
     def __init__(self, old: Sequence[str], new: Sequence[str]) -> None:
-        self._old_words = [_words(text) for text in old]
-        self._new_words = [_words(text) for text in new]
-        frequency = Counter(word for words in (*self._old_words, *self._new_words) for word in words)
-        documents = len(old) + len(new)
-        self._idf = {word: math.log(1 + documents / count) for word, count in frequency.items()}
+        words = {text: _words(text) for text in {*old, *new}}  # unchanged paragraphs are read once
+        self._old_words = [words[text] for text in old]
+        self._new_words = [words[text] for text in new]
+        self._frequency = Counter(chain.from_iterable((*self._old_words, *self._new_words)))
+        self._documents = len(old) + len(new)
+        self._idf = {word: math.log(1 + self._documents / count) for word, count in self._frequency.items()}
         self._old_weight = [self._weight(words) for words in self._old_words]
         self._new_weight = [self._weight(words) for words in self._new_words]
         self._old, self._new = old, new
@@ -74,8 +80,37 @@ class _Similarity:
         shared = self._old_words[old_index] & self._new_words[new_index]
         return 2 * self._weight(shared) / total
 
+    def candidates(self, old_indexes: list[int], new_indexes: list[int]) -> Iterable[Pair]:
+        """The pairs worth scoring: all of them when few, else those sharing a distinctive word.
+
+        Scoring every pair of a rewritten 300-paragraph live blog takes seconds; two forms of one
+        paragraph share a word that few other paragraphs use (a name, a number), so the rest can be
+        skipped. A paragraph with no such word (a one-liner, a stock phrase) is still compared with all.
+        """
+        if len(old_indexes) * len(new_indexes) <= EXHAUSTIVE_PAIRS:
+            return product(old_indexes, new_indexes)
+        old_keys = {index: self._distinctive(self._old_words[index]) for index in old_indexes}
+        new_keys = {index: self._distinctive(self._new_words[index]) for index in new_indexes}
+        holders: dict[str, list[int]] = {}
+        for old_index, words in old_keys.items():
+            for word in words:
+                holders.setdefault(word, []).append(old_index)
+        pairs = {
+            (old_index, new_index)
+            for new_index, words in new_keys.items()
+            for word in words
+            for old_index in holders.get(word, ())
+        }
+        pairs.update(product([index for index, words in old_keys.items() if not words], new_indexes))
+        pairs.update(product(old_indexes, [index for index, words in new_keys.items() if not words]))
+        return pairs
+
+    def _distinctive(self, words: frozenset[str]) -> frozenset[str]:
+        limit = max(4, self._documents // DISTINCTIVE_SHARE)
+        return frozenset(word for word in words if self._frequency[word] <= limit)
+
     def _weight(self, words: Iterable[str]) -> float:
-        return sum(self._idf[word] for word in words)
+        return sum(map(self._idf.__getitem__, words))
 
 
 def _words(text: str) -> frozenset[str]:
@@ -99,10 +134,16 @@ def _align(old: Sequence[str], new: Sequence[str]) -> _Alignment:
     alignment.moves = _greedy_moves(scores, lambda pair: old_gap[pair[0]] != new_gap[pair[1]])
     moved_old = {old_index for old_index, _ in alignment.moves}
     moved_new = {new_index for _, new_index in alignment.moves}
-    for gap in gaps:
-        old_free = [index for index in gap.old if index not in moved_old]
-        new_free = [index for index in gap.new if index not in moved_new]
-        alignment.pairs += _best_chain(old_free, new_free, scores)
+    in_gap: dict[int, dict[Pair, float]] = {}
+    for (old_index, new_index), score in scores.items():
+        if (
+            old_gap[old_index] == new_gap[new_index]
+            and old_index not in moved_old
+            and new_index not in moved_new
+        ):
+            in_gap.setdefault(old_gap[old_index], {})[old_index, new_index] = score
+    for gap_scores in in_gap.values():
+        alignment.pairs += _best_chain(gap_scores)
     taken_old = moved_old | {old_index for old_index, _ in alignment.pairs}
     taken_new = moved_new | {new_index for _, new_index in alignment.pairs}
     leftovers = {
@@ -131,15 +172,14 @@ def _has_both_sides(gaps: list[_Gap]) -> bool:
 
 
 def _candidate_scores(gaps: list[_Gap], similarity: _Similarity) -> dict[Pair, float]:
-    """Similarity of every unmatched old paragraph to every unmatched new one, kept when it could count."""
+    """Similarity of unmatched old paragraphs to unmatched new ones, kept where it could count."""
     old_free = [index for gap in gaps for index in gap.old]
     new_free = [index for gap in gaps for index in gap.new]
     scores = {}
-    for old_index in old_free:
-        for new_index in new_free:
-            score = similarity(old_index, new_index)
-            if score >= CHANGED_SIMILARITY:
-                scores[old_index, new_index] = score
+    for pair in similarity.candidates(old_free, new_free):
+        score = similarity(*pair)
+        if score >= CHANGED_SIMILARITY:
+            scores[pair] = score
     return scores
 
 
@@ -163,28 +203,45 @@ def _greedy_moves(scores: dict[Pair, float], is_move: Callable[[Pair], bool]) ->
     return moves
 
 
-def _best_chain(old_free: list[int], new_free: list[int], scores: dict[Pair, float]) -> list[Pair]:
-    """The order-preserving pairing with the greatest total similarity (a weighted LCS, O(m·n))."""
-    if not old_free or not new_free:
-        return []
-    rows, columns = len(old_free), len(new_free)
-    best = [[0.0] * (columns + 1) for _ in range(rows + 1)]
-    for row in range(1, rows + 1):
-        for column in range(1, columns + 1):
-            score = scores.get((old_free[row - 1], new_free[column - 1]), 0.0)
-            diagonal = best[row - 1][column - 1] + score if score else 0.0
-            best[row][column] = max(best[row - 1][column], best[row][column - 1], diagonal)
-    chain: list[Pair] = []
-    row, column = rows, columns
-    while row and column:
-        if best[row][column] == best[row - 1][column]:
-            row -= 1
-        elif best[row][column] == best[row][column - 1]:
-            column -= 1
-        else:
-            chain.append((old_free[row - 1], new_free[column - 1]))
-            row, column = row - 1, column - 1
-    return chain[::-1]
+def _best_chain(scores: dict[Pair, float]) -> list[Pair]:
+    """The pairs, increasing on both sides, of greatest total similarity: a weighted longest increasing
+    subsequence, O(k log k) in the number of candidate pairs with a prefix-maximum Fenwick tree."""
+    ordered = sorted(scores)
+    columns = {new_index: rank for rank, new_index in enumerate(sorted({j for _, j in ordered}), start=1)}
+    tree = _PrefixMax(len(columns))
+    previous: list[int] = []
+    for _, group in groupby(range(len(ordered)), key=lambda position: ordered[position][0]):
+        positions = list(group)  # one old paragraph: its pairs may not chain with each other
+        extended = [tree.best_before(columns[ordered[position][1]]) for position in positions]
+        for position, (total, before) in zip(positions, extended, strict=True):
+            previous.append(before)
+            tree.offer(columns[ordered[position][1]], total + scores[ordered[position]], position)
+    heaviest = []
+    position = tree.best_before(len(columns) + 1)[1]
+    while position >= 0:
+        heaviest.append(ordered[position])
+        position = previous[position]
+    return heaviest[::-1]
+
+
+class _PrefixMax:
+    """Fenwick tree answering "heaviest chain ending before column c" as (total, position of its end)."""
+
+    def __init__(self, size: int) -> None:
+        self._tree = [(0.0, -1)] * (size + 1)
+
+    def best_before(self, column: int) -> tuple[float, int]:
+        best, index = (0.0, -1), column - 1
+        while index > 0:
+            best = max(best, self._tree[index])
+            index -= index & -index
+        return best
+
+    def offer(self, column: int, total: float, position: int) -> None:
+        while column < len(self._tree):
+            if (total, position) > self._tree[column]:
+                self._tree[column] = (total, position)
+            column += column & -column
 
 
 def _rows(old: Sequence[str], new: Sequence[str], alignment: _Alignment) -> list[Row]:

@@ -18,7 +18,7 @@ from newsdelta.diff.model import Span
 # joining the tokens gives the text back exactly.
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
-# Below this share of a paragraph's visible characters left unchanged, word-level marks stop helping.
+# Below this share of the shorter side's visible characters left unchanged, word-level marks stop helping.
 MIN_KEPT_SHARE = 0.3
 
 
@@ -116,9 +116,10 @@ def _spans(equalities: list[str], edits: list[Edit]) -> list[Span]:
 
 
 def _kept_share(equalities: list[str], old: str, new: str) -> float:
-    """Share of the longer side's visible characters that the diff keeps unchanged."""
+    """Share of the shorter side's visible characters left unchanged: a sentence appended to (or cut from)
+    a paragraph keeps all of the shorter side, however long the new sentence."""
     kept = sum(_visible(text) for text in equalities)
-    return kept / max(_visible(old), _visible(new), 1)
+    return kept / max(min(_visible(old), _visible(new)), 1)
 
 
 def _visible(text: str) -> int:
