@@ -1,0 +1,135 @@
+"""The JSON API: filters, pagination, structured diffs, the OpenAPI description; search on PostgreSQL too."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import service_up
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from web_support import Demo, demo
+
+from newsdelta.diff import side_text
+from newsdelta.diff.model import Span
+from newsdelta.store import queries
+from newsdelta.store.db import open_database
+from newsdelta.web.fixtures import read_seed, seed_demo
+
+__all__ = ["demo"]
+
+
+def test_sources_report_the_last_day(demo: Demo) -> None:
+    rows = {row["name"]: row for row in demo.client.get("/api/sources").json()}
+    assert rows["bbc"]["articles"] == 4 and rows["bbc"]["checks"] == 9 and rows["bbc"]["errors"] == 1
+    assert rows["guardian"]["stale"] is True and rows["bbc"]["stale"] is False
+
+
+def test_articles_filter_and_paginate(demo: Demo) -> None:
+    client = demo.client
+    first = client.get("/api/articles", params={"per_page": 2}).json()
+    second = client.get("/api/articles", params={"per_page": 2, "page": first["next_page"]}).json()
+    ids = [row["id"] for row in first["items"] + second["items"]]
+    assert ids == [demo.ids.gone, demo.ids.retired, demo.ids.live, demo.ids.guardian]  # hidden left out
+    assert second["next_page"] is None
+    gone = client.get("/api/articles", params={"state": "gone"}).json()["items"]
+    assert [row["id"] for row in gone] == [demo.ids.gone]
+    guardian = client.get("/api/articles", params={"source": "guardian"}).json()["items"]
+    assert [row["title"] for row in guardian] == [
+        "Vladimir Putin briefs Donald Trump on plan to end Syrian civil war"
+    ]
+    since = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    recent = client.get("/api/articles", params={"changed_since": since}).json()["items"]
+    assert [row["id"] for row in recent] == [demo.ids.live]
+    assert client.get("/api/articles", params={"per_page": 1000}).status_code == 422
+
+
+def test_article_and_version(demo: Demo, corpus: Path) -> None:
+    article = demo.client.get(f"/api/articles/{demo.ids.guardian}").json()
+    assert [v["number"] for v in article["versions"]] == [0, 1, 2, 3, 4, 5]
+    assert article["next_check_at"] is None and article["source"] == "guardian"
+    version = demo.client.get(f"/api/articles/{demo.ids.guardian}/versions/4").json()
+    title, paragraphs = read_seed(corpus / "seed-guardian" / "v4.txt")
+    assert (version["title"], version["paragraphs"]) == (title, paragraphs)
+    assert version["origin"] == "fetch"
+
+
+def test_structured_diff_rebuilds_both_versions(demo: Demo, corpus: Path) -> None:
+    diff = demo.client.get(f"/api/articles/{demo.ids.guardian}/diff/3/4").json()
+    rows = diff["rows"]
+    assert {row["kind"] for row in rows} <= {"equal", "changed", "inserted", "deleted", "moved"}
+
+    def side(name: str, index: str) -> list[str]:
+        ordered = sorted((row for row in rows if row[index] is not None), key=lambda row: row[index])
+        return [side_text([Span(**span) for span in row["spans"]], name) for row in ordered]
+
+    assert side("old", "old_index") == read_seed(corpus / "seed-guardian" / "v3.txt")[1]
+    assert side("new", "new_index") == read_seed(corpus / "seed-guardian" / "v4.txt")[1]
+    assert diff["title_spans"] is not None and diff["summary"].startswith("Headline changed")
+
+
+def test_changes_and_search(demo: Demo) -> None:
+    changes = demo.client.get("/api/changes", params={"source": "guardian"}).json()["items"]
+    assert [change["number"] for change in changes] == [5, 4, 3, 2, 1]
+    hits = demo.client.get("/api/search", params={"q": "Putin"}).json()["items"]
+    assert [(hit["article_id"], hit["matching_versions"]) for hit in hits] == [(demo.ids.guardian, 6)]
+
+
+def test_openapi_describes_the_api(demo: Demo) -> None:
+    spec = demo.client.get("/api/openapi.json").json()
+    for path in (
+        "/api/sources",
+        "/api/articles",
+        "/api/articles/{article_id}",
+        "/api/articles/{article_id}/versions/{number}",
+        "/api/articles/{article_id}/diff/{old}/{new}",
+        "/api/search",
+        "/api/admin/track",
+    ):
+        assert path in spec["paths"], path
+    assert "/articles/{article_id}" not in spec["paths"]  # HTML pages are not API
+    parameters = {p["name"] for p in spec["paths"]["/api/articles"]["get"]["parameters"]}
+    assert {"source", "state", "changed_since", "page", "per_page"} <= parameters
+    assert "RowOut" in spec["components"]["schemas"]
+
+
+@pytest.fixture
+def postgres_sessions() -> Iterator[sessionmaker[Session]]:
+    if not service_up("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"newsdelta_web_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    sessions = open_database(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        yield sessions
+    finally:
+        sessions.kw["bind"].dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_search_on_postgres_uses_the_full_text_index(
+    postgres_sessions: sessionmaker[Session], corpus: Path
+) -> None:
+    ids = seed_demo(postgres_sessions, corpus)
+    with postgres_sessions() as session:
+        hits = queries.search(session, "Putin Assad").items
+        assert [(hit.article_id, hit.matching_versions) for hit in hits] == [(ids.guardian, 6)]
+        assert queries.search(session, "zebracorn").items == []  # hidden
+        assert queries.search(session, 'OR "unbalanced -').items == []
+        session.execute(text("SET enable_seqscan = off"))
+        plan = session.execute(
+            text(
+                f"EXPLAIN SELECT id FROM version WHERE {queries.PG_SEARCH_DOCUMENT} @@ to_tsquery('english', 'putin')"
+            )
+        ).scalars()
+        assert "ix_version_search" in "\n".join(plan)
