@@ -1,8 +1,8 @@
 """Diff engine speed, against difflib in the same run (targets live here, never in unit tests).
 
-1. Word diff of a 1,000-word paragraph pair with scattered edits: newsdelta.diff.diff_words against
-   difflib.SequenceMatcher(autojunk=False) over the same tokens (what NewsDiffs-style tools run).
-   Target: about 1 ms for newsdelta.
+1. Word diff of a 1,000-word paragraph pair with 40 scattered edits, then with one edit (a typical
+   correction): newsdelta.diff.diff_words against difflib.SequenceMatcher(autojunk=False) over the same
+   tokens (what NewsDiffs-style tools run). Target: about 1 ms for newsdelta.
 2. A 10,000-word, 150-paragraph article pair with edited, inserted, deleted and moved paragraphs:
    newsdelta.diff.diff_paragraphs (alignment + word diffs) against difflib over paragraphs, then over the
    words of each replaced block.
@@ -18,6 +18,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 from newsdelta.diff import diff_paragraphs, diff_words
 from newsdelta.diff.words import tokenise
@@ -152,13 +153,14 @@ def main() -> None:
     rng = random.Random(20171121)
 
     old_tokens = words(rng, 1000)
-    old, new = sentence_text(old_tokens), sentence_text(edited(rng, old_tokens, 40))
-    print(f"1,000-word paragraph pair, 40 scattered edits ({len(old):,} / {len(new):,} characters)")
-    ours = report("newsdelta diff_words (Indel + clean-up)", lambda: diff_words(old, new), repeat)
-    theirs = report(
-        "difflib.SequenceMatcher(autojunk=False)", lambda: difflib_words(old, new), max(3, repeat // 20)
-    )
-    print(f"  difflib / newsdelta (cpu): {theirs / ours:.0f}x")
+    for edits in (40, 1):
+        old, new = sentence_text(old_tokens), sentence_text(edited(rng, old_tokens, edits))
+        print(f"1,000-word paragraph pair, {edits} edit(s) ({len(old):,} / {len(new):,} characters)")
+        ours = report("newsdelta diff_words (Indel + clean-up)", partial(diff_words, old, new), repeat)
+        theirs = report(
+            "difflib.SequenceMatcher(autojunk=False)", partial(difflib_words, old, new), max(3, repeat // 20)
+        )
+        print(f"  difflib / newsdelta (cpu): {theirs / ours:.0f}x\n")
 
     old_article, new_article = article_pair(rng)
     word_count = sum(len(paragraph.split()) for paragraph in old_article)

@@ -9,6 +9,7 @@ those edits, and a pair that keeps too little is shown as one deletion and one i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rapidfuzz.distance import Indel, Opcodes
 
@@ -32,11 +33,39 @@ def diff_words(old: str, new: str) -> list[Span]:
         return [Span("equal", old)] if old else []
     if not old or not new:
         return _replace_whole(old, new)
-    equalities, edits = _token_diff(tokenise(old), tokenise(new))
+    head, tail = _common_ends(old, new)
+    old_middle, new_middle = old[head : len(old) - tail], new[head : len(new) - tail]
+    equalities, edits = _token_diff(tokenise(old_middle), tokenise(new_middle))
+    equalities[0], equalities[-1] = old[:head] + equalities[0], equalities[-1] + old[len(old) - tail :]
     equalities, edits = _cleanup_semantic(equalities, edits)
     if _kept_share(equalities, old, new) < MIN_KEPT_SHARE:
         return _replace_whole(old, new)
     return _spans(equalities, edits)
+
+
+def _common_ends(old: str, new: str) -> tuple[int, int]:
+    """Lengths of the shared start and end, cut back to a space so that no word is split.
+
+    Most edits touch a few words of a long paragraph; the text around them need not be tokenised.
+    """
+    shortest = min(len(old), len(new))
+    head = _longest(lambda size: old[:size] == new[:size], shortest)
+    head = max(old.rfind(" ", 0, head), 0)
+    tail = _longest(lambda size: old[len(old) - size :] == new[len(new) - size :], shortest - head)
+    space = old.find(" ", len(old) - tail)
+    return head, (len(old) - space if space >= 0 else 0)
+
+
+def _longest(shared: Callable[[int], bool], limit: int) -> int:
+    """The largest size up to `limit` for which `shared` holds; it holds for every smaller size too."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if shared(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _replace_whole(old: str, new: str) -> list[Span]:
