@@ -351,8 +351,8 @@ def test_seed_rewritten_paragraphs_pair_with_their_counterparts(
     quote = next(row for row in diff.rows if row.old_index == 3)
     assert side_text(quote.spans, "new") == new.paragraphs[10]
     assert any(span.op == "equal" and "most important thing" in span.text for span in quote.spans)
-    assisted = next(row for row in diff.rows if row.old_index == 5)
-    assert assisted.spans[0] == Span("insert", "In carefully scripted words, ")
+    assad_quote = next(row for row in diff.rows if row.old_index == 5)
+    assert assad_quote.spans[0] == Span("insert", "In carefully scripted words, ")
 
 
 def test_seed_last_saudi_paragraph_is_inserted(
