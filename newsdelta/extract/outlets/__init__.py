@@ -1,0 +1,24 @@
+"""One small module per outlet; `OUTLET_PARSERS` is the registry's list."""
+
+from __future__ import annotations
+
+from newsdelta.extract.base import OutletParser
+from newsdelta.extract.outlets.bbc import BBC_NEWS
+from newsdelta.extract.outlets.guardian import GUARDIAN
+from newsdelta.extract.outlets.independent import INDEPENDENT
+from newsdelta.extract.outlets.nytimes import NEW_YORK_TIMES
+from newsdelta.extract.outlets.rt import RT_NEWS
+from newsdelta.extract.outlets.theintercept import THE_INTERCEPT
+from newsdelta.extract.outlets.washingtonpost import WASHINGTON_POST
+
+OUTLET_PARSERS: tuple[OutletParser, ...] = (
+    BBC_NEWS,
+    GUARDIAN,
+    INDEPENDENT,
+    NEW_YORK_TIMES,
+    RT_NEWS,
+    THE_INTERCEPT,
+    WASHINGTON_POST,
+)
+
+__all__ = ["OUTLET_PARSERS"]

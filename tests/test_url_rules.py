@@ -1,0 +1,55 @@
+"""Outlet URL rules from ../shared/corpus/outlets/url_rules.json: articles accepted, everything else rejected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+
+from newsdelta.extract import is_article_url, parser_for
+from newsdelta.extract.outlets import OUTLET_PARSERS
+
+
+def _urls(kind: str) -> list[tuple[str, str]]:
+    rules_file = CORPUS / "outlets" / "url_rules.json"
+    if not rules_file.is_file():
+        return []
+    rules = json.loads(rules_file.read_text())
+    return [(outlet, url) for outlet, lists in rules.items() for url in lists[kind]]
+
+
+@pytest.mark.parametrize(("outlet", "url"), _urls("valid"))
+def test_article_url_is_accepted_by_its_outlet(corpus: Path, outlet: str, url: str) -> None:
+    parser = parser_for(url)
+    assert parser is not None and parser.name == outlet
+    assert is_article_url(url)
+
+
+@pytest.mark.parametrize(("outlet", "url"), _urls("invalid"))
+def test_non_article_url_is_rejected(corpus: Path, outlet: str, url: str) -> None:
+    assert not is_article_url(url)
+
+
+def test_every_outlet_has_rules_in_the_corpus(corpus: Path) -> None:
+    outlets = {outlet for outlet, _ in _urls("valid")} & {outlet for outlet, _ in _urls("invalid")}
+    assert outlets == {parser.name for parser in OUTLET_PARSERS}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/2020/01/01/story",
+        "https://notbbc.co.uk/news/world-123",
+        "https://bbc.co.uk.evil.com/news/1",
+    ],
+)
+def test_other_hosts_go_to_the_generic_extractor(url: str) -> None:
+    assert parser_for(url) is None
+    assert is_article_url(url)
+
+
+def test_host_match_is_by_domain_not_substring() -> None:
+    assert parser_for("https://news.bbc.co.uk/1/hi/uk/7995652.stm").name == "bbc_news"  # type: ignore[union-attr]
+    assert parser_for("https://amp.theguardian.com/world/2020/jan/01/x").name == "guardian"  # type: ignore[union-attr]
