@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
-from newsdelta.discovery import canonicalize_url
+from newsdelta.discovery import canonicalize_url, same_site
 from newsdelta.extract import Extracted, ExtractionError, extract, parser_for
 from newsdelta.extract.generic import GENERIC
 from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.store.evidence import body_sha256, keep_raw_page, load_raw_page
-from newsdelta.store.models import Article, Check, Version
-from newsdelta.store.repository import latest_version, version_numbers_by_hash
+from newsdelta.store.models import Article, ArticleAlias, Check, Version
+from newsdelta.store.repository import article_by_url, latest_version, version_numbers_by_hash
 from newsdelta.text import version_hash
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,11 @@ async def check_article(ctx: CrawlContext, article_id: int) -> str:
             last_modified=None if reparse_needed else snapshot.last_modified,
         )
     except RobotsDisallowed as exc:
+        if exc.temporary:  # robots.txt itself failed: try again later, like any error
+            return _record_error(ctx, snapshot, str(exc), status=None, retry_after=exc.retry_after)
         return _finish(ctx, snapshot, "robots", changed=False, detail=str(exc))
     except FetchError as exc:
-        return _record_error(ctx, snapshot, str(exc), status=None)
+        return _record_error(ctx, snapshot, str(exc), status=exc.status, retry_after=exc.retry_after)
     if result.not_modified:
         return _finish(ctx, snapshot, "not_modified", changed=False, status=304)
     if result.gone:
@@ -161,7 +163,15 @@ def _remember_validators(article: Article, result: FetchResult) -> None:
     article.body_sha256 = body_sha256(result.body)
 
 
-def _record_error(ctx: CrawlContext, snapshot: Snapshot, message: str, *, status: int | None) -> str:
+def _record_error(
+    ctx: CrawlContext,
+    snapshot: Snapshot,
+    message: str,
+    *,
+    status: int | None,
+    retry_after: float | None = None,
+) -> str:
+    """Back off (doubling, or as long as the server asked); the article's text and versions stay as they are."""
     now = ctx.clock()
     log.warning("check of %s failed: %s", snapshot.url, message)
     with ctx.sessions.begin() as session:
@@ -170,7 +180,10 @@ def _record_error(ctx: CrawlContext, snapshot: Snapshot, message: str, *, status
             return "skipped"
         article.error_streak += 1
         article.last_error = message[:2000]
-        article.next_check_at = now + ctx.policy.error_delay(article.error_streak)
+        delay = ctx.policy.error_delay(article.error_streak)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        article.next_check_at = now + delay
         _release(article, now)
         return _log_check(session, article, now, "error", http_status=status, detail=message[:2000])
 
@@ -182,8 +195,9 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
         article = _locked_article(session, ctx, snapshot.article_id)
         if article is None:
             return "skipped"
-        outcome = "gone"
-        if article.state != "gone":
+        newly_gone = article.state != "gone"
+        number = None
+        if newly_gone:
             previous = latest_version(session, article.id)
             removal = Version(
                 origin="removed",
@@ -197,12 +211,12 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
                 http_status=result.status,
                 final_url=result.final_url,
             )
-            outcome = _add_or_flipflop(session, article, removal, now)
+            number = _add_or_flipflop(session, article, removal, now)
             article.state = "gone"
             article.gone_at = now
-        _schedule(ctx, article, now, changed=outcome != "gone")
+        _schedule(ctx, article, now, changed=newly_gone)
         _release(article, now)
-        return _log_check(session, article, now, outcome, http_status=result.status)
+        return _log_check(session, article, now, "gone", http_status=result.status, version_number=number)
 
 
 def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
@@ -211,15 +225,17 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
         article = _locked_article(session, ctx, snapshot.article_id)
         if article is None:
             return "skipped"
+        if not _settle_url(session, article, page):
+            log.info("%s is another URL of %s", snapshot.url, page.result.final_url)
+            return "merged"
         _reparse_latest(session, article, page.extracted, now)
         article.state = "live"
         article.gone_at = None
-        if page.text_hash == article.current_hash:
-            outcome = "unchanged"
-        else:
+        outcome, number = "unchanged", None
+        if page.text_hash != article.current_hash:
             version = _version_from_page(session, page, now)
-            outcome = _add_or_flipflop(session, article, version, now)
-        _adopt_final_url(session, article, page)
+            number = _add_or_flipflop(session, article, version, now)
+            outcome = "new_version" if number == version.number else "flipflop"
         _schedule(ctx, article, now, changed=outcome != "unchanged")
         _remember_validators(article, page.result)
         article.parser = page.extracted.parser
@@ -233,7 +249,7 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
             now,
             outcome,
             http_status=page.result.status,
-            version_number=article.version_count - 1 if outcome == "new_version" else None,
+            version_number=number,
         )
 
 
@@ -257,21 +273,22 @@ def _version_from_page(session: Session, page: Page, now: datetime) -> Version:
     )
 
 
-def _add_or_flipflop(session: Session, article: Article, version: Version, now: datetime) -> str:
-    """Store a version whose text was never seen; text equal to an older version is a flip-flop event."""
-    known = version_numbers_by_hash(session, article.id)
+def _add_or_flipflop(session: Session, article: Article, version: Version, now: datetime) -> int:
+    """Store a version whose text was never seen and return its number.
+
+    Text equal to an older version (a flip-flop, e.g. an A/B headline test) stores nothing and returns the
+    older version's number; either way it becomes the article's current text.
+    """
     article.current_hash = version.text_hash
+    known = version_numbers_by_hash(session, article.id)
     if version.text_hash in known:
-        session.add(
-            Check(article_id=article.id, at=now, outcome="flipflop", version_number=known[version.text_hash])
-        )
-        return "flipflop"
+        return known[version.text_hash]
     version.article_id = article.id
     version.number = article.version_count
     session.add(version)
     article.version_count += 1
     article.last_changed_at = now
-    return "new_version"
+    return version.number
 
 
 def _reparse_latest(session: Session, article: Article, extracted: Extracted, now: datetime) -> None:
@@ -309,16 +326,29 @@ def _reparse_latest(session: Session, article: Article, extracted: Extracted, no
         parser_version=reread.parser_version,
         raw_sha256=latest.raw_sha256,
     )
-    if _add_or_flipflop(session, article, reparsed, now) == "new_version":
-        session.add(Check(article_id=article.id, at=now, outcome="reparsed", version_number=reparsed.number))
+    number = _add_or_flipflop(session, article, reparsed, now)
+    if number == reparsed.number:
+        _log_check(session, article, now, "reparsed", version_number=number)
 
 
-def _adopt_final_url(session: Session, article: Article, page: Page) -> None:
-    """On the first fetch, an outlet's redirect (http→https, old slug) or rel=canonical names the real URL."""
-    if article.version_count > 1:
-        return
-    better = canonicalize_url(page.extracted.canonical_url or page.result.final_url)
-    if better == article.url:
-        return
-    if session.scalar(select(Article.id).where(Article.url == better)) is None:
-        article.url = better
+def _settle_url(session: Session, article: Article, page: Page) -> bool:
+    """Follow the outlet to the article's real URL (redirect, http→https, rel=canonical) on its first fetch.
+
+    The URL it was found under becomes an alias. When another article already has the real URL, this one
+    was a second name for it: it is folded into that one (False is returned and nothing else is stored).
+    """
+    if article.version_count:
+        return True
+    final = page.result.final_url
+    declared = page.extracted.canonical_url
+    real = canonicalize_url(declared if declared and same_site(declared, final) else final)
+    if real == article.url:
+        return True
+    owner = article_by_url(session, real)
+    if owner is None:
+        session.add(ArticleAlias(url=article.url, article_id=article.id))
+        article.url = real
+        return True
+    session.add(ArticleAlias(url=article.url, article_id=owner.id))
+    session.delete(article)
+    return False

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from newsdelta.crawl.context import CrawlContext
-from newsdelta.discovery import DiscoveryError, Link, UrlFilter, canonicalize_url, discover
-from newsdelta.extract import is_article_url
+from newsdelta.discovery import DiscoveryError, Link, UrlFilter, canonicalize_url
+from newsdelta.discovery.sniff import discover_all
+from newsdelta.extract import is_article_url, parser_for
 from newsdelta.fetch import FetchError, FetchResult
 from newsdelta.store.models import Feed
 from newsdelta.store.repository import track_article
 
 log = logging.getLogger(__name__)
+
+# A sitemap index can name thousands of children; more than this per poll is a crawl of its own.
+MAX_CHILD_SITEMAPS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +43,33 @@ async def poll_feed(ctx: CrawlContext, feed_id: int) -> int:
         result = await ctx.fetcher.get(snapshot.url, etag=snapshot.etag, last_modified=snapshot.last_modified)
         if result.status >= 400:
             raise FetchError(f"HTTP {result.status}")
-        links = (
-            []
-            if result.not_modified
-            else discover(result.body, result.headers.get("content-type"), result.final_url)
-        )
+        links = [] if result.not_modified else await _links(ctx, result)
     except (FetchError, DiscoveryError) as exc:
         log.warning("feed %s failed: %s", snapshot.url, exc)
         _record_feed_error(ctx, snapshot.feed_id, str(exc))
         return 0
     return _record_links(ctx, snapshot, result, links)
+
+
+async def _links(ctx: CrawlContext, result: FetchResult) -> list[Link]:
+    """The page's links; for a sitemap index, also the links of its child sitemaps (bounded)."""
+    found = discover_all(
+        result.body, result.headers.get("content-type"), result.final_url, front_page_rule(result.final_url)
+    )
+    links = list(found.links)
+    for child_url in found.children[:MAX_CHILD_SITEMAPS]:
+        try:
+            child = await ctx.fetcher.get(child_url)
+            links.extend(discover_all(child.body, child.headers.get("content-type"), child.final_url).links)
+        except (FetchError, DiscoveryError) as exc:
+            log.warning("child sitemap %s skipped: %s", child_url, exc)
+    return links
+
+
+def front_page_rule(url: str) -> Callable[[str], bool] | None:
+    """The outlet's own article-URL rule for its front page; None lets discovery use its generic guess."""
+    parser = parser_for(url)
+    return None if parser is None else parser.is_article_url
 
 
 def wanted_urls(links: list[Link], exclude: tuple[str, ...]) -> dict[str, Link]:

@@ -131,6 +131,18 @@ class Article(Base):
     )
 
 
+class ArticleAlias(Base):
+    """Another URL of a tracked article (an old slug, the http address, a feed's tracking link).
+
+    Remembered so that rediscovering the alias never creates a second article for the same story.
+    """
+
+    __tablename__ = "article_alias"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+
+
 class RawPage(Base):
     """A fetched page body, zlib-compressed and addressed by the SHA-256 of its bytes: citable evidence."""
 

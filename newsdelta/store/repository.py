@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsdelta.store.models import Article, Feed, Source, Version
+from newsdelta.store.models import Article, ArticleAlias, Feed, Source, Version
 
 
 class NotFound(LookupError):
@@ -59,8 +59,11 @@ def track_article(
     published: datetime | None = None,
     initial_period: timedelta,
 ) -> tuple[Article, bool]:
-    """The article for a canonical URL, created due now if new; the flag says whether it was created."""
-    existing = session.scalar(select(Article).where(Article.url == url))
+    """The article for a canonical URL (or one of its aliases), created due now if new.
+
+    The flag says whether it was created.
+    """
+    existing = article_by_url(session, url)
     if existing is not None:
         return existing, False
     article = Article(
@@ -84,15 +87,19 @@ def track_article(
     return article, True
 
 
+def article_by_url(session: Session, url: str) -> Article | None:
+    """The article at this URL or known under it as an alias."""
+    article = session.scalar(select(Article).where(Article.url == url))
+    if article is not None:
+        return article
+    alias = session.get(ArticleAlias, url)
+    return None if alias is None else session.get(Article, alias.article_id)
+
+
 def find_article(session: Session, ref: str | int) -> Article:
     """By id (a number) or by URL."""
     text = str(ref)
-    query = (
-        select(Article).where(Article.id == int(text))
-        if text.isdigit()
-        else select(Article).where(Article.url == text)
-    )
-    article = session.scalar(query)
+    article = session.get(Article, int(text)) if text.isdigit() else article_by_url(session, text)
     if article is None:
         raise NotFound(f"no tracked article {ref!r}")
     return article

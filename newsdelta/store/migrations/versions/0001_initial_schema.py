@@ -117,6 +117,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_article_check_at", ["at"], unique=False)
 
     op.create_table(
+        "article_alias",
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["article.id"],
+            name=op.f("fk_article_alias_article_id_article"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("url", name=op.f("pk_article_alias")),
+    )
+    with op.batch_alter_table("article_alias", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_article_alias_article_id"), ["article_id"], unique=False)
+
+    op.create_table(
         "version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
@@ -156,6 +171,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_version_fetched_at")
 
     op.drop_table("version")
+    with op.batch_alter_table("article_alias", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_article_alias_article_id"))
+
+    op.drop_table("article_alias")
     with op.batch_alter_table("article_check", schema=None) as batch_op:
         batch_op.drop_index("ix_article_check_at")
         batch_op.drop_index("ix_article_check_article_at")
