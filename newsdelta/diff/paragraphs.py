@@ -156,7 +156,7 @@ def _align(old: Sequence[str], new: Sequence[str]) -> _Alignment:
 
 def _gaps(backbone: list[Pair], old_length: int, new_length: int) -> list[_Gap]:
     """The stretches between consecutive backbone pairs (and the two ends), possibly empty on a side."""
-    gaps = []
+    gaps: list[_Gap] = []
     previous_old, previous_new = -1, -1
     for old_index, new_index in [*backbone, (old_length, new_length)]:
         gap = _Gap(range(previous_old + 1, old_index), range(previous_new + 1, new_index))
@@ -175,7 +175,7 @@ def _candidate_scores(gaps: list[_Gap], similarity: _Similarity) -> dict[Pair, f
     """Similarity of unmatched old paragraphs to unmatched new ones, kept where it could count."""
     old_free = [index for gap in gaps for index in gap.old]
     new_free = [index for gap in gaps for index in gap.new]
-    scores = {}
+    scores: dict[Pair, float] = {}
     for pair in similarity.candidates(old_free, new_free):
         score = similarity(*pair)
         if score >= CHANGED_SIMILARITY:
@@ -216,7 +216,7 @@ def _best_chain(scores: dict[Pair, float]) -> list[Pair]:
         for position, (total, before) in zip(positions, extended, strict=True):
             previous.append(before)
             tree.offer(columns[ordered[position][1]], total + scores[ordered[position]], position)
-    heaviest = []
+    heaviest: list[Pair] = []
     position = tree.best_before(len(columns) + 1)[1]
     while position >= 0:
         heaviest.append(ordered[position])
