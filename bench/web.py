@@ -1,0 +1,117 @@
+"""Web response times on a 10,000-word live blog with 50 versions, on SQLite (target: median < 50 ms).
+
+Served by uvicorn on 127.0.0.1 and requested over HTTP with keep-alive, so the figures include routing,
+queries, the diff and template rendering. Diff pages are measured twice: cold (every request a pair not yet
+diffed, so the diff engine runs) and warm (the per-process diff cache hit). The peer in the same run is the
+standard library's side-by-side view, difflib.HtmlDiff, rendering the same pair of versions.
+
+    .venv/bin/python bench/web.py [--words 10000] [--versions 50] [--rounds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+
+from newsdelta.config import Settings
+from newsdelta.store.db import open_database
+from newsdelta.store.models import Version
+from newsdelta.web.app import create_app
+from newsdelta.web.fixtures import seed_live_blog
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def report(name: str, samples: list[float]) -> None:
+    ordered = sorted(samples)
+    p90 = ordered[int(len(ordered) * 0.9) - 1] if len(ordered) >= 10 else ordered[-1]
+    print(f"{name:<44} median {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   n={len(ordered)}")
+
+
+def get(client: httpx.Client, path: str) -> None:
+    response = client.get(path)
+    response.raise_for_status()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", type=int, default=10_000)
+    parser.add_argument("--versions", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="newsdelta-bench-web-"))
+    sessions = open_database(f"sqlite:///{folder / 'bench.sqlite3'}")
+    article = seed_live_blog(sessions, words=args.words, versions=args.versions)
+    with sessions() as session:
+        versions = session.scalars(
+            select(Version).where(Version.article_id == article).order_by(Version.number)
+        ).all()
+        last = versions[-1]
+    print(
+        f"live blog: {args.versions} versions, {len(last.text.split()):,} words and "
+        f"{len(last.paragraphs)} paragraphs in the last one; SQLite at {folder}"
+    )
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(), sessions), port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+
+    newest = args.versions - 1
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        get(client, "/")  # connection and first-import costs out of the figures
+        report("home page", [timed(lambda: get(client, "/")) for _ in range(args.rounds)])
+        report(
+            "article page (50-row version table)",
+            [timed(lambda: get(client, f"/articles/{article}")) for _ in range(args.rounds)],
+        )
+        cold_pairs = [(n - 1, n) for n in range(1, args.versions)]
+        report(
+            "diff page, cold (diff computed)",
+            [
+                timed(lambda pair=pair: get(client, f"/articles/{article}/diff/{pair[0]}/{pair[1]}"))
+                for pair in cold_pairs
+            ],
+        )
+        diff_path = f"/articles/{article}/diff/{newest - 1}/{newest}"
+        report(
+            "diff page, warm (diff cached)",
+            [timed(lambda: get(client, diff_path)) for _ in range(args.rounds)],
+        )
+        report(
+            "diff page, inline + changes only, warm",
+            [timed(lambda: get(client, diff_path + "?view=inline&changes=only")) for _ in range(args.rounds)],
+        )
+        report(
+            "article RSS feed (30 items, warm)",
+            [timed(lambda: get(client, f"/articles/{article}/feed.rss")) for _ in range(args.rounds)],
+        )
+        report("search page", [timed(lambda: get(client, "/search?q=w17+w42")) for _ in range(args.rounds)])
+    server.should_exit = True
+
+    old, new = versions[-2].paragraphs, versions[-1].paragraphs
+    peer = [timed(lambda: difflib.HtmlDiff(wrapcolumn=70).make_table(old, new)) for _ in range(5)]
+    report("peer: difflib.HtmlDiff.make_table, same pair", peer)
+
+
+if __name__ == "__main__":
+    main()
