@@ -109,10 +109,11 @@ def tick_timestamps(tree: HtmlElement, article: list[HtmlElement], variant: int)
 
 
 def change_related_links(tree: HtmlElement, article: list[HtmlElement], variant: int) -> None:
-    headlines = [
-        f"Story number {variant * 10 + n} that everyone is reading this afternoon" for n in range(3 + variant)
-    ]
-    items = "".join(f"<li><a href='/news/{hash(h) % 10_000}'>{h}</a></li>" for h in headlines)
+    stories = range(variant * 10, variant * 11 + 3)
+    items = "".join(
+        f"<li><a href='/news/{n}'>Story number {n} that everyone is reading this afternoon</a></li>"
+        for n in stories
+    )
     insert_after(
         article[-1], f"<aside class='related-links'><h3>Related stories</h3><ul>{items}</ul></aside>"
     )

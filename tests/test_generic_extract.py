@@ -156,11 +156,19 @@ def test_body_is_ordered_paragraphs_without_the_repeated_headline() -> None:
 
 
 def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:
-    declared = ["First declared paragraph " + SENTENCE, "Second declared paragraph " + SENTENCE * 2]
+    declared = [
+        "First declared paragraph: " + SENTENCE,
+        "The second paragraph tells how the mayor voted against the plan and why she changed her mind.",
+        "A third paragraph quotes residents who waited two years for the library to reopen its doors.",
+    ]
     wrong = ["A teaser about another story entirely, with different words in it."]
     assert choose_body(wrong, declared) == declared
     agreeing = [*declared, "A closing paragraph the structured data left out."]
     assert choose_body(agreeing, declared) == agreeing  # agreement: keep the richer visible body
+    part = [declared[0]]
+    assert choose_body(part, declared) == declared  # trafilatura read a third of the article
+    teaser = [declared[0][:60]]
+    assert choose_body(declared, teaser) == declared  # a teaser articleBody never replaces the article
     assert choose_body(wrong, []) == wrong
 
 
@@ -185,6 +193,9 @@ def test_article_body_with_markup_becomes_plain_paragraphs() -> None:
         "Updated at 1:23 p.m.",
         "Last updated: 19 November 2019, 09:01 AM",
         "Published 2 hours ago",
+        "By Jane Doe | 5 mins ago",
+        "Updated Nov. 19, 2019 at 4:14 p.m. ET",
+        "First Published: Tuesday, November 19, 2019 08:38 AM",
         "1,204 comments",
         "Comments (12)",
         "Share this article",
@@ -208,6 +219,9 @@ def test_chrome_lines_are_recognised(line: str) -> None:
         "Cookies and cakes were handed out to the 200 volunteers.",
         "Read the full report, he said, before drawing conclusions.",
         "Three days ago the river burst its banks, flooding 40 homes and the high street.",
+        "Posted to Iraq in 2004, he served two tours.",
+        "Published by Penguin in 2019, the book sold 2 million copies",
+        "He left 20 minutes ago.",
         "She will subscribe to the idea only if the newsletter is " + "read by everyone in the office " * 6,
         "See more photos:",
     ],
@@ -225,6 +239,15 @@ def test_clean_paragraphs_drops_chrome_and_a_leading_headline_copy() -> None:
 
 
 # --- tree repairs, each on a synthetic page and on the real page that shows the layout ----------------------
+
+
+def test_advert_and_consent_blocks_are_dropped_but_an_article_with_such_a_class_is_not() -> None:
+    advert = "<div class='dfp-ad'><p>Fly to Lisbon from 19 euros with our partner airline this weekend only!</p></div>"
+    banner = "<div id='cookie-consent'><p>Your privacy matters. Manage your choices below, then continue.</p></div>"
+    page = article_page(paragraphs(2) + advert + paragraphs(2), chrome=banner)
+    assert not any("Lisbon" in p or "privacy" in p for p in GENERIC.parse(page, URL).paragraphs)
+    wrapped = f"<div class='article-body has-ads'>{paragraphs(5)}</div>"
+    assert len(GENERIC.parse(article_page(wrapped), URL).paragraphs) == 5
 
 
 def test_embedded_tweets_are_kept_as_quotes() -> None:

@@ -23,6 +23,15 @@ MAX_TEASER_WORDS = 25
 
 _NUMBER = r"\d[\d,.\s]*[kKmM]?"
 _TIME_UNITS = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)"
+_MONTH = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?"
+)
+# One piece of a written date or time: "19", "12:04", "Nov.", "Tuesday,", "2019", "a.m.", "GMT", "at", "on".
+_DATE_PART = (
+    rf"\d{{1,4}}(?:[:./-]\d{{1,4}})*(?:st|nd|rd|th)?|(?:{_MONTH})\.?|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?"
+    r"|sun)(?:day)?\.?|[ap]\.?m\.?|[ECMP][SD]?T|BST|CES?T|IST|AE[SD]T|JST|GMT|UTC|at|on|\|"
+)
 _STAMP_WORDS = r"(?:(?:last\s+)?(?:updated?|modified|edited)|(?:first\s+)?published|posted|created)"
 
 # Headings of blocks that list other stories.
@@ -36,7 +45,7 @@ _LINKS_OUT = (
 _CHROME_LINES = [
     # relative timestamps and stamped times: "3 minutes ago", "Updated 12:04", "Published: Nov 19, 2019 9:01"
     rf"(?:{_STAMP_WORDS}\s*:?\s*)?(?:about\s+|an?\s+|{_NUMBER}\s*){_TIME_UNITS}\s+ago",
-    rf"{_STAMP_WORDS}\b.{{0,60}}\d.{{0,40}}",
+    rf"{_STAMP_WORDS}\b(?:\s*[:|,]?\s*(?:{_DATE_PART}))+",
     # counters and comment widgets
     rf"{_NUMBER}\s*(?:comments?|shares?|views?|reads?|likes?|reactions?|replies|responses)",
     r"(?:view|show|hide|post|leave|add|read|see|join)\s+(?:an?\s+|the\s+|all\s+)?(?:comments?|"
@@ -65,6 +74,12 @@ _PROMO_SENTENCES = [
     r"^follow\s+@\w+",
 ]
 _LINKS_HEADING = re.compile(rf"^(?:{_LINKS_OUT})[\s.!:…]*$", re.IGNORECASE)
+# "Jane Doe · 5 min ago": a clock that ticks inside a short byline-like line, not a sentence.
+_TICKING_TIME = re.compile(
+    rf"\b(?:{_NUMBER}\s*|an?\s+)(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?)\s+ago\b", re.I
+)
+_SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
+MAX_BYLINE_WORDS = 12
 _CHROME_LINE = re.compile(r"^(?:" + "|".join(_CHROME_LINES) + r")[\s.!:…|)(]*$", re.IGNORECASE)
 _PROMO = re.compile("|".join(_PROMO_SENTENCES), re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -78,6 +93,8 @@ def is_chrome(line: str) -> bool:
         return True
     if len(words) > MAX_CHROME_WORDS:
         return False
+    if len(words) <= MAX_BYLINE_WORDS and _TICKING_TIME.search(line) and not line.endswith(_SENTENCE_END):
+        return True
     return bool(_CHROME_LINE.match(line) or _PROMO.search(line))
 
 
@@ -130,15 +147,52 @@ _NOT_BODY_CLASS = re.compile(
     r"comment|related|promo|recirc|sidebar|aside|rail|footer|header|nav|teaser|card|share|social|ad\b|ad[-_]",
     re.IGNORECASE,
 )
+# Whole words of class/id names that mark page chrome: adverts, consent banners, recommendation widgets.
+CHROME_CLASS_WORDS = frozenset(
+    {
+        "ad", "ads", "advert", "adverts", "advertisement", "advertising", "adslot", "adunit", "dfp", "gpt",
+        "cookie", "cookies", "consent", "gdpr", "cmp",
+        "outbrain", "taboola", "recirc", "recirculation", "related",
+    }
+)  # fmt: skip
+_CLASS_WORD = re.compile(r"[a-z0-9]+")
+_NEVER_DROPPED = frozenset({"html", "body", "main", "article"})
 _INVISIBLE_TAGS = frozenset({"script", "noscript", "style", "template"})
 _TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
 
 def prepare_tree(tree: HtmlElement) -> None:
-    """Undo three layouts that make extractors lose article text; changes the tree in place."""
+    """Drop chrome blocks, then undo three layouts that make extractors lose article text (in place)."""
+    drop_chrome_blocks(tree)
     lift_embedded_posts(tree)
     unwrap_layout_tables(tree)
     merge_split_bodies(tree)
+
+
+def drop_chrome_blocks(tree: HtmlElement) -> None:
+    """Remove adverts, consent banners and story-recommendation widgets, keeping the text that follows them.
+    Extractors mostly drop these too, but one that appears, moves or changes size can tip their choice of
+    block or of paragraph boundaries; removed first, they cannot. A block holding several paragraphs is
+    kept whatever its class: that is an article wearing an unlucky class name, not a widget."""
+    doomed = [
+        element
+        for element in tree.xpath("//body//*[@class or @id]")
+        if element.tag not in _NEVER_DROPPED and _is_chrome_block(element)
+    ]
+    for element in doomed:
+        if element.getparent() is not None and not _is_inside_any(element, doomed):
+            element.drop_tree()
+
+
+def _is_chrome_block(element: HtmlElement) -> bool:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    words = set(_CLASS_WORD.findall(names.lower()))
+    return bool(words & CHROME_CLASS_WORDS) and len(element.xpath(".//p[string-length() > 80]")) < 3
+
+
+def _is_inside_any(element: HtmlElement, containers: list[HtmlElement]) -> bool:
+    ids = {id(c) for c in containers}
+    return any(id(a) in ids for a in element.iterancestors())
 
 
 def lift_embedded_posts(tree: HtmlElement) -> None:

@@ -33,8 +33,10 @@ MAX_ELEMENTS = 60_000
 # Share of control characters (or decoding replacement characters) in the page's start that means binary.
 MAX_BINARY_SHARE = 0.05
 BINARY_SNIFF_CHARS = 4096
-# Below this share of articleBody's word pairs found in trafilatura's text, the two read different blocks.
-MIN_BODY_AGREEMENT = 0.5
+# When trafilatura's text holds less than this share of articleBody's word pairs, and articleBody is longer,
+# trafilatura read another block or only part of the article. Above it, trafilatura's text is kept: it has
+# the page's paragraph breaks, where articleBody is often one run of text (and sometimes a teaser).
+MIN_BODY_COVERAGE = 2 / 3
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _WORD = re.compile(r"\w+")
@@ -106,14 +108,12 @@ def trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
 
 
 def choose_body(extracted: Sequence[str], article_body: Sequence[str]) -> Sequence[str]:
-    """Trafilatura's paragraphs unless the page's own articleBody is longer and barely overlaps them."""
-    if not article_body:
-        return extracted
+    """Trafilatura's paragraphs unless the page's own articleBody is longer and they miss much of it."""
     declared, found = _word_pairs(article_body), _word_pairs(extracted)
     if not declared:
         return extracted
-    agreement = len(declared & found) / len(declared)
-    return article_body if agreement < MIN_BODY_AGREEMENT and len(declared) > len(found) else extracted
+    coverage = len(declared & found) / len(declared)
+    return article_body if coverage < MIN_BODY_COVERAGE and len(declared) > len(found) else extracted
 
 
 def _word_pairs(paragraphs: Sequence[str]) -> set[tuple[str, str]]:
