@@ -123,12 +123,20 @@ def test_uk_economy_expectation_holds_for_its_own_page(corpus: Path) -> None:
             "bbc_news/19957138.stm.html.gz",
             ("US Election Tweets", "High Noon for Abu Qatada?", "Content from Twitter."),
         ),
+        ("bbc_news/8063681.stm.html.gz", ("Add your comments", "The BBC may edit your comments")),
+        ("bbc_news/10341015.stm.html.gz", ("Read your comments",)),
     ],
 )
 def test_bbc_widgets_stay_out_of_the_body(corpus: Path, fixture: str, absent: tuple[str, ...]) -> None:
-    result = parse_fixture(fixture, "http://www.bbc.co.uk/news/business-" + fixture.split("/")[1][:8])
+    result = parse_fixture(fixture, "http://www.bbc.co.uk/news/uk-10000000")
     assert result.paragraphs
     assert not [p for p in result.paragraphs for text in absent if text in p]
+
+
+def test_bbc_magazine_page_ends_with_the_story(corpus: Path) -> None:
+    result = parse_fixture("bbc_news/8063681.stm.html.gz", "http://news.bbc.co.uk/1/hi/magazine/8063681.stm")
+    assert result.title == "My night with Parisien prostitutes"
+    assert result.paragraphs[-1].startswith("Anyone like me, who's savoured the exotic delights")
 
 
 def test_cop27_body_is_the_article_without_its_chrome(corpus: Path) -> None:

@@ -28,6 +28,8 @@ from newsdelta.text import normalise, normalise_paragraphs
 
 # Never text a reader sees; removed before any text is read.
 _INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object", "form", "button")
+# Selectors for these never need the (much larger) body searched.
+_HEAD_ONLY = ("meta", "link", "title")
 _BY_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"^(?P<css>.+)@(?P<attr>[\w:-]+)$")
 _ARTICLE_TYPES = ("Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "LiveBlogPosting")
@@ -106,7 +108,8 @@ def read_value(root: Any, spec: str) -> str | None:
     """First non-empty value for a `css` or `css@attr` selector spec."""
     match = _ATTRIBUTE.match(spec)
     css, attr = (match["css"], match["attr"]) if match else (spec, None)
-    for element in select(root, css):
+    head = root.find("head") if css.startswith(_HEAD_ONLY) else None
+    for element in select(root if head is None else head, css):
         value = normalise(element.get(attr, "")) if attr else element_text(element)
         if value:
             return value
@@ -262,9 +265,9 @@ def text_between_comments(root: Any, start: str, end: str) -> list[str]:
 
 def _strip_invisible(root: Any) -> None:
     """Remove what a reader never sees, and make every <br> a word break (never glue two words)."""
-    for element in select(root, ",".join(_INVISIBLE_TAGS)):
+    for element in list(root.iter(*_INVISIBLE_TAGS)):
         element.drop_tree()
-    for br in select(root, "br"):
+    for br in root.iter("br"):
         br.tail = f" {br.tail or ''}"
 
 

@@ -67,6 +67,7 @@ class BbcNews(DeclarativeParser):
                 " div#story-body > p, div#story-body > span.cross-head"
             ),
             title=("h1.story-header", "div#meta-information h1", "meta[name=Headline]@content"),
+            skip=r"^Read your comments$",
             byline=("span.byline-name",),
             published=(_OPD,),
         ),
@@ -74,6 +75,9 @@ class BbcNews(DeclarativeParser):
             name="2008-storybody",
             detect="td.storybody",
             paragraphs="td.storybody > p",
+            # Magazine pages end with a reader-comment form: its prompt and small print are not the story.
+            drop=("td.storybody > hr ~ p",),
+            skip=r"^Add your comments on this story",
             title=("div.mxb h1", "meta[name=Headline]@content"),
             byline=("td.storybody > div.mvb",),
             published=(_OPD,),
