@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, load_only
@@ -98,10 +98,7 @@ class SourceHealth:
     new_versions: int
     last_success_at: datetime | None
     stale: bool
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.errors / self.checks if self.checks else None
+    error_rate: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +251,7 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
         select(Source).order_by(Source.name).where(Source.name == name if name is not None else True)
     ).all()
 
-    def per_source(query: Select) -> dict[int, object]:
+    def per_source(query: Select) -> dict[int, Any]:
         return {key: value for key, value in session.execute(query.group_by(Article.source_id))}
 
     articles = per_source(select(Article.source_id, func.count()))
@@ -275,12 +272,13 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
         SourceHealth(
             name=source.name,
             created_at=source.created_at,
-            articles=int(articles.get(source.id, 0)),  # type: ignore[call-overload]
-            checks=int(checks.get(source.id, 0)),  # type: ignore[call-overload]
-            errors=int(errors.get(source.id, 0)),  # type: ignore[call-overload]
-            new_versions=int(versions.get(source.id, 0)),  # type: ignore[call-overload]
-            last_success_at=_as_utc(last_success.get(source.id)),  # type: ignore[arg-type]
+            articles=articles.get(source.id, 0),
+            checks=checks.get(source.id, 0),
+            errors=errors.get(source.id, 0),
+            new_versions=versions.get(source.id, 0),
+            last_success_at=_as_utc(last_success.get(source.id)),
             stale=source.created_at <= since and not versions.get(source.id),
+            error_rate=errors.get(source.id, 0) / checks[source.id] if checks.get(source.id) else None,
         )
         for source in sources
     ]

@@ -31,45 +31,13 @@ class Paged(Out, Generic[T]):
     next_page: int | None
 
 
-def paged(page: queries.Page[Any], model: type[Out]) -> dict[str, Any]:
+def paged(page: queries.Page[Any]) -> dict[str, Any]:
     return {
-        "items": [model.model_validate(item) for item in page.items],
+        "items": page.items,
         "page": page.page,
         "per_page": page.per_page,
         "next_page": page.page + 1 if page.has_next else None,
     }
-
-
-class SourceOut(Out):
-    name: str
-    articles: int
-    checks: int
-    errors: int
-    new_versions: int
-    error_rate: float | None
-    last_success_at: datetime | None
-    stale: bool
-
-
-class ArticleOut(Out):
-    id: int
-    url: str
-    source: str
-    state: str
-    version_count: int
-    first_seen_at: datetime
-    last_changed_at: datetime | None
-    next_check_at: datetime | None
-    title: str | None
-
-
-class VersionSummaryOut(Out):
-    number: int
-    title: str
-    fetched_at: datetime
-    origin: str
-    http_status: int
-    has_raw: bool
 
 
 class ArticleDetailOut(Out):
@@ -81,7 +49,7 @@ class ArticleDetailOut(Out):
     published_at: datetime | None
     next_check_at: datetime | None
     gone_at: datetime | None
-    versions: list[VersionSummaryOut]
+    versions: list[queries.VersionRow]
 
 
 class VersionOut(Out):
@@ -100,28 +68,6 @@ class VersionOut(Out):
     parser: str | None
     parser_version: int | None
     raw_sha256: str | None
-
-
-class ChangeOut(Out):
-    article_id: int
-    number: int
-    title: str
-    source: str
-    fetched_at: datetime
-    origin: str
-    url: str
-
-
-class SearchHitOut(Out):
-    article_id: int
-    source: str
-    url: str
-    number: int
-    title: str
-    fetched_at: datetime
-    origin: str
-    matching_versions: int
-    snippet: str
 
 
 class SpanOut(BaseModel):
@@ -171,22 +117,22 @@ class DiffOut(BaseModel):
 class HealthOut(BaseModel):
     ok: bool
     stale: list[str]
-    sources: list[SourceOut]
+    sources: list[queries.SourceHealth]
 
 
-@router.get("/sources", response_model=list[SourceOut])
+@router.get("/sources", response_model=list[queries.SourceHealth])
 def sources(db: SessionDep, now: NowDep) -> list[queries.SourceHealth]:
     """Every source with its last 24 hours: checks, errors, new versions, last successful fetch."""
     return queries.source_health(db, now)
 
 
-@router.get("/changes", response_model=Paged[ChangeOut])
+@router.get("/changes", response_model=Paged[queries.Change])
 def changes(db: SessionDep, page: PageNumber = 1, per_page: PerPage = 50, source: str | None = None) -> dict:
     """New versions (each with a predecessor), newest first."""
-    return paged(queries.recent_changes(db, page=page, per_page=per_page, source=source), ChangeOut)
+    return paged(queries.recent_changes(db, page=page, per_page=per_page, source=source))
 
 
-@router.get("/articles", response_model=Paged[ArticleOut])
+@router.get("/articles", response_model=Paged[queries.ArticleRow])
 def articles(
     db: SessionDep,
     page: PageNumber = 1,
@@ -201,7 +147,7 @@ def articles(
     found = queries.list_articles(
         db, page=page, per_page=per_page, source=source, state=state, changed_since=changed_since
     )
-    return paged(found, ArticleOut)
+    return paged(found)
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetailOut)
@@ -241,12 +187,12 @@ def diff(article_id: int, old: int, new: int, db: SessionDep, diffs: DiffsDep) -
     }
 
 
-@router.get("/search", response_model=Paged[SearchHitOut])
+@router.get("/search", response_model=Paged[queries.SearchHit])
 def search(
     db: SessionDep, q: Annotated[str, Query(max_length=200)], page: PageNumber = 1, per_page: PerPage = 20
 ) -> dict:
     """Articles whose versions' titles or text contain all the words; one hit per article."""
-    return paged(queries.search(db, q, page=page, per_page=per_page), SearchHitOut)
+    return paged(queries.search(db, q, page=page, per_page=per_page))
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
@@ -254,5 +200,5 @@ def health(db: SessionDep, now: NowDep) -> JSONResponse:
     """503 when a source older than a day stored nothing in the last 24 hours."""
     stats = queries.source_health(db, now)
     stale = [row.name for row in stats if row.stale]
-    body = HealthOut(ok=not stale, stale=stale, sources=[SourceOut.model_validate(row) for row in stats])
+    body = HealthOut(ok=not stale, stale=stale, sources=stats)
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if stale else 200)

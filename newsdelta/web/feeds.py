@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -85,35 +86,36 @@ _ORIGIN_NOTES = {
 }
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+def changes_feed(
+    request: Request,
+    fmt: Format,
+    db: Session,
+    diffs: DiffCache,
+    title: str,
+    page_path: str,
+    changes: list[Change],
+) -> Response:
+    base = str(request.base_url).rstrip("/")
+    return render_feed(
+        fmt,
+        title=title,
+        page_url=base + page_path,
+        self_url=str(request.url),
+        items=change_items(db, diffs, base, changes),
+    )
 
 
 @router.get("/feed.{fmt}")
 def all_changes(request: Request, fmt: Format, db: SessionDep, diffs: DiffsDep) -> Response:
-    base = _base(request)
     changes = queries.recent_changes(db, per_page=ITEMS).items
-    return render_feed(
-        fmt,
-        title="newsdelta: all changes",
-        page_url=base + "/",
-        self_url=str(request.url),
-        items=change_items(db, diffs, base, changes),
-    )
+    return changes_feed(request, fmt, db, diffs, "newsdelta: all changes", "/", changes)
 
 
 @router.get("/sources/{name}/feed.{fmt}")
 def source_changes(request: Request, name: str, fmt: Format, db: SessionDep, diffs: DiffsDep) -> Response:
     queries.source_by_name(db, name)
-    base = _base(request)
     changes = queries.recent_changes(db, per_page=ITEMS, source=name).items
-    return render_feed(
-        fmt,
-        title=f"newsdelta: changes at {name}",
-        page_url=f"{base}/sources/{name}",
-        self_url=str(request.url),
-        items=change_items(db, diffs, base, changes),
-    )
+    return changes_feed(request, fmt, db, diffs, f"newsdelta: changes at {name}", f"/sources/{name}", changes)
 
 
 @router.get("/articles/{article_id}/feed.{fmt}")
@@ -121,16 +123,9 @@ def article_changes(
     request: Request, article_id: int, fmt: Format, db: SessionDep, diffs: DiffsDep
 ) -> Response:
     queries.visible_article(db, article_id)
-    base = _base(request)
     changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id).items
-    title = changes[0].title if changes else f"article {article_id}"
-    return render_feed(
-        fmt,
-        title=f"newsdelta: changes to “{title}”",
-        page_url=f"{base}/articles/{article_id}",
-        self_url=str(request.url),
-        items=change_items(db, diffs, base, changes),
-    )
+    title = f"newsdelta: changes to “{changes[0].title if changes else f'article {article_id}'}”"
+    return changes_feed(request, fmt, db, diffs, title, f"/articles/{article_id}", changes)
 
 
 @router.get("/search/feed.{fmt}")
@@ -142,16 +137,10 @@ def search_changes(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     """Articles matching the search, newest matching version first: follow a story or a name as it is edited."""
-    base = _base(request)
     hits = sorted(queries.search(db, q, per_page=ITEMS).items, key=lambda hit: hit.fetched_at, reverse=True)
     changes = [
         Change(hit.article_id, hit.number, hit.title, hit.source, hit.fetched_at, hit.origin, hit.url)
         for hit in hits
     ]
-    return render_feed(
-        fmt,
-        title=f"newsdelta: search for “{q}”",
-        page_url=str(request.url_for("search").include_query_params(q=q)),
-        self_url=str(request.url),
-        items=change_items(db, diffs, base, changes),
-    )
+    page_path = "/search?" + urlencode({"q": q})
+    return changes_feed(request, fmt, db, diffs, f"newsdelta: search for “{q}”", page_path, changes)
