@@ -20,6 +20,7 @@ import threading
 import time
 import zlib
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -31,6 +32,7 @@ from newsdelta.testing import render
 from newsdelta.testing.clock import NewsroomClock
 from newsdelta.testing.default_day import DAY_START, default_day
 from newsdelta.testing.httpserver import BackgroundServer, Request, Response
+from newsdelta.testing.requestlog import RequestLog, RequestRecord
 from newsdelta.testing.script import (
     ExpectedVersion,
     FeedItem,
@@ -57,21 +59,8 @@ __all__ = [
 ]
 
 ARTICLE_URL_PATTERN = r"^/(news|private)/[a-z0-9-]+$"
-PAGE_CACHE_SIZE = 4096
 _ADS = ("Switch energy supplier today", "Holiday deals: save 30%", "New electric SUV: book a test drive")
 _JSON = "application/json"
-
-
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One request the newsroom served: `at` is wall-clock time.time(), `clock` the virtual time."""
-
-    at: float
-    clock: datetime
-    method: str
-    host: str
-    path: str
-    status: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +70,6 @@ class _Page:
     etag: str
     modified: datetime
 
-    def validators(self) -> list[tuple[str, str]]:
-        return [("ETag", self.etag), ("Last-Modified", render.http_date(self.modified))]
-
 
 def _etag_matches(header: str, etag: str) -> bool:
     if header.strip() == "*":
@@ -91,11 +77,11 @@ def _etag_matches(header: str, etag: str) -> bool:
     return etag.removeprefix("W/") in (tag.strip().removeprefix("W/") for tag in header.split(","))
 
 
-def _not_modified(request: Request, page: _Page) -> bool:
+def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
     """RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since when both are sent."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        return _etag_matches(if_none_match, page.etag)
+        return _etag_matches(if_none_match, etag)
     if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since is None:
         return False
@@ -103,7 +89,12 @@ def _not_modified(request: Request, page: _Page) -> bool:
         since = parsedate_to_datetime(if_modified_since)
     except (TypeError, ValueError):
         return False
-    return since.tzinfo is not None and page.modified.replace(microsecond=0) <= since
+    return since.tzinfo is not None and modified.replace(microsecond=0) <= since
+
+
+def _article_etag(article: ScriptedArticle, index: int) -> str:
+    """Derived from the revision alone, never from the chrome, so unchanged articles can answer 304."""
+    return '"' + hashlib.sha1(f"{article.slug}/{index}".encode()).hexdigest()[:20] + '"'
 
 
 def _html(body: str, encoding: str = "utf-8") -> tuple[bytes, str]:
@@ -127,6 +118,7 @@ class Newsroom:
         slow_delay: float = 0.5,
         feed_limit: int | None = None,
         sitemap_page_size: int = 1000,
+        page_cache_size: int = 1024,
     ) -> None:
         self.script = script if script is not None else default_day()
         self.clock = clock if clock is not None else NewsroomClock(self.script.start)
@@ -134,6 +126,7 @@ class Newsroom:
         self.slow_delay = slow_delay
         self.feed_limit = feed_limit
         self.sitemap_page_size = sitemap_page_size
+        self.page_cache_size = page_cache_size
         self._server = BackgroundServer(self.handle, host, port)
         self._base_url: str | None = None
         self._pages: OrderedDict[tuple[str, int], _Page] = OrderedDict()
@@ -146,9 +139,7 @@ class Newsroom:
             for slug in self.script.slugs()[:40]
             if not self.script.article(slug).private
         ]
-        self._lock = threading.Lock()
-        self._log: list[RequestRecord] = []
-        self._counts: Counter[str] = Counter()
+        self._log = RequestLog(self.script.start)
 
     @classmethod
     def synthetic(
@@ -266,22 +257,20 @@ class Newsroom:
 
     @property
     def request_log(self) -> list[RequestRecord]:
-        with self._lock:
-            return list(self._log)
+        return self._log.records()
 
     def requests_for(self, path: str) -> list[RequestRecord]:
-        path = urlsplit(path).path
-        return [record for record in self.request_log if record.path == path]
+        """Requests for one path (a URL's query string and host are ignored)."""
+        return self._log.records(path=urlsplit(path).path)
 
     def reset_log(self) -> None:
-        with self._lock:
-            self._log.clear()
-            self._counts.clear()
+        self._log.clear()
 
     def stats(self, since: float = 0.0, *, with_log: bool = True) -> dict[str, Any]:
-        with self._lock:
-            counts = dict(self._counts)
-            log = [r for r in self._log if r.at >= since] if with_log else []
+        """Request counts per path and, for rate checks, a log of [wall time, virtual time, method, host,
+        path, status] since the wall-clock time `since`."""
+        log = self._log.records(since) if with_log else []
+        counts = self._log.counts()
         return {
             "now": render.iso(self.clock.now()),
             "requests": sum(counts.values()),
@@ -298,17 +287,8 @@ class Newsroom:
             response = self._control(request)
         else:
             response = self._serve(request, now)
-            record = RequestRecord(
-                time.time(),
-                now,
-                request.method,
-                request.headers.get("host", ""),
-                request.path,
-                response.status,
-            )
-            with self._lock:
-                self._log.append(record)
-                self._counts[request.path] += 1
+            host = request.headers.get("host", "")
+            self._log.add(time.time(), now, request.method, host, request.path, response.status)
         response.headers.append(("Date", render.http_date(now)))
         response.headers.append(("Server", "newsdelta-newsroom"))
         return response
@@ -329,13 +309,21 @@ class Newsroom:
         if page is None:
             body, content_type = _html(render.render_not_found(path))
             return Response(404, body, [("Content-Type", content_type)])
-        return self._conditional(request, page, cache_seconds=60)
+        return self._conditional(request, page.etag, page.modified, lambda: page)
 
-    def _conditional(self, request: Request, page: _Page, cache_seconds: int) -> Response:
-        headers = [*page.validators(), ("Cache-Control", f"max-age={cache_seconds}")]
-        if _not_modified(request, page):
+    def _conditional(
+        self, request: Request, etag: str, modified: datetime, page: Callable[[], _Page]
+    ) -> Response:
+        """304 when the client's validators still hold; the page is only rendered for a 200."""
+        headers = [
+            ("ETag", etag),
+            ("Last-Modified", render.http_date(modified)),
+            ("Cache-Control", "max-age=60"),
+        ]
+        if _not_modified(request, etag, modified):
             return Response(304, b"", headers)
-        return Response(200, page.body, [("Content-Type", page.content_type), *headers])
+        loaded = page()
+        return Response(200, loaded.body, [("Content-Type", loaded.content_type), *headers])
 
     def _article(self, request: Request, article: ScriptedArticle, offset: float, now: datetime) -> Response:
         index = article.revision_index(offset)
@@ -353,7 +341,10 @@ class Newsroom:
         if article.chrome_churn:
             response = self._churning_article(article, index, now)
         elif article.conditional:
-            response = self._conditional(request, self._article_page(article, index), cache_seconds=60)
+            modified = self._times(article, index)[1]
+            response = self._conditional(
+                request, _article_etag(article, index), modified, lambda: self._article_page(article, index)
+            )
         else:
             page = self._article_page(article, index)
             response = Response(200, page.body, [("Content-Type", page.content_type)])
@@ -382,10 +373,9 @@ class Newsroom:
             self.base_url, article, article.events[index][1], published, updated, chrome
         )
         body, content_type = _html(html, article.encoding)
-        etag = '"' + hashlib.sha1(f"{article.slug}/{index}".encode()).hexdigest()[:20] + '"'
-        page = _Page(body, content_type, etag, updated)
+        page = _Page(body, content_type, _article_etag(article, index), updated)
         self._pages[key] = page
-        if len(self._pages) > PAGE_CACHE_SIZE:
+        if len(self._pages) > self.page_cache_size:
             self._pages.popitem(last=False)
         return page
 

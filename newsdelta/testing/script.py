@@ -55,6 +55,7 @@ class ScriptedArticle:
     malformed: bool = False
     encoding: str = "utf-8"
     offsets: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    path: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         events = tuple((float(offset), revision) for offset, revision in self.events)
@@ -68,10 +69,7 @@ class ScriptedArticle:
         object.__setattr__(self, "events", events)
         object.__setattr__(self, "offsets", offsets)
         object.__setattr__(self, "redirect_from", tuple(self.redirect_from))
-
-    @property
-    def path(self) -> str:
-        return (PRIVATE_PREFIX if self.private else ARTICLE_PREFIX) + self.slug
+        object.__setattr__(self, "path", (PRIVATE_PREFIX if self.private else ARTICLE_PREFIX) + self.slug)
 
     @property
     def published_at(self) -> float:
