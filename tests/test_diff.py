@@ -285,6 +285,31 @@ def test_swapped_neighbours_give_one_move() -> None:
     assert sum(row.kind == "equal" for row in rows) == 3
 
 
+def test_the_paragraph_that_jumped_is_the_move_not_the_edited_ones_it_jumped_over() -> None:
+    old = [
+        "Putin hosted Assad in Sochi for four hours of talks on Monday.",
+        "The Kremlin released details of the talks on Tuesday morning.",
+        "Western diplomats fear the UN peace process in Geneva will be bypassed.",
+        "The Saudi-backed opposition meets in Riyadh on Wednesday.",
+        "Turkey wants Kurdish groups excluded from the process.",
+    ]
+    new = [
+        old[0],
+        old[2].replace("fear", "worry that"),
+        old[3].replace("Wednesday", "Thursday"),
+        old[1],
+        old[4],
+    ]
+    rows = diff_paragraphs(old, new)
+    assert pairs_of_kind(rows, "changed") == [(2, 1), (3, 2)]
+    assert [
+        (row.old_index, row.moved_to, row.new_index, row.moved_from) for row in rows if row.kind == "moved"
+    ] == [
+        (1, 3, None, None),
+        (None, None, 3, 1),
+    ]
+
+
 def test_unrelated_rewrite_in_place_is_a_deletion_and_an_insertion() -> None:
     old = ["Intro.", "Turkey will press for Kurdish groups to be excluded from the process.", "Outro."]
     new = ["Intro.", "The US will keep a military presence inside Syria for now.", "Outro."]

@@ -1,10 +1,12 @@
 """Paragraph alignment: the unchanged backbone first, then edits, moves, insertions and deletions.
 
-1. An optimal LCS over whole paragraphs gives the backbone of unchanged ones; between two backbone
-   paragraphs lies a gap of old and new paragraphs that differ.
-2. A paragraph whose (near-)copy sits in another gap crossed an unchanged paragraph: it moved.
-3. Inside each gap, the order-preserving pairing of greatest total similarity gives the edited pairs.
-4. A near-copy left over inside a gap crossed an edited pair: it moved too. The rest were added or removed.
+1. An optimal LCS over whole paragraphs finds the unchanged ones; the rest are scored for similarity,
+   each old against each new (or, in a large rewrite, against those sharing a distinctive word).
+2. The order-preserving pairing of greatest total similarity (unchanged pairs count 1) is the backbone:
+   its pairs are the equal and edited rows. Within a stretch between two unchanged paragraphs this is
+   the pairing of the stretch's old and new paragraphs by similarity.
+3. A paragraph left out of the backbone with a near-copy on the other side crossed it: it moved.
+   The rest were added or removed.
 
 Similarity is a Dice coefficient over word sets weighted by inverse document frequency across both
 versions' paragraphs. Character ratios (fuzz.ratio, token_set_ratio) score any two English paragraphs of
@@ -18,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, groupby, product
 
@@ -51,12 +53,6 @@ def diff_paragraphs(old: Sequence[str], new: Sequence[str]) -> list[Row]:
 class _Alignment:
     pairs: list[Pair] = field(default_factory=list)  # equal or edited, increasing on both sides
     moves: list[Pair] = field(default_factory=list)  # (old index, new index) of each moved paragraph
-
-
-@dataclass(frozen=True, slots=True)
-class _Gap:
-    old: range
-    new: range
 
 
 class _Similarity:
@@ -124,57 +120,27 @@ def _align(old: Sequence[str], new: Sequence[str]) -> _Alignment:
         if tag == "equal"
         for offset in range(old_end - old_start)
     ]
-    alignment = _Alignment(pairs=list(backbone))
-    gaps = _gaps(backbone, len(old), len(new))
-    scores = _candidate_scores(gaps, _Similarity(old, new)) if _has_both_sides(gaps) else {}
+    old_free = sorted(set(range(len(old))).difference(old_index for old_index, _ in backbone))
+    new_free = sorted(set(range(len(new))).difference(new_index for _, new_index in backbone))
+    scores = _candidate_scores(old_free, new_free, _Similarity(old, new)) if old_free and new_free else {}
     if not scores:
-        return alignment
-    old_gap = {index: number for number, gap in enumerate(gaps) for index in gap.old}
-    new_gap = {index: number for number, gap in enumerate(gaps) for index in gap.new}
-    alignment.moves = _greedy_moves(scores, lambda pair: old_gap[pair[0]] != new_gap[pair[1]])
-    moved_old = {old_index for old_index, _ in alignment.moves}
-    moved_new = {new_index for _, new_index in alignment.moves}
-    in_gap: dict[int, dict[Pair, float]] = {}
-    for (old_index, new_index), score in scores.items():
-        if (
-            old_gap[old_index] == new_gap[new_index]
-            and old_index not in moved_old
-            and new_index not in moved_new
-        ):
-            in_gap.setdefault(old_gap[old_index], {})[old_index, new_index] = score
-    for gap_scores in in_gap.values():
-        alignment.pairs += _best_chain(gap_scores)
-    taken_old = moved_old | {old_index for old_index, _ in alignment.pairs}
-    taken_new = moved_new | {new_index for _, new_index in alignment.pairs}
+        return _Alignment(pairs=backbone)
+    # The backbone is re-decided with the edited pairs: one exact copy that jumped over two edited
+    # paragraphs is the move, not the two paragraphs it jumped over.
+    weights = {**dict.fromkeys(backbone, 1.0), **scores}
+    pairs = _best_chain(weights)
+    paired_old = {old_index for old_index, _ in pairs}
+    paired_new = {new_index for _, new_index in pairs}
     leftovers = {
-        pair: score for pair, score in scores.items() if pair[0] not in taken_old and pair[1] not in taken_new
+        pair: weight
+        for pair, weight in weights.items()
+        if pair[0] not in paired_old and pair[1] not in paired_new
     }
-    alignment.moves += _greedy_moves(leftovers, lambda pair: True)
-    alignment.pairs.sort()
-    return alignment
+    return _Alignment(pairs=pairs, moves=_greedy_moves(leftovers))
 
 
-def _gaps(backbone: list[Pair], old_length: int, new_length: int) -> list[_Gap]:
-    """The stretches between consecutive backbone pairs (and the two ends), possibly empty on a side."""
-    gaps: list[_Gap] = []
-    previous_old, previous_new = -1, -1
-    for old_index, new_index in [*backbone, (old_length, new_length)]:
-        gap = _Gap(range(previous_old + 1, old_index), range(previous_new + 1, new_index))
-        if gap.old or gap.new:
-            gaps.append(gap)
-        previous_old, previous_new = old_index, new_index
-    return gaps
-
-
-def _has_both_sides(gaps: list[_Gap]) -> bool:
-    """Pairing needs an unmatched paragraph on each side, in the same gap (an edit) or not (a move)."""
-    return any(gap.old for gap in gaps) and any(gap.new for gap in gaps)
-
-
-def _candidate_scores(gaps: list[_Gap], similarity: _Similarity) -> dict[Pair, float]:
+def _candidate_scores(old_free: list[int], new_free: list[int], similarity: _Similarity) -> dict[Pair, float]:
     """Similarity of unmatched old paragraphs to unmatched new ones, kept where it could count."""
-    old_free = [index for gap in gaps for index in gap.old]
-    new_free = [index for gap in gaps for index in gap.new]
     scores: dict[Pair, float] = {}
     for pair in similarity.candidates(old_free, new_free):
         score = similarity(*pair)
@@ -183,23 +149,17 @@ def _candidate_scores(gaps: list[_Gap], similarity: _Similarity) -> dict[Pair, f
     return scores
 
 
-def _greedy_moves(scores: dict[Pair, float], is_move: Callable[[Pair], bool]) -> list[Pair]:
-    """Most similar first, each paragraph used once, so a paragraph copied twice moves to its best match.
-
-    A near-copy that `is_move` rejects still claims its two paragraphs: a paragraph edited in place is
-    not also reported as moved to a weaker look-alike elsewhere.
-    """
+def _greedy_moves(scores: dict[Pair, float]) -> list[Pair]:
+    """Most similar first, each paragraph used once, so a paragraph copied twice moves to its best match."""
     moves: list[Pair] = []
     used_old: set[int] = set()
     used_new: set[int] = set()
-    for pair, score in sorted(scores.items(), key=lambda item: item[1], reverse=True):
-        old_index, new_index = pair
+    for (old_index, new_index), score in sorted(scores.items(), key=lambda item: item[1], reverse=True):
         if score < MOVED_SIMILARITY or old_index in used_old or new_index in used_new:
             continue
         used_old.add(old_index)
         used_new.add(new_index)
-        if is_move(pair):
-            moves.append(pair)
+        moves.append((old_index, new_index))
     return moves
 
 
