@@ -164,9 +164,7 @@ def main() -> None:
 
     old_article, new_article = article_pair(rng)
     word_count = sum(len(paragraph.split()) for paragraph in old_article)
-    print(
-        f"\n{word_count:,}-word, {len(old_article)}-paragraph article pair (20 edited, 5+5 in/out, 3 moved)"
-    )
+    print(f"{word_count:,}-word, {len(old_article)}-paragraph article pair (20 edited, 5+5 in/out, 3 moved)")
     ours = report(
         "newsdelta diff_paragraphs (rows + word diffs)",
         lambda: diff_paragraphs(old_article, new_article),
