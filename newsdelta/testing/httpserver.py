@@ -36,6 +36,9 @@ class Response:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering, without blocking other connections
+    # Slow work (e.g. the truth of 10,000 articles) run on a worker thread so the loop keeps serving; its
+    # response gets this one's headers appended.
+    deferred: Callable[[], Response] | None = None
 
 
 Handler = Callable[[Request], Response]
@@ -59,6 +62,14 @@ def _parse_head(head: str) -> tuple[str, str, str, dict[str, str]]:
             raise _BadRequest(400)
         headers[name.lower()] = value.strip()
     return parts[0], parts[1], parts[2], headers
+
+
+def _respond(request: Request, handler: Handler) -> Response:
+    try:
+        return handler(request)
+    except Exception:
+        log.exception("newsroom handler failed on %s %s", request.method, request.path)
+        return Response(500, b"internal error\n")
 
 
 def _wants_keep_alive(version: str, headers: dict[str, str]) -> bool:
@@ -86,6 +97,7 @@ class _Connection(asyncio.Protocol):
         self._connections = connections
         self._buffer = bytearray()
         self._busy = False
+        self._pending: asyncio.Future[None] | None = None
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -112,25 +124,26 @@ class _Connection(asyncio.Protocol):
             if parsed is None:
                 return
             request, keep_alive = parsed
-            response = self._respond(request)
-            if response.delay > 0:
-                self._busy = True
-                loop = asyncio.get_running_loop()
-                loop.call_later(response.delay, self._finish_delayed, request, response, keep_alive)
+            response = _respond(request, self._handler)
+            if response.delay > 0 or response.deferred is not None:
+                self._busy = True  # later requests on this connection wait, so answers stay in order
+                self._pending = asyncio.ensure_future(self._answer_later(request, response, keep_alive))
                 return
             self._write(response, head_only=request.method == "HEAD", keep_alive=keep_alive)
 
-    def _finish_delayed(self, request: Request, response: Response, keep_alive: bool) -> None:
+    async def _answer_later(self, request: Request, response: Response, keep_alive: bool) -> None:
+        if response.delay > 0:
+            await asyncio.sleep(response.delay)
+        if response.deferred is not None:
+            work = response.deferred
+            final = await asyncio.get_running_loop().run_in_executor(
+                None, _respond, request, lambda _: work()
+            )
+            final.headers.extend(response.headers)
+            response = final
         self._busy = False
         self._write(response, head_only=request.method == "HEAD", keep_alive=keep_alive)
         self._serve_buffered()
-
-    def _respond(self, request: Request) -> Response:
-        try:
-            return self._handler(request)
-        except Exception:
-            log.exception("newsroom handler failed on %s %s", request.method, request.path)
-            return Response(500, b"internal error\n")
 
     def _next_request(self) -> tuple[Request, bool] | None:
         while self._buffer[:2] == b"\r\n":  # tolerated between pipelined requests (RFC 9112 §2.2)

@@ -60,7 +60,6 @@ __all__ = [
 
 ARTICLE_URL_PATTERN = r"^/(news|private)/[a-z0-9-]+$"
 _ADS = ("Switch energy supplier today", "Holiday deals: save 30%", "New electric SUV: book a test drive")
-_JSON = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +208,8 @@ class Newsroom:
         return article
 
     def replay(self, url_or_slug: str, at: datetime | None = None) -> Replay:
-        """Versions and flip-flops up to `at`; a robots-disallowed article must yield none."""
-        article = self.article_for(url_or_slug)
-        if article.private:
-            return Replay((), 0, article.is_gone(self.offset(at)))
-        return replay(article, self.script.start, self.offset(at))
+        """Versions and flip-flops up to `at` (default: now)."""
+        return replay(self.article_for(url_or_slug), self.script.start, self.offset(at))
 
     def expected(self, url_or_slug: str, at: datetime | None = None) -> list[ExpectedVersion]:
         return list(self.replay(url_or_slug, at).versions)
@@ -222,35 +218,38 @@ class Newsroom:
         return self.replay(url_or_slug, at).flip_flops
 
     def gone_slugs(self, at: datetime | None = None) -> list[str]:
-        offset = self.offset(at)
-        return [slug for slug in self.script.slugs() if self.script.article(slug).is_gone(offset)]
+        return self.script.gone_slugs(self.offset(at))
 
     def disallowed_paths(self) -> list[str]:
         """Article paths robots.txt forbids: a polite crawler never requests them."""
-        return [article.path for article in map(self.script.article, self.script.slugs()) if article.private]
+        return self.script.private_paths()
 
     def truth(self, at: datetime | None = None, *, with_paragraphs: bool = True) -> dict[str, Any]:
-        """Everything a test needs to judge a crawl, as JSON-ready data (served at /_control/expected)."""
-        offset = self.offset(at)
+        """Everything a test needs to judge a crawl, as JSON-ready data (served at /_control/expected).
+
+        Keyed by canonical URL, for the articles published by `at`. For 10,000 synthetic articles this
+        takes seconds (every version is hashed), so the server computes it off its event loop."""
+        moment = at or self.clock.now()
+        offset = self.offset(moment)
         articles: dict[str, Any] = {}
         for slug in self.script.slugs():
             article = self.script.article(slug)
             if article.published_at > offset:
                 continue
-            result = self.replay(slug, at)
-            articles[self.url(slug)] = {
+            result = replay(article, self.script.start, offset)
+            articles[self.base_url + article.path] = {
                 "slug": slug,
-                "aliases": [self.url(path) for path in article.redirect_from],
+                "aliases": [self.base_url + path for path in article.redirect_from],
                 "versions": [v.as_json(with_paragraphs=with_paragraphs) for v in result.versions],
                 "flip_flops": result.flip_flops,
                 "gone": result.gone,
                 "disallowed": article.private,
             }
         return {
-            "now": render.iso(self.clock.now()),
+            "now": render.iso(moment),
             "articles": articles,
             "gone": [url for url, data in articles.items() if data["gone"]],
-            "disallowed": [self.url(path) for path in self.disallowed_paths()],
+            "disallowed": [url for url, data in articles.items() if data["disallowed"]],
         }
 
     # --- request log ----------------------------------------------------------------------------------
@@ -284,7 +283,7 @@ class Newsroom:
         """Answer one request; runs on the server thread."""
         now = self.clock.now()
         if request.path.startswith("/_control/"):
-            response = self._control(request)
+            response = self._control(request, now)
         else:
             response = self._serve(request, now)
             host = request.headers.get("host", "")
@@ -451,7 +450,7 @@ class Newsroom:
             return render.render_sitemap(base, chunk).encode(), "application/xml; charset=utf-8"
         return None
 
-    def _control(self, request: Request) -> Response:
+    def _control(self, request: Request, now: datetime) -> Response:
         query = {name: values[-1] for name, values in parse_qs(request.query).items()}
         action = request.path.removeprefix("/_control/")
         try:
@@ -459,21 +458,29 @@ class Newsroom:
                 if request.method != "POST":
                     return Response(405, b"use POST\n", [("Allow", "POST")])
                 if action == "advance":
-                    self.clock.advance(float(query["seconds"]))
+                    moved = self.clock.advance(float(query["seconds"]))
                 else:
-                    self.clock.set(datetime.fromisoformat(query["at"]))
-                data: Any = {"now": render.iso(self.clock.now())}
-            elif action == "now":
-                data = {"now": render.iso(self.clock.now()), "offset": self.offset()}
-            elif action == "stats":
-                data = self.stats(float(query.get("since", 0)), with_log=query.get("log", "1") != "0")
-            elif action == "expected":
-                data = self.truth(with_paragraphs=query.get("paragraphs", "1") != "0")
-            else:
-                return Response(404, b"unknown control endpoint\n")
+                    moved = self.clock.set(datetime.fromisoformat(query["at"]))
+                return _json_response({"now": render.iso(moved)})
+            if action == "now":
+                return _json_response({"now": render.iso(now), "offset": self.offset(now)})
+            if action == "stats":
+                since, with_log = float(query.get("since", 0)), query.get("log", "1") != "0"
+                return Response(200, deferred=lambda: _json_response(self.stats(since, with_log=with_log)))
+            if action == "expected":
+                with_paragraphs = query.get("paragraphs", "1") != "0"
+                return Response(
+                    200, deferred=lambda: _json_response(self.truth(now, with_paragraphs=with_paragraphs))
+                )
         except (KeyError, ValueError) as error:
             return Response(400, f"bad control request: {error}\n".encode())
-        return Response(200, json.dumps(data, ensure_ascii=False).encode(), [("Content-Type", _JSON)])
+        return Response(404, b"unknown control endpoint\n")
+
+
+def _json_response(data: Any) -> Response:
+    return Response(
+        200, json.dumps(data, ensure_ascii=False).encode(), [("Content-Type", "application/json")]
+    )
 
 
 def _sitemap_page_number(path: str) -> int | None:

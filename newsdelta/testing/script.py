@@ -131,7 +131,11 @@ class Replay:
 
 
 def replay(article: ScriptedArticle, start: datetime, offset: float) -> Replay:
-    """Apply the core's version rule: new hash → version; hash of an OLDER version → flip-flop event."""
+    """Apply the core's version rule: new hash → version; hash of an OLDER version → flip-flop event.
+
+    A robots-disallowed article yields nothing: a polite crawler never fetches it."""
+    if article.private:
+        return Replay((), 0, article.is_gone(offset))
     versions: list[ExpectedVersion] = []
     seen: set[str] = set()
     latest = ""
@@ -194,6 +198,12 @@ class Script:
 
     def article_at(self, path: str) -> ScriptedArticle | None:
         return self._by_path.get(path)
+
+    def gone_slugs(self, offset: float) -> list[str]:
+        return [slug for slug, article in self._articles.items() if article.is_gone(offset)]
+
+    def private_paths(self) -> list[str]:
+        return [article.path for article in self._articles.values() if article.private]
 
     def redirect_for(self, path: str) -> str | None:
         return self._redirects.get(path)

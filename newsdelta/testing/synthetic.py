@@ -96,6 +96,12 @@ class SyntheticScript(Script):
         index = self._index(path.removeprefix(ARTICLE_PREFIX)) if path.startswith(ARTICLE_PREFIX) else None
         return None if index is None else self.article(self._slug(index))
 
+    def gone_slugs(self, offset: float) -> list[str]:
+        return []  # the benchmark newsroom never deletes
+
+    def private_paths(self) -> list[str]:
+        return []
+
     def edited_slugs(self) -> list[str]:
         return [self._slug(i) for i in range(self.n_articles) if self._header(i).edit_at is not None]
 
