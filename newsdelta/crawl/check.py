@@ -214,6 +214,8 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
             number = _add_or_flipflop(session, article, removal, now)
             article.state = "gone"
             article.gone_at = now
+            # The page's last body is no longer what the URL serves: its return must be compared in full.
+            article.body_sha256 = article.etag = article.last_modified = None
         _schedule(ctx, article, now, changed=newly_gone)
         _release(article, now)
         return _log_check(session, article, now, "gone", http_status=result.status, version_number=number)

@@ -1,0 +1,147 @@
+"""A scripted day in the simulated newsroom, crawled once on SQLite and judged against the script's truth."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import zlib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_support import fast_fetcher, sqlite_store
+from sqlalchemy import func, select
+
+from newsdelta.crawl import CrawlContext
+from newsdelta.extract import extract
+from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
+from newsdelta.testing.drive import crawl_until, register_newsroom, stored_history
+from newsdelta.testing.newsroom import Newsroom
+from newsdelta.text import version_hash
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    sessions = sqlite_store(tmp_path_factory.mktemp("day"))
+    with Newsroom() as newsroom:
+        register_newsroom(sessions, newsroom, period=600)
+
+        async def crawl() -> Any:
+            async with fast_fetcher() as fetcher:
+                ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
+                return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=24))
+
+        totals = asyncio.run(crawl())
+        return {
+            "newsroom": newsroom,
+            "sessions": sessions,
+            "totals": totals,
+            "truth": newsroom.truth(),
+            "stored": stored_history(sessions),
+            "log": newsroom.request_log,
+        }
+
+
+def _fetched(stored: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(title, paragraphs) for origin, title, paragraphs in stored["versions"] if origin == "fetch"]
+
+
+def test_every_published_article_is_tracked_once_under_its_real_url(day: dict[str, Any]) -> None:
+    public = {url for url, data in day["truth"]["articles"].items() if not data["disallowed"]}
+    assert public <= set(day["stored"])
+    assert set(day["stored"]) - public <= set(day["truth"]["disallowed"])
+    with day["sessions"]() as session:
+        aliases = set(session.scalars(select(ArticleAlias.url)))
+    redirected = {alias for data in day["truth"]["articles"].values() for alias in data["aliases"]}
+    assert redirected and redirected <= aliases
+
+
+def test_each_article_has_exactly_the_versions_its_script_made(day: dict[str, Any]) -> None:
+    for url, data in day["truth"]["articles"].items():
+        expected = [(v["title"], tuple(v["paragraphs"])) for v in data["versions"]]
+        assert _fetched(day["stored"].get(url, {"versions": []})) == expected, url
+
+
+def test_flip_flops_are_events_not_versions(day: dict[str, Any]) -> None:
+    flip_flopping = {url: d["flip_flops"] for url, d in day["truth"]["articles"].items() if d["flip_flops"]}
+    assert flip_flopping, "the scripted day must contain a flip-flopping headline"
+    for url, count in flip_flopping.items():
+        assert day["stored"][url]["flip_flops"] == count, url
+
+
+def test_chrome_that_changes_on_every_request_never_makes_a_version(day: dict[str, Any]) -> None:
+    churning = [a for a in day["newsroom"].script.articles() if a.chrome_churn]
+    assert churning
+    for article in churning:
+        url = day["newsroom"].url(article.slug)
+        assert len(_fetched(day["stored"][url])) == len(day["truth"]["articles"][url]["versions"])
+        assert len(day["newsroom"].requests_for(article.path)) > 3  # it was re-checked, not skipped
+
+
+def test_deleted_articles_are_marked_gone_with_a_removal_version(day: dict[str, Any]) -> None:
+    gone = day["truth"]["gone"]
+    assert gone
+    for url in gone:
+        stored = day["stored"][url]
+        assert stored["state"] == "gone"
+        assert stored["versions"][-1][0] == "removed"
+
+
+def test_robots_disallowed_pages_were_never_fetched(day: dict[str, Any]) -> None:
+    disallowed = day["newsroom"].disallowed_paths()
+    assert disallowed
+    for path in disallowed:
+        assert day["newsroom"].requests_for(path) == []
+
+
+def test_unchanged_pages_mostly_cost_a_304(day: dict[str, Any]) -> None:
+    outcomes = day["totals"].outcomes
+    assert outcomes["not_modified"] > outcomes["new_version"]
+    assert outcomes["error"] == 0
+
+
+def test_every_version_keeps_its_raw_page_as_evidence_that_re_extracts_to_it(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
+        assert versions
+        for version in versions:
+            raw = session.get(RawPage, version.raw_sha256)
+            assert raw is not None
+            body = zlib.decompress(raw.compressed)
+            assert len(body) == raw.size
+            again = extract(body, version.final_url)
+            assert version_hash(again.title, again.paragraphs) == version.text_hash
+
+
+def test_version_numbers_are_dense_from_zero(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        for article in session.scalars(select(Article)):
+            numbers = session.scalars(
+                select(Version.number).where(Version.article_id == article.id).order_by(Version.number)
+            ).all()
+            assert numbers == list(range(article.version_count))
+
+
+def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
+    """An article that never changed after publication was checked with growing gaps (30 min, ×1.2)."""
+    quiet = day["newsroom"].url("city-marathon-results")
+    with day["sessions"]() as session:
+        article_id = session.scalar(select(Article.id).where(Article.url == quiet))
+        times = session.scalars(
+            select(Check.at).where(Check.article_id == article_id).order_by(Check.at)
+        ).all()
+        period = session.scalar(select(Article.check_period_seconds).where(Article.id == article_id))
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert gaps[0] == pytest.approx(1800, abs=1)
+    assert all(later == pytest.approx(earlier * 1.2, rel=1e-6) for earlier, later in itertools.pairwise(gaps))
+    assert period == pytest.approx(gaps[-1] * 1.2, rel=1e-6)
+
+
+def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:
+    with day["sessions"]() as session:
+        checks = session.scalar(select(func.count()).select_from(Check))
+        raw = session.scalar(select(func.sum(RawPage.size)))
+        compressed = session.scalar(select(func.sum(func.length(RawPage.compressed))))
+    assert checks > 100
+    assert compressed < raw / 2
