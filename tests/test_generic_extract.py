@@ -288,6 +288,17 @@ def test_article_split_by_full_width_adverts_is_read_whole() -> None:
     assert GENERIC.parse(page, URL).paragraphs[-1].startswith("The final part of the story.")
 
 
+def test_body_parts_with_text_between_them_keep_the_page_order() -> None:
+    block = "<div class='story-body'>{}</div>"
+    between = (
+        "<div class='pull-quote'><p>A quoted passage placed between the two parts of the story.</p></div>"
+    )
+    page = article_page(block.format(paragraphs(2)) + between + block.format(paragraphs(2)))
+    result = [p.split(".")[0] for p in GENERIC.parse(page, URL).paragraphs]
+    quote = "A quoted passage placed between the two parts of the story"
+    assert result == ["Paragraph 0", "Paragraph 1", quote, "Paragraph 0", "Paragraph 1"]
+
+
 def _dev_page(corpus: Path, prefix: str) -> tuple[str, str]:
     truth = json.loads((corpus / "extraction-dev" / "ground-truth.json").read_text(encoding="utf-8"))
     page_id = next(k for k in truth if k.startswith(prefix))

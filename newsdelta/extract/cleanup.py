@@ -9,6 +9,7 @@ newsletters is kept: a missed paragraph would hide an edit.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -141,8 +142,10 @@ EMBEDDED_POST_CLASSES = (
     "bluesky-embed",
     "mastodon-embed",
 )
-# Class words of a block that holds article text, and of blocks that hold other text around it.
-_BODY_CLASS = re.compile(r"body|content|article|story|entry|post|text", re.IGNORECASE)
+# Class names of a block that holds article text (in common CMS spellings), and of blocks around it.
+_BODY_CLASS = re.compile(
+    r"(?:article|story|entry|post)[-_]*(?:body|content|text)|body[-_]*(?:text|container|copy)", re.IGNORECASE
+)
 _NOT_BODY_CLASS = re.compile(
     r"comment|related|promo|recirc|sidebar|aside|rail|footer|header|nav|teaser|card|share|social|ad\b|ad[-_]",
     re.IGNORECASE,
@@ -157,6 +160,8 @@ CHROME_CLASS_WORDS = frozenset(
 )  # fmt: skip
 _CLASS_WORD = re.compile(r"[a-z0-9]+")
 _NEVER_DROPPED = frozenset({"html", "body", "main", "article"})
+# Parts of a split body are joined only when no more than this much text lies between them.
+MAX_WORDS_BETWEEN_PARTS = 10
 _INVISIBLE_TAGS = frozenset({"script", "noscript", "style", "template"})
 _TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
@@ -244,24 +249,46 @@ def _is_layout_table(table: HtmlElement) -> bool:
 
 
 def merge_split_bodies(tree: HtmlElement) -> None:
-    """Join article bodies a page splits into several same-class blocks (full-width adverts between them);
-    extractors pick one block and lose the rest of the article."""
+    """Join an article body that the page splits into several blocks of the same body class (full-width
+    adverts between them): extractors pick one block and lose the rest. Only blocks with nothing but chrome
+    between them are joined, so no text of the page changes its order."""
     groups: dict[str, list[HtmlElement]] = {}
-    for block in tree.iter("div", "section"):
-        classes = block.get("class") or ""
+    for block in tree.xpath("//div[@class]|//section[@class]"):
+        classes = block.get("class")
         if (
             _BODY_CLASS.search(classes)
             and not _NOT_BODY_CLASS.search(classes)
             and block.find("p") is not None
         ):
             groups.setdefault(classes, []).append(block)
-    for blocks in groups.values():
-        first, *rest = blocks
-        for block in rest:
-            if _is_inside(block, first) or _is_inside(first, block):
-                continue
-            first.extend(list(block))
-            block.getparent().remove(block)
+    split = [blocks for blocks in groups.values() if len(blocks) > 1]
+    if not split:
+        return
+    position = {element: index for index, element in enumerate(tree.iter())}
+    joins = [
+        (before, after)
+        for blocks in split
+        for before, after in itertools.pairwise(blocks)
+        if not _is_inside(after, before)
+        and _words_between(before, after, position) <= MAX_WORDS_BETWEEN_PARTS
+    ]
+    for before, after in reversed(joins):  # last pair first, so chains of parts end up in the first part
+        before.extend(list(after))
+        after.getparent().remove(after)
+
+
+def _words_between(before: HtmlElement, after: HtmlElement, position: dict[HtmlElement, int]) -> int:
+    """Words of text in document order after the end of `before` and before the start of `after`."""
+    end = max(position[e] for e in before.iter())
+    start = position[after]
+    enclosing = set(after.iterancestors())
+    texts = [before.tail]
+    for element, index in position.items():
+        if end < index < start and element.tag not in _INVISIBLE_TAGS:
+            texts.append(element.text)
+            if element not in enclosing:
+                texts.append(element.tail)
+    return sum(len(_WORD.findall(t)) for t in texts if t)
 
 
 def _is_inside(node: HtmlElement, container: HtmlElement) -> bool:
