@@ -122,3 +122,10 @@ def test_empty_feeds_are_still_valid(demo: Demo, fmt: str) -> None:
     body = demo.client.get(f"/search/feed.{fmt}", params={"q": ""}).content
     assert not feedparser.parse(body).bozo
     (check_rss if fmt == "rss" else check_atom)(body)
+
+
+def test_feeds_answer_304_to_a_reader_that_has_them(demo: Demo) -> None:
+    first = demo.client.get("/feed.atom")
+    again = demo.client.get("/feed.atom", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert demo.client.get("/feed.atom", headers={"If-None-Match": '"stale"'}).status_code == 200

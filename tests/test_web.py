@@ -313,3 +313,17 @@ def test_admin_is_disabled_without_a_configured_token(tmp_path, corpus) -> None:
     )
     assert response.status_code == 403
     assert "disabled" in response.json()["detail"]
+
+
+def test_home_pages_through_older_changes(demo: Demo) -> None:
+    with demo.sessions.begin() as session:
+        article = session.get(Article, demo.ids.retired)
+        start = datetime.now(UTC) - timedelta(days=30)
+        for n in range(30):
+            add_version(session, article, "An old story", [f"Edit number {n}."], start + timedelta(minutes=n))
+    first = demo.client.get("/").text
+    assert first.count('<a class="title"') == 25
+    assert 'rel="next" href="/?page=2"' in first and 'rel="prev"' not in first
+    second = demo.client.get("/?page=2").text
+    assert 'rel="prev" href="/?page=1"' in second
+    assert f"/articles/{demo.ids.guardian}/diff/0/1" in second  # the oldest change is on the last page

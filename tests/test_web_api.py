@@ -74,8 +74,12 @@ def test_structured_diff_rebuilds_both_versions(demo: Demo, corpus: Path) -> Non
 def test_changes_and_search(demo: Demo) -> None:
     changes = demo.client.get("/api/changes", params={"source": "guardian"}).json()["items"]
     assert [change["number"] for change in changes] == [5, 4, 3, 2, 1]
+    second = demo.client.get("/api/changes", params={"source": "guardian", "per_page": 2, "page": 2}).json()
+    assert [change["number"] for change in second["items"]] == [3, 2] and second["next_page"] == 3
     hits = demo.client.get("/api/search", params={"q": "Putin"}).json()["items"]
     assert [(hit["article_id"], hit["matching_versions"]) for hit in hits] == [(demo.ids.guardian, 6)]
+    accented = demo.client.get("/api/search", params={"q": "erdogan"}).json()["items"]
+    assert [(hit["number"], hit["matching_versions"]) for hit in accented] == [(5, 2)]  # diacritics folded
 
 
 def test_openapi_describes_the_api(demo: Demo) -> None:
@@ -124,6 +128,7 @@ def test_search_on_postgres_uses_the_full_text_index(
     with postgres_sessions() as session:
         hits = queries.search(session, "Putin Assad").items
         assert [(hit.article_id, hit.matching_versions) for hit in hits] == [(ids.guardian, 6)]
+        assert [hit.number for hit in queries.search(session, "Erdoğan").items] == [5]  # non-ASCII words too
         assert queries.search(session, "zebracorn").items == []  # hidden
         assert queries.search(session, 'OR "unbalanced -').items == []
         session.execute(text("SET enable_seqscan = off"))

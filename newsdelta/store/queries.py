@@ -19,7 +19,7 @@ from newsdelta.store.models import Article, Check, Source, Version
 from newsdelta.store.repository import NotFound
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
-PG_SEARCH_DOCUMENT = "to_tsvector('english'::regconfig, title || ' ' || paragraphs::text)"
+PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
 
 # Outcomes of a check that reached the outlet and got a usable answer.
 T = TypeVar("T")

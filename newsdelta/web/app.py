@@ -128,8 +128,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     return app
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Run the site with uvicorn until interrupted."""
+def serve(settings: Settings, host: str, port: int, sessions: sessionmaker[Session] | None = None) -> None:
+    """Run the site with uvicorn until interrupted (`demo` passes the sessions its crawler writes through)."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(create_app(settings, sessions), host=host, port=port, log_level="info", proxy_headers=True)

@@ -6,6 +6,7 @@ reader of the feed knows whether to click.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,14 +96,20 @@ def changes_feed(
     page_path: str,
     changes: list[Change],
 ) -> Response:
+    """The feed, or 304 when the reader already has these exact bytes (readers poll feeds often)."""
     base = str(request.base_url).rstrip("/")
-    return render_feed(
+    response = render_feed(
         fmt,
         title=title,
         page_url=base + page_path,
         self_url=str(request.url),
         items=change_items(db, diffs, base, changes),
     )
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"etag": etag})
+    response.headers["etag"] = etag
+    return response
 
 
 @router.get("/feed.{fmt}")
