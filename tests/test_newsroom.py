@@ -361,7 +361,7 @@ def news_sniffer_sample(article: ScriptedArticle, tick: float) -> tuple[int, int
     return len(seen), flip_flops
 
 
-@pytest.mark.parametrize("tick", [60.0, 300.0, 600.0])
+@pytest.mark.parametrize("tick", [1.0, 60.0, 300.0, 600.0])
 def test_the_default_schedule_can_see_every_scripted_revision(newsroom: Newsroom, tick: float) -> None:
     at(newsroom, 24)
     for slug in newsroom.script.slugs():
@@ -465,6 +465,7 @@ def test_synthetic_newsroom_is_deterministic_realistic_and_paged() -> None:
             )
         ]
         assert len(set(urls)) == 250
+        assert len(feedparser.parse(http.get("/rss.xml").content).entries) == 100
         responses = [http.get(url) for url in urls[:60]]
         words = [sum(len(p.split()) for p in story(r.content)[1]) for r in responses]
         assert min(words) >= 450 and max(words) <= 1200

@@ -151,7 +151,9 @@ class Newsroom:
         start: datetime = DAY_START,
         **options: Any,
     ) -> Newsroom:
-        """A big newsroom for benchmarks: all articles listed in a paged sitemap (and the feeds)."""
+        """A big newsroom for benchmarks: every article in a paged sitemap; RSS, Atom, JSON Feed and the
+        front page carry the newest 100 (`feed_limit`), as real outlets' do."""
+        options.setdefault("feed_limit", 100)
         script = SyntheticScript(
             start,
             n_articles,
@@ -505,10 +507,16 @@ def main(argv: list[str] | None = None) -> None:
         "--start", type=datetime.fromisoformat, help="where the clock starts (ISO, with offset)"
     )
     parser.add_argument("--slow-delay", type=float, default=0.5)
-    parser.add_argument("--feed-limit", type=int, default=None, help="at most N items in RSS/Atom/JSON feeds")
+    parser.add_argument(
+        "--feed-limit",
+        type=int,
+        default=None,
+        help="items in RSS/Atom/JSON feeds and the front page (0: all; synthetic default 100)",
+    )
     args = parser.parse_args(argv)
     options: dict[str, Any] = {"host": args.host, "port": args.port, "slow_delay": args.slow_delay}
-    options["feed_limit"] = args.feed_limit
+    if args.feed_limit is not None:
+        options["feed_limit"] = args.feed_limit or None
     if args.articles:
         newsroom = Newsroom.synthetic(
             args.articles, args.edit_fraction, args.not_modified_fraction, args.seed, **options
