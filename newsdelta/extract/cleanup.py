@@ -21,6 +21,8 @@ from newsdelta.text import normalise
 MAX_CHROME_WORDS = 40
 # Teasers under a "Related stories" heading: a headline, perhaps with a one-sentence summary.
 MAX_TEASER_WORDS = 25
+# A byline or dateline with a ticking clock in it ("Jane Doe · 5 min ago") is no longer than this.
+MAX_BYLINE_WORDS = 12
 
 _NUMBER = r"\d[\d,.\s]*[kKmM]?"
 _TIME_UNITS = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)"
@@ -80,7 +82,6 @@ _TICKING_TIME = re.compile(
     rf"\b(?:{_NUMBER}\s*|an?\s+)(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?)\s+ago\b", re.I
 )
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
-MAX_BYLINE_WORDS = 12
 _CHROME_LINE = re.compile(r"^(?:" + "|".join(_CHROME_LINES) + r")[\s.!:…|)(]*$", re.IGNORECASE)
 _PROMO = re.compile("|".join(_PROMO_SENTENCES), re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -184,8 +185,9 @@ def drop_chrome_blocks(tree: HtmlElement) -> None:
         for element in tree.xpath("//body//*[@class or @id]")
         if element.tag not in _NEVER_DROPPED and _is_chrome_block(element)
     ]
+    doomed_ids = {id(element) for element in doomed}
     for element in doomed:
-        if element.getparent() is not None and not _is_inside_any(element, doomed):
+        if not any(id(ancestor) in doomed_ids for ancestor in element.iterancestors()):
             element.drop_tree()
 
 
@@ -193,11 +195,6 @@ def _is_chrome_block(element: HtmlElement) -> bool:
     names = f"{element.get('class') or ''} {element.get('id') or ''}"
     words = set(_CLASS_WORD.findall(names.lower()))
     return bool(words & CHROME_CLASS_WORDS) and len(element.xpath(".//p[string-length() > 80]")) < 3
-
-
-def _is_inside_any(element: HtmlElement, containers: list[HtmlElement]) -> bool:
-    ids = {id(c) for c in containers}
-    return any(id(a) in ids for a in element.iterancestors())
 
 
 def lift_embedded_posts(tree: HtmlElement) -> None:
@@ -273,8 +270,7 @@ def merge_split_bodies(tree: HtmlElement) -> None:
         and _words_between(before, after, position) <= MAX_WORDS_BETWEEN_PARTS
     ]
     for before, after in reversed(joins):  # last pair first, so chains of parts end up in the first part
-        before.extend(list(after))
-        after.getparent().remove(after)
+        before.append(after)  # moves the part with its text and tail; nothing between them is text
 
 
 def _words_between(before: HtmlElement, after: HtmlElement, position: dict[HtmlElement, int]) -> int:
@@ -284,7 +280,7 @@ def _words_between(before: HtmlElement, after: HtmlElement, position: dict[HtmlE
     enclosing = set(after.iterancestors())
     texts = [before.tail]
     for element, index in position.items():
-        if end < index < start and element.tag not in _INVISIBLE_TAGS:
+        if end < index < start and isinstance(element.tag, str) and element.tag not in _INVISIBLE_TAGS:
             texts.append(element.text)
             if element not in enclosing:
                 texts.append(element.tail)

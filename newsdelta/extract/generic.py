@@ -1,9 +1,10 @@
 """The extractor for every site without an outlet parser: structured data, then trafilatura, then clean-up.
 
-The page is parsed once; the JSON-LD/OpenGraph fields are read from that tree and the same tree is handed to
-trafilatura, so doing more than trafilatura costs no second parse. The body is trafilatura's unless the
-page's own JSON-LD `articleBody` shows trafilatura read the wrong block (little overlap and more text).
-Then `cleanup` drops the chrome lines that would otherwise make every fetch look like an edit.
+The page is parsed once: title, byline and dates come from its JSON-LD/OpenGraph, then `cleanup` repairs
+the same tree (chrome blocks out, layouts that hide article text undone) and trafilatura reads it, so doing
+more than trafilatura costs no second parse. The body is trafilatura's unless the page's own JSON-LD
+`articleBody` shows trafilatura missed much of the article. Last, `cleanup` drops the chrome lines that would
+otherwise make every fetch look like an edit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from itertools import pairwise
 
 import lxml.html
 import trafilatura
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
@@ -123,14 +125,15 @@ def _word_pairs(paragraphs: Sequence[str]) -> set[tuple[str, str]]:
 
 def article_body_paragraphs(body: str) -> list[str]:
     """articleBody as paragraphs; some sites put HTML in it, whose tags and entities must not become text."""
-    if not body:
-        return []
-    if "<" in body:
+    if "<" not in body:
+        return html_entities.unescape(body).split("\n")
+    try:
         fragment = lxml.html.fragment_fromstring(body, create_parent="div")
-        for block in fragment.iter("p", "br", "li", "h2", "h3", "h4", "div"):
-            block.tail = "\n" + (block.tail or "")
-        body = fragment.text_content()
-    return html_entities.unescape(body).split("\n")
+    except etree.ParserError:
+        return []
+    for block in fragment.iter("p", "br", "li", "h2", "h3", "h4", "div"):
+        block.tail = "\n" + (block.tail or "")
+    return fragment.text_content().split("\n")
 
 
 def _first_h1(tree: HtmlElement) -> str:
