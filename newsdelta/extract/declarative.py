@@ -28,6 +28,8 @@ from newsdelta.text import normalise, normalise_paragraphs
 
 # Never text a reader sees; removed before any text is read.
 _INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object", "form", "button")
+# Asides are, by HTML's own definition, beside the article (related links, promos), never its text.
+_ALWAYS_CHROME = ("aside",)
 # Selectors for these never need the (much larger) body searched.
 _HEAD_ONLY = ("meta", "link", "title")
 _BY_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
@@ -217,9 +219,8 @@ class DeclarativeParser:
         return [element_text(element)]
 
     def paragraphs(self, root: Any, page_format: PageFormat) -> tuple[str, ...]:
-        if page_format.drop:
-            for element in select(root, ",".join(page_format.drop)):
-                element.drop_tree()
+        for element in select(root, ",".join(_ALWAYS_CHROME + page_format.drop)):
+            element.drop_tree()
         if page_format.markers:
             texts = text_between_comments(root, *page_format.markers)
         else:

@@ -9,7 +9,7 @@ from newsdelta.extract.declarative import DeclarativeParser, PageFormat
 
 _COLUMN = "div.StoryBodyCompanionColumn"
 # Storyline boxes ("Schools Reopening › Updated Sept. 2") sit inside the columns but are site navigation.
-_PROMOS = ("[role=complementary]", "aside")
+_PROMOS = ("[role=complementary]",)
 _PUBLISHED = ("meta[itemprop=datePublished]@content", "time[datetime]@datetime")
 
 
