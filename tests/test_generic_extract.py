@@ -135,6 +135,15 @@ def test_reads_json_ld_headline_author_and_dates() -> None:
     assert (result.parser, result.parser_version) == ("generic", GENERIC.version)
 
 
+def test_json_ld_entities_are_decoded_and_hostile_json_ld_is_ignored() -> None:
+    head = (
+        "<script type='application/ld+json'>" + "[" * 100_000 + "]" * 100_000 + "</script>"
+        '<script type=\'application/ld+json\'>{"@type": ["NewsArticle"], "headline": "Mayor&#8217;s &amp; council"}'
+        "</script>"
+    )
+    assert GENERIC.parse(article_page(paragraphs(3), head), URL).title == "Mayor’s & council"
+
+
 def test_falls_back_to_opengraph_and_meta_tags() -> None:
     head = (
         "<meta property='og:title' content='Council approves budget'><meta name='author' content='Ann Smith'>"

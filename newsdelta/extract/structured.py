@@ -6,7 +6,9 @@ off the visible layout: the headline without the site name, authors as names, da
 
 from __future__ import annotations
 
+import html
 import json
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,22 +64,24 @@ def _iso_datetime(value: str | None) -> datetime | None:
 
 
 def _json_ld_articles(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.iterfind(".//script[@type='application/ld+json']"):
+    for script in tree.iter("script"):
+        if not (script.get("type") or "").strip().lower().startswith("application/ld+json"):
+            continue
         raw = script.text or ""
         if len(raw) > MAX_JSON_LD_CHARS:
             continue
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # hostile pages nest JSON deeper than the parser's stack
             continue
         yield from (node for node in _nodes(data) if _is_article(node))
 
 
 def _nodes(data: Any) -> Iterator[dict[str, Any]]:
     """Every object in a JSON-LD document, breadth first, so a top-level article wins over a nested one."""
-    queue = [data]
+    queue = deque([data])
     while queue:
-        item = queue.pop(0)
+        item = queue.popleft()
         if isinstance(item, list):
             queue.extend(item)
         elif isinstance(item, dict):
@@ -92,9 +96,10 @@ def _is_article(node: dict[str, Any]) -> bool:
 
 
 def _text(value: Any) -> str:
+    """A JSON-LD string field; CMS plugins often leave HTML entities in it ("Biden&#8217;s")."""
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str)), "")
-    return value.strip() if isinstance(value, str) else ""
+    return html.unescape(value).strip() if isinstance(value, str) else ""
 
 
 def _authors(value: Any) -> tuple[str, ...]:
