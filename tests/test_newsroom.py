@@ -224,20 +224,24 @@ def test_old_path_and_alias_redirect_to_the_canonical_article(
 
 def test_slow_page_does_not_hold_up_other_pages(newsroom: Newsroom) -> None:
     at(newsroom, 2)
-    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    finished: dict[str, float] = {}
 
-    def fetch(path: str) -> None:
-        began = time.perf_counter()
-        assert httpx.get(newsroom.url(path)).status_code == 200
-        timings[path] = time.perf_counter() - began
+    def fetch(http: httpx.Client, path: str) -> None:
+        assert http.get(path).status_code == 200
+        finished[path] = time.perf_counter() - began
 
-    slow = threading.Thread(target=fetch, args=("/news/rail-strike-talks",))
-    slow.start()
-    time.sleep(0.05)
-    fetch("/news/harbour-bridge-repairs")
-    slow.join()
-    assert timings["/news/rail-strike-talks"] >= SLOW
-    assert timings["/news/harbour-bridge-repairs"] < SLOW / 2
+    with (
+        httpx.Client(base_url=newsroom.base_url) as first,
+        httpx.Client(base_url=newsroom.base_url) as second,
+    ):
+        slow = threading.Thread(target=fetch, args=(first, "/news/rail-strike-talks"))
+        slow.start()
+        time.sleep(0.05)
+        fetch(second, "/news/harbour-bridge-repairs")
+        slow.join()
+    assert finished["/news/rail-strike-talks"] >= SLOW
+    assert finished["/news/harbour-bridge-repairs"] < finished["/news/rail-strike-talks"]
 
 
 def test_unavailable_once_then_ok(newsroom: Newsroom, client: httpx.Client) -> None:

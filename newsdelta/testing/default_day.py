@@ -178,7 +178,7 @@ def _museum() -> ScriptedArticle:
         "The trustees blamed falling visitor numbers and rising costs.",
         "Its collection of fossils will be moved to the county archive.",
     )
-    v1 = (*v0[:2], "Its collection of fossils will be moved to the county archive in the spring.", *v0[3:])
+    v1 = (*v0[:2], "Its collection of fossils will be moved to the county archive in the spring.")
     return ScriptedArticle(
         "museum-closure",
         "culture",
