@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import socket
 import statistics
 import tempfile
@@ -31,16 +32,24 @@ from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import seed_live_blog
 
 
-def timed(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return (time.perf_counter() - start) * 1000
+def measure(name: str, calls: list[Callable[[], object]]) -> None:
+    """Wall-clock median and p90 per call, and CPU per call of this whole process (server and client).
 
-
-def report(name: str, samples: list[float]) -> None:
+    The CPU figure barely moves when other processes load the machine; the wall-clock one does.
+    """
+    samples = []
+    cpu_start = time.process_time()
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    cpu = (time.process_time() - cpu_start) * 1000 / len(calls)
     ordered = sorted(samples)
-    p90 = ordered[int(len(ordered) * 0.9) - 1] if len(ordered) >= 10 else ordered[-1]
-    print(f"{name:<44} median {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   n={len(ordered)}")
+    p90 = ordered[max(int(len(ordered) * 0.9) - 1, 0)]
+    print(
+        f"{name:<44} median {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   "
+        f"CPU {cpu:6.1f} ms   n={len(ordered)}"
+    )
 
 
 def get(client: httpx.Client, path: str) -> None:
@@ -77,40 +86,33 @@ def main() -> None:
         time.sleep(0.05)
 
     newest = args.versions - 1
+    diff_path = f"/articles/{article}/diff/{newest - 1}/{newest}"
+    rounds = range(args.rounds)
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (wall-clock figures suffer from it)"
+    )
     with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-        get(client, "/")  # connection and first-import costs out of the figures
-        report("home page", [timed(lambda: get(client, "/")) for _ in range(args.rounds)])
-        report(
-            "article page (50-row version table)",
-            [timed(lambda: get(client, f"/articles/{article}")) for _ in range(args.rounds)],
-        )
-        cold_pairs = [(n - 1, n) for n in range(1, args.versions)]
-        report(
-            "diff page, cold (diff computed)",
-            [
-                timed(lambda pair=pair: get(client, f"/articles/{article}/diff/{pair[0]}/{pair[1]}"))
-                for pair in cold_pairs
-            ],
-        )
-        diff_path = f"/articles/{article}/diff/{newest - 1}/{newest}"
-        report(
-            "diff page, warm (diff cached)",
-            [timed(lambda: get(client, diff_path)) for _ in range(args.rounds)],
-        )
-        report(
+
+        def page(path: str) -> Callable[[], None]:
+            return lambda: get(client, path)
+
+        page("/")()  # connection and first-import costs out of the figures
+        measure("home page", [page("/") for _ in rounds])
+        measure("article page (50-row version table)", [page(f"/articles/{article}") for _ in rounds])
+        cold = [page(f"/articles/{article}/diff/{n - 1}/{n}") for n in range(1, args.versions)]
+        measure("diff page, cold (diff computed)", cold)
+        measure("diff page, warm (diff cached)", [page(diff_path) for _ in rounds])
+        measure(
             "diff page, inline + changes only, warm",
-            [timed(lambda: get(client, diff_path + "?view=inline&changes=only")) for _ in range(args.rounds)],
+            [page(diff_path + "?view=inline&changes=only") for _ in rounds],
         )
-        report(
-            "article RSS feed (30 items, warm)",
-            [timed(lambda: get(client, f"/articles/{article}/feed.rss")) for _ in range(args.rounds)],
-        )
-        report("search page", [timed(lambda: get(client, "/search?q=w17+w42")) for _ in range(args.rounds)])
+        measure("article RSS feed (30 items, warm)", [page(f"/articles/{article}/feed.rss") for _ in rounds])
+        measure("search page", [page("/search?q=w17+w42") for _ in rounds])
     server.should_exit = True
 
     old, new = versions[-2].paragraphs, versions[-1].paragraphs
-    peer = [timed(lambda: difflib.HtmlDiff(wrapcolumn=70).make_table(old, new)) for _ in range(5)]
-    report("peer: difflib.HtmlDiff.make_table, same pair", peer)
+    peer = [lambda: difflib.HtmlDiff(wrapcolumn=70).make_table(old, new) for _ in range(5)]
+    measure("peer: difflib.HtmlDiff.make_table, same pair", peer)
 
 
 if __name__ == "__main__":

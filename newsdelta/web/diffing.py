@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions
 from newsdelta.store.models import Version
@@ -53,10 +53,13 @@ def version_text(version: Version) -> VersionText:
 
 
 def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple[Version, Version]:
+    """Both versions with their bodies deferred: the diff cache loads them only when it has to diff."""
     found = {
         v.number: v
         for v in session.scalars(
-            select(Version).where(Version.article_id == article_id, Version.number.in_((old, new)))
+            select(Version)
+            .options(defer(Version.paragraphs))
+            .where(Version.article_id == article_id, Version.number.in_((old, new)))
         )
     }
     if old not in found or new not in found:
