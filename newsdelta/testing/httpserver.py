@@ -234,5 +234,9 @@ class BackgroundServer:
             for connection in list(self._connections):
                 if connection.transport is not None:
                     connection.transport.abort()
+            pending = asyncio.all_tasks(loop)  # slow or deferred answers still waiting
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(server.wait_closed())
             loop.close()
