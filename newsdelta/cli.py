@@ -372,5 +372,40 @@ def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
     }
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@pass_context
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the web site: histories, diffs, feeds, search, health and the JSON API (/api/)."""
+    from newsdelta.web.app import serve as serve_site
+
+    serve_site(ctx.settings, host, port, ctx.sessions)
+
+
+@cli.command()
+@click.option(
+    "--port", type=int, default=8000, show_default=True, help="Where the web site serves meanwhile."
+)
+@click.option("--hours", type=float, default=24.0, show_default=True, help="How much scripted time to crawl.")
+@click.option(
+    "--speed", type=float, default=1800.0, show_default=True, help="Scripted seconds per real second."
+)
+@click.option(
+    "--keep-serving", is_flag=True, help="Keep the web site up after the scripted day, until Ctrl-C."
+)
+@pass_context
+def demo(ctx: Context, port: int, hours: float, speed: float, keep_serving: bool) -> None:
+    """Crawl the simulated newsroom's scripted day, fast-forwarded, while serving the site; no internet needed.
+
+    The demo's database is <data dir>/demo, emptied at each start.
+    """
+    from newsdelta.demo import run_demo
+
+    asyncio.run(
+        run_demo(ctx.settings, console, port=port, hours=hours, pace=1 / speed, keep_serving=keep_serving)
+    )
+
+
 def main() -> None:
     cli(prog_name="newsdelta")

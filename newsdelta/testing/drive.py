@@ -6,6 +6,7 @@ scripted day takes seconds and every check happens exactly when the schedule say
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,8 +48,12 @@ async def crawl_until(
     *,
     concurrency: int = 8,
     on_pass: Callable[[PassStats], None] | None = None,
+    pace: float = 0.0,
 ) -> PassStats:
-    """Run passes, jumping the shared clock to each next due moment, until `until`; return summed figures."""
+    """Run passes, jumping the shared clock to each next due moment, until `until`; return summed figures.
+
+    `pace` is real seconds to wait per scripted second, so a demo can let a day pass in a minute.
+    """
     total = PassStats()
     while True:
         stats = await run_pass(ctx, concurrency=concurrency)
@@ -61,7 +66,10 @@ async def crawl_until(
         if due is None or due > until:
             newsroom.clock.set(until)
             return total
-        newsroom.clock.set(max(due, newsroom.clock.now()))
+        due = max(due, newsroom.clock.now())
+        if pace:
+            await asyncio.sleep((due - newsroom.clock.now()).total_seconds() * pace)
+        newsroom.clock.set(due)
 
 
 def stored_history(sessions: sessionmaker[Session], source: str = "newsroom") -> dict[str, dict[str, Any]]:

@@ -1,0 +1,90 @@
+"""`newsdelta demo`: the simulated newsroom's scripted day, crawled fast-forward while the web site serves it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsdelta.config import Settings
+from newsdelta.crawl import PassStats
+from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.store.models import Article, Version
+from newsdelta.testing.drive import crawl_until, register_newsroom
+from newsdelta.testing.newsroom import Newsroom
+from newsdelta.web.app import create_app
+
+
+def start_site(settings: Settings, sessions: sessionmaker[Session], port: int) -> uvicorn.Server:
+    """Serve the site from a background thread so the crawl can run in the foreground."""
+    config = uvicorn.Config(create_app(settings, sessions), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, name="newsdelta-web", daemon=True).start()
+    return server
+
+
+def _print_new_versions(console: Console, sessions: sessionmaker[Session], since: datetime) -> None:
+    with sessions() as session:
+        rows = session.execute(
+            select(Version.fetched_at, Version.number, Version.origin, Version.title, Article.id)
+            .join(Article)
+            .where(Version.fetched_at >= since)
+            .order_by(Version.fetched_at, Article.id)
+        ).all()
+    for fetched_at, number, origin, title, article_id in rows:
+        label = {"removed": "removed", "reparse": "re-read"}.get(origin, f"version {number}")
+        console.print(f"{fetched_at:%H:%M} article {article_id:>3} {label:<10} {title}", markup=False)
+
+
+def _summary(console: Console, sessions: sessionmaker[Session], site: str) -> None:
+    table = Table("id", "versions", "state", "page")
+    with sessions() as session:
+        for article in session.scalars(select(Article).order_by(Article.id)):
+            table.add_row(
+                str(article.id), str(article.version_count), article.state, f"{site}/articles/{article.id}"
+            )
+    console.print(table)
+
+
+async def run_demo(
+    settings: Settings, console: Console, *, port: int, hours: float, pace: float, keep_serving: bool
+) -> None:
+    demo_dir = settings.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)  # each demo starts from an empty newsroom and database
+    settings = replace(settings, data_dir=demo_dir, db_url=None, per_host_delay=0.0)
+    sessions = open_store(settings)
+    site = f"http://127.0.0.1:{port}"
+    server = start_site(settings, sessions, port)
+    with Newsroom() as newsroom:
+        register_newsroom(sessions, newsroom)
+        console.print(
+            f"newsroom at {newsroom.base_url}, scripted day from {newsroom.clock.now():%Y-%m-%d %H:%M} UTC"
+        )
+        console.print(f"web site at [bold]{site}[/] (the database is {settings.database_url})")
+        last = newsroom.clock.now()
+
+        def report(_: PassStats) -> None:
+            nonlocal last
+            _print_new_versions(console, sessions, last)
+            last = newsroom.clock.now() + timedelta(microseconds=1)
+
+        async with make_fetcher(settings, backoff_base=0.05) as fetcher:
+            ctx = make_context(settings, sessions, fetcher, clock=newsroom.clock.now)
+            total = await crawl_until(
+                ctx, newsroom, newsroom.clock.now() + timedelta(hours=hours), on_pass=report, pace=pace
+            )
+    console.print(f"checks by outcome: {dict(total.outcomes)}")
+    _summary(console, sessions, site)
+    if keep_serving:
+        console.print(f"serving {site} until Ctrl-C")
+        while not server.should_exit:
+            await asyncio.sleep(0.5)
+    server.should_exit = True
