@@ -210,6 +210,7 @@ class BackgroundServer:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
             server = loop.run_until_complete(
                 loop.create_server(
