@@ -1,0 +1,92 @@
+"""The Celery application: one broker URL (Redis or RabbitMQ) turns the crawl into scheduler + workers.
+
+Delivery is at-least-once (late acks, redelivery when a worker dies); the claim tokens make that harmless.
+No task is ever scheduled for the future: the schedule lives in the database (see `scheduler`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from celery import Celery
+from kombu.exceptions import ChannelError, OperationalError
+
+from newsdelta.config import Settings
+from newsdelta.distributed.metrics import serve_metrics
+from newsdelta.distributed.tasks import Clock, register_tasks
+
+QUEUE = "newsdelta"
+DEFAULT_VISIBILITY_TIMEOUT = 600.0
+
+
+def make_celery(
+    settings: Settings, *, clock: Clock | None = None, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
+) -> Celery:
+    """The app for both sides. `visibility_timeout` (Redis only): how long an unacknowledged task waits
+    before Redis hands it to another worker; a crashed worker's articles also come back when their lease
+    expires, whichever is first.
+    """
+    if not settings.broker_url:
+        raise ValueError("no broker configured: set --broker or NEWSDELTA_BROKER (redis://... or amqp://...)")
+    app = Celery("newsdelta", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": visibility_timeout},
+        task_publish_retry_policy={
+            "max_retries": 5,
+            "interval_start": 0.2,
+            "interval_step": 0.5,
+            "interval_max": 2.0,
+        },
+    )
+    register_tasks(app, settings, clock)
+    return app
+
+
+def queue_depth(app: Celery, queue: str = QUEUE) -> int | None:
+    """Messages waiting in the queue (not those already delivered to a worker); None if the broker is down."""
+    try:
+        with app.connection_for_read() as connection, connection.channel() as channel:
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except ChannelError:  # never declared: no worker or task has used it yet
+        return 0
+    except (OperationalError, OSError):
+        return None
+
+
+def worker_argv(concurrency: int, queues: Sequence[str] = (QUEUE,), pool: str = "threads") -> list[str]:
+    """The `celery worker` arguments `run_worker` uses; the threads pool shares one loop and one Fetcher."""
+    return [
+        "worker",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        f"--queues={','.join(queues)}",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
+    ]
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int = 16,
+    queues: Sequence[str] = (QUEUE,),
+    pool: str = "threads",
+    clock: Clock | None = None,
+    visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT,
+    metrics_port: int | None = None,
+) -> None:
+    """Run a Celery worker in this process until it is told to stop (SIGTERM: finish running checks first)."""
+    if metrics_port is not None:
+        serve_metrics(metrics_port)
+    app = make_celery(settings, clock=clock, visibility_timeout=visibility_timeout)
+    app.worker_main(worker_argv(concurrency, queues, pool))

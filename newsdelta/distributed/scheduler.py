@@ -1,0 +1,147 @@
+"""The scheduler: claim what is due now in the database and put it on the queue by id, tick after tick.
+
+The schedule never leaves the database: no task is sent for later (delayed tasks come back from Redis after
+the visibility timeout and millions of them do not fit). Each claim is a lease with an expiry owned by a
+fresh token that travels in the task, so work lost anywhere (worker killed, broker restarted, publish
+failed) comes back when the lease expires, and a stale task can never act on a newer claim. Any number of
+schedulers can run: FOR UPDATE SKIP LOCKED makes their claims disjoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import Celery
+from kombu.exceptions import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsdelta.config import Settings
+from newsdelta.crawl.context import process_owner, utc_now
+from newsdelta.crawl.loop import FEED_LEASE
+from newsdelta.distributed import metrics
+from newsdelta.distributed.celery_app import make_celery, queue_depth
+from newsdelta.distributed.tasks import CHECK_TASK, POLL_TASK, Clock, feed_token, release_claims
+from newsdelta.runtime import open_store
+from newsdelta.store.models import Article, Feed
+from newsdelta.store.repository import claim_due
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerOptions:
+    """`lease` must outlast a task's wait in the queue plus its run; `max_queued` bounds that wait."""
+
+    batch: int = 500
+    lease: timedelta = timedelta(minutes=10)
+    feed_lease: timedelta = FEED_LEASE
+    interval: float = 1.0
+    max_queued: int = 5000
+
+
+@dataclass(slots=True)
+class TickStats:
+    feeds: int = 0
+    articles: int = 0
+    unsent: int = 0
+    queue_depth: int | None = None
+
+
+def claim_token() -> str:
+    """Unique per claim; the '/' keeps it from ever parsing as a host:pid lease of the in-process crawl."""
+    return f"{process_owner()}/{uuid.uuid4().hex[:12]}"
+
+
+def _publish(app: Celery, task: str, ids: Sequence[int], token: str) -> list[int]:
+    """Send one task per id; return the ids that could not be sent (broker down)."""
+    try:
+        with app.producer_or_acquire() as producer:
+            for position, item_id in enumerate(ids):
+                try:
+                    app.send_task(task, args=(item_id, token), producer=producer)
+                except (OperationalError, OSError):
+                    log.warning("broker unreachable: %d %s tasks not sent", len(ids) - position, task)
+                    return list(ids[position:])
+    except (OperationalError, OSError):
+        log.warning("broker unreachable: %d %s tasks not sent", len(ids), task)
+        return list(ids)
+    return []
+
+
+def _dispatch(
+    app: Celery,
+    sessions: sessionmaker[Session],
+    model: type[Article] | type[Feed],
+    now: datetime,
+    limit: int,
+    options: SchedulerOptions,
+) -> tuple[int, int]:
+    """Claim up to `limit` due rows of one kind and enqueue them; return (sent, unsent)."""
+    is_article = model is Article
+    lease = options.lease if is_article else options.feed_lease
+    token = claim_token() if is_article else feed_token(now + lease)
+    with sessions() as session:
+        ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
+        if not ids:
+            return 0, 0
+        unsent = _publish(app, CHECK_TASK if is_article else POLL_TASK, ids, token)
+        if unsent:
+            release_claims(session, model, unsent, token)
+    sent = len(ids) - len(unsent)
+    metrics.ENQUEUED.labels("check" if is_article else "poll").inc(sent)
+    return sent, len(unsent)
+
+
+def schedule_once(
+    app: Celery, sessions: sessionmaker[Session], clock: Clock, options: SchedulerOptions
+) -> TickStats:
+    """One tick: due feeds, then due articles in batches, never filling the queue beyond `max_queued`."""
+    stats = TickStats(queue_depth=queue_depth(app))
+    if stats.queue_depth is None:
+        log.warning("broker unreachable; claiming nothing this tick")
+        return stats
+    room = options.max_queued - stats.queue_depth
+    now = clock()
+    if room > 0:
+        stats.feeds, stats.unsent = _dispatch(app, sessions, Feed, now, room, options)
+        room -= stats.feeds
+    while room > 0 and not stats.unsent:
+        sent, unsent = _dispatch(app, sessions, Article, now, min(options.batch, room), options)
+        stats.articles += sent
+        stats.unsent += unsent
+        room -= sent
+        if sent < options.batch:
+            break
+    if stats.feeds or stats.articles or stats.unsent:
+        log.info(
+            "tick feeds=%d articles=%d unsent=%d queued_before=%d",
+            stats.feeds,
+            stats.articles,
+            stats.unsent,
+            stats.queue_depth,
+        )
+    return stats
+
+
+def run_scheduler(
+    settings: Settings,
+    *,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    clock: Clock = utc_now,
+    options: SchedulerOptions | None = None,
+) -> TickStats:
+    """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
+    options = options or SchedulerOptions()
+    stop = stop or threading.Event()
+    sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema
+    app = make_celery(settings)
+    while True:
+        stats = schedule_once(app, sessions, clock, options)
+        if once or stop.wait(options.interval):
+            return stats

@@ -1,0 +1,69 @@
+"""`newsdelta status`: is the crawl keeping up? Queue depth, due backlog, error rates, oldest overdue check."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from newsdelta.config import Settings
+from newsdelta.crawl.context import utc_now
+from newsdelta.distributed.celery_app import QUEUE, make_celery, queue_depth
+from newsdelta.store.db import open_database
+from newsdelta.store.models import Article, Check, Feed, Source
+
+ERROR_WINDOW = timedelta(hours=24)
+
+
+def _due_counts(session: Session, model: type[Article] | type[Feed], now: datetime) -> dict[str, Any]:
+    lease_free = or_(model.lease_until.is_(None), model.lease_until < now)
+    due, leased, oldest = session.execute(
+        select(
+            func.count().filter(and_(model.next_check_at <= now, lease_free)),
+            func.count().filter(model.lease_until >= now),
+            func.min(model.next_check_at).filter(and_(model.next_check_at <= now, lease_free)),
+        )
+    ).one()
+    return {
+        "due": due,
+        "in_flight": leased,
+        "oldest_overdue_at": oldest.isoformat() if oldest else None,
+        "oldest_overdue_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+    }
+
+
+def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any]]:
+    errors = func.sum(case((Check.outcome == "error", 1), else_=0))
+    rows = session.execute(
+        select(Source.name, func.count(Check.id), errors)
+        .join(Article, Article.source_id == Source.id)
+        .join(Check, Check.article_id == Article.id)
+        .where(Check.at >= since)
+        .group_by(Source.name)
+        .order_by(Source.name)
+    )
+    return [
+        {"source": name, "checks": checks, "errors": int(failed), "error_rate": round(failed / checks, 4)}
+        for name, checks, failed in rows
+    ]
+
+
+def status_report(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+    """Figures for operators as JSON-ready data; `queue_depth` is None without a broker or when it is down."""
+    now = now or utc_now()
+    sessions = open_database(settings.database_url, migrate=False)
+    try:
+        with sessions() as session:
+            report: dict[str, Any] = {
+                "now": now.isoformat(),
+                "articles": _due_counts(session, Article, now),
+                "feeds": _due_counts(session, Feed, now),
+                "sources": _source_error_rates(session, now - ERROR_WINDOW),
+            }
+    finally:
+        sessions.kw["bind"].dispose()
+    report["queue"] = QUEUE
+    report["queue_depth"] = queue_depth(make_celery(settings)) if settings.broker_url else None
+    return report

@@ -1,0 +1,167 @@
+"""The Celery tasks: thin wrappers that run the crawl core's `check_article` / `poll_feed` inside a worker.
+
+A task carries the claim token the scheduler wrote into the lease; the check runs with that token as its
+lease owner, so a task redelivered after its work was done (or re-claimed by a later tick) changes nothing.
+Each worker process owns one asyncio loop in a background thread, reused by every task, with one Fetcher
+(one connection pool) and the shared Redis politeness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from celery import Celery
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsdelta.config import Settings
+from newsdelta.crawl import CrawlContext, check_article, poll_feed
+from newsdelta.crawl.context import utc_now
+from newsdelta.distributed import metrics
+from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
+from newsdelta.fetch import Fetcher, default_user_agent
+from newsdelta.store.db import open_database
+from newsdelta.store.models import Article, Feed
+
+log = logging.getLogger(__name__)
+
+CHECK_TASK = "newsdelta.check_article"
+POLL_TASK = "newsdelta.poll_feed"
+REDIS_URL_ENV = "NEWSDELTA_REDIS"
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def politeness_redis_url(settings: Settings) -> str | None:
+    """Where shared politeness lives: NEWSDELTA_REDIS, else the broker when the broker is Redis."""
+    explicit = os.environ.get(REDIS_URL_ENV)
+    if explicit:
+        return explicit
+    broker = settings.broker_url or ""
+    return broker if broker.startswith(("redis://", "rediss://")) else None
+
+
+async def make_shared_fetcher(settings: Settings) -> Fetcher:
+    """A fetcher whose rate limit and robots cache are shared through Redis; built inside the worker's loop."""
+    options: dict[str, Any] = {}
+    url = politeness_redis_url(settings)
+    if url is None:
+        log.warning("no Redis for shared politeness (set %s): rate limits apply per process", REDIS_URL_ENV)
+    else:
+        redis = redis_client(url)
+        options["rate_limiter"] = RedisRateLimiter(redis, concurrency=settings.per_host_concurrency)
+        options["robots_cache"] = RedisRobotsCache(redis)
+    return metrics.MeteredFetcher(
+        default_user_agent(settings.contact_url),
+        per_host_concurrency=settings.per_host_concurrency,
+        per_host_delay=settings.per_host_delay,
+        **options,
+    )
+
+
+class WorkerRuntime:
+    """One per worker process: the event loop thread, the Fetcher and the database sessions."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="newsdelta-loop", daemon=True).start()
+        # The scheduler migrates the schema; workers starting together must not race to do it too.
+        sessions: sessionmaker[Session] = open_database(settings.database_url, migrate=False)
+        fetcher = self.run(make_shared_fetcher(settings))
+        self.context = CrawlContext(sessions=sessions, fetcher=fetcher, policy=settings.policy, clock=clock)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run on this process's loop and wait; called from the pool's threads (or the solo pool's one)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+
+class PerProcess:
+    """Builds the runtime lazily in each process, so prefork children never share a parent's loop or sockets."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._runtime: WorkerRuntime | None = None
+
+    def get(self) -> WorkerRuntime:
+        with self._lock:
+            if self._runtime is None or self._pid != os.getpid():
+                self._runtime = WorkerRuntime(self._settings, self._clock)
+                self._pid = os.getpid()
+            return self._runtime
+
+
+def feed_token(lease_until: datetime) -> str:
+    """Feeds have no lease owner: the lease's own expiry, unique to one claim, serves as its token."""
+    return lease_until.isoformat()
+
+
+def _feed_claim_held(sessions: sessionmaker[Session], feed_id: int, token: str) -> bool:
+    with sessions() as session:
+        feed = session.get(Feed, feed_id)
+        return feed is not None and feed.lease_until is not None and feed_token(feed.lease_until) == token
+
+
+def release_claims(
+    session: Session, model: type[Article] | type[Feed], ids: Sequence[int], token: str
+) -> None:
+    """Give back claims still held under `token`, so the next scheduler tick hands them out at once."""
+    if model is Article:
+        held = Article.lease_owner == token
+        values: dict[str, object] = {"lease_until": None, "lease_owner": None}
+    else:
+        held = Feed.lease_until == datetime.fromisoformat(token)
+        values = {"lease_until": None}
+    session.execute(update(model).where(model.id.in_(ids), held).values(**values))
+    session.commit()
+
+
+def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) -> None:
+    runtimes = PerProcess(settings, clock or utc_now)
+
+    @app.task(name=CHECK_TASK)
+    def check(article_id: int, token: str) -> str:
+        runtime = runtimes.get()
+        started = time.perf_counter()
+        context = dataclasses.replace(runtime.context, owner=token)
+        try:
+            outcome = runtime.run(check_article(context, article_id))
+        except IntegrityError:
+            # A concurrent check of another URL of the same article got there first: retry promptly.
+            with runtime.context.sessions() as session:
+                release_claims(session, Article, [article_id], token)
+            outcome = "conflict"
+        except Exception:
+            # The lease stays and expires, which is the backoff; the scheduler then hands the work out again.
+            metrics.ERRORS.labels("task").inc()
+            log.exception("check article=%s token=%s raised", article_id, token)
+            raise
+        metrics.record_check(outcome)
+        log.info(
+            "check article=%s outcome=%s seconds=%.3f", article_id, outcome, time.perf_counter() - started
+        )
+        return outcome
+
+    @app.task(name=POLL_TASK)
+    def poll(feed_id: int, token: str) -> int:
+        runtime = runtimes.get()
+        if not _feed_claim_held(runtime.context.sessions, feed_id, token):
+            log.info("poll feed=%s skipped: claim %s no longer held", feed_id, token)
+            return 0
+        added = runtime.run(poll_feed(runtime.context, feed_id))
+        metrics.FEED_POLLS.inc()
+        metrics.ARTICLES_DISCOVERED.inc(added)
+        log.info("poll feed=%s added=%s", feed_id, added)
+        return added
