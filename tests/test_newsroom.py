@@ -450,6 +450,11 @@ def test_pipelined_requests_are_answered_in_order_and_garbage_gets_400(newsroom:
     assert statuses == [b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found"]
     assert answer.count(b"Disallow: /private/") == 1  # HEAD has no body
     assert raw_exchange(newsroom, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    flood = b"GET / HTTP/1.1\r\n" + b"X-Junk: " + b"a" * 70_000
+    assert raw_exchange(newsroom, flood).startswith(b"HTTP/1.1 431 ")
+    chunked = b"POST /_control/advance?seconds=1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    assert raw_exchange(newsroom, chunked).startswith(b"HTTP/1.1 501 ")
+    assert newsroom.clock.now() == DAY_START
 
 
 # --- scale mode ----------------------------------------------------------------------------------------------
