@@ -327,3 +327,21 @@ def test_home_pages_through_older_changes(demo: Demo) -> None:
     second = demo.client.get("/?page=2").text
     assert 'rel="prev" href="/?page=1"' in second
     assert f"/articles/{demo.ids.guardian}/diff/0/1" in second  # the oldest change is on the last page
+
+
+def test_the_clock_is_the_apps_own(demo: Demo) -> None:
+    """The demo crawls in fast-forwarded time: "ago" and the health check follow the clock it hands over."""
+    from fastapi.testclient import TestClient
+
+    from newsdelta.config import Settings
+    from newsdelta.web.app import create_app
+
+    hour_later = TestClient(
+        create_app(Settings(), demo.sessions, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    )
+    assert "version 3 · bbc · about 1 hour ago" in text_of(hour_later.get("/").text)
+    days_later = TestClient(
+        create_app(Settings(), demo.sessions, clock=lambda: datetime.now(UTC) + timedelta(days=2))
+    )
+    assert re.search(r"version 3 · bbc · \d+ \w+ \d{4}, \d\d:\d\d UTC", text_of(days_later.get("/").text))
+    assert days_later.get("/api/health").json()["stale"] == ["bbc", "guardian"]

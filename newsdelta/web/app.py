@@ -8,6 +8,7 @@ site has no JavaScript at all, so scripts are simply not allowed).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,16 @@ async def _hidden(request: Request, exc: Exception) -> Response:
     return _error(request, 410, "This article is no longer available", reason)
 
 
-def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None) -> FastAPI:
-    """The ASGI app over `sessions` (or the configured database, migrated to the newest schema)."""
+def create_app(
+    settings: Settings,
+    sessions: sessionmaker[Session] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The ASGI app over `sessions` (or the configured database, migrated to the newest schema).
+
+    `clock` is what "now" means for "N minutes ago" and the health page: the demo passes its fast-forwarded one.
+    """
     app = FastAPI(
         title="newsdelta",
         summary="Every version of news articles, and what changed between them.",
@@ -118,6 +127,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app.state.settings = settings
     app.state.sessions = sessions or open_database(settings.database_url)
     app.state.diffs = DiffCache()
+    app.state.clock = clock or (lambda: datetime.now(UTC))
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(HiddenArticle, _hidden)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,8 +26,8 @@ def diffs(request: Request) -> DiffCache:
     return request.app.state.diffs
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def now(request: Request) -> datetime:
+    return request.app.state.clock()
 
 
 SessionDep = Annotated[Session, Depends(session)]
