@@ -189,3 +189,24 @@ def test_an_edit_to_one_paragraph_changes_the_hash(page: Page) -> None:
     result = parse(lxml.html.tostring(tree, encoding="unicode"), url)
     assert hash_of(result) != hash_of(original)
     assert normalise(edited.text_content()) in result.paragraphs
+
+
+@pytest.mark.parametrize("parse", [extract, GENERIC.parse], ids=["registry", "generic"])
+@pytest.mark.parametrize(
+    ("capture", "url", "edited"),
+    [
+        ("7984711", "http://news.bbc.co.uk/1/hi/uk_politics/7984711.stm", True),
+        ("6072486", "http://news.bbc.co.uk/1/hi/england/bradford/6072486.stm", False),
+    ],
+)
+def test_real_captures_of_one_article_hash_apart_only_when_edited(
+    corpus: Path, parse: Callable[[str, str], Extracted], capture: str, url: str, edited: bool
+) -> None:
+    """Two real fetches of one BBC page (real-pairs/): one with paragraphs dropped, one unchanged."""
+    first, second = (
+        gzip.decompress((corpus / "real-pairs" / f"{capture}-{side}.stm.html.gz").read_bytes()).decode(
+            "utf-8", "replace"
+        )
+        for side in "AB"
+    )
+    assert (hash_of(parse(first, url)) != hash_of(parse(second, url))) is edited

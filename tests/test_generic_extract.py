@@ -231,6 +231,7 @@ def test_chrome_lines_are_recognised(line: str) -> None:
         "Posted to Iraq in 2004, he served two tours.",
         "Published by Penguin in 2019, the book sold 2 million copies",
         "He left 20 minutes ago.",
+        "Update: October 28, 2015",  # heads a correction the outlet appended: content, and stable
         "She will subscribe to the idea only if the newsletter is " + "read by everyone in the office " * 6,
         "See more photos:",
     ],

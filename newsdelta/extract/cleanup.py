@@ -35,7 +35,7 @@ _DATE_PART = (
     rf"\d{{1,4}}(?:[:./-]\d{{1,4}})*(?:st|nd|rd|th)?|(?:{_MONTH})\.?|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?"
     r"|sun)(?:day)?\.?|[ap]\.?m\.?|[ECMP][SD]?T|BST|CES?T|IST|AE[SD]T|JST|GMT|UTC|at|on|\|"
 )
-_STAMP_WORDS = r"(?:(?:last\s+)?(?:updated?|modified|edited)|(?:first\s+)?published|posted|created)"
+_STAMP_WORDS = r"(?:(?:last\s+)?(?:updated|modified|edited)|(?:first\s+)?published|posted|created)"
 
 # Headings of blocks that list other stories.
 _LINKS_OUT = (
