@@ -264,3 +264,95 @@ def test_truncated_page_gives_a_prefix_or_a_clear_error(corpus: Path) -> None:
     assert whole.paragraphs[12] == "Going to work"
     cut = extract(page[: page.index(b"Going to work") + len(b"Going")], url)
     assert cut.paragraphs == (*whole.paragraphs[:12], "Going")
+
+
+# -- outlets built from hand-made pages (tests/fixtures/outlets/README.md says what they are) ---------------
+
+HANDMADE = Path(__file__).resolve().parent / "fixtures" / "outlets"
+HANDMADE_PAGES = {
+    "reuters": (
+        "https://www.reuters.com/world/europe/port-strike-halts-grain-exports-talks-stall-2024-05-01/",
+        "Port strike halts grain exports as talks stall",
+        "Anna Kowalska and Tom Reid",
+        datetime(2024, 5, 1, 9, 12, 44, tzinfo=UTC),
+        (
+            "GDANSK, May 1 (Reuters) - A strike by dock workers halted grain exports from the country's largest"
+            " port on Wednesday, as talks between unions and operators stalled over pay, two union officials said.",
+            "PRICES RISE",
+            "Reporting by Anna Kowalska and Tom Reid; Editing by Jane Merriman",
+        ),
+        8,
+    ),
+    "apnews": (
+        "https://apnews.com/article/flooding-river-valley-evacuations-3f1c9e2d7a4b4c8e9f0a1b2c3d4e5f60",
+        "Flooding forces thousands from homes in river valley",
+        "MARIA LOPEZ",
+        datetime(2024, 5, 1, 14, 20, 31, tzinfo=UTC),
+        (
+            "RIVERTON, Iowa (AP) — Rising water forced thousands of people from their homes along the river on"
+            " Wednesday after days of heavy rain, officials said.",
+            "SHELTERS FILL UP",
+            "Associated Press writer Sam Green contributed from Des Moines.",
+        ),
+        7,
+    ),
+    "cnn": (
+        "https://www.cnn.com/2024/05/01/world/deep-coral-reef-map-scn/index.html",
+        "Scientists map the deepest coral reef yet found",
+        "Jane Doe and Raj Patel, CNN",
+        datetime(2024, 5, 1, 11, 30, 12, 482000, tzinfo=UTC),
+        (
+            "London (CNN) — Scientists have mapped a coral reef more than 150 meters (490 feet) below the surface,"
+            " the deepest yet found, in what they call a reminder of how little of the ocean has been explored.",
+            "Light at depth",
+            "CNN’s Sam Lee contributed to this report.",
+        ),
+        7,
+    ),
+    "aljazeera": (
+        "https://www.aljazeera.com/news/2024/5/1/farmers-protest-new-water-rules-in-capital",
+        "Farmers protest new water rules in capital",
+        "Leila Ahmed",
+        datetime(2024, 5, 1, 8, 45, 10, tzinfo=UTC),
+        (
+            "Thousands of farmers drive tractors into the city centre, saying new limits on irrigation will ruin them.",
+            "Government defends limits",
+            "Talks between farmers’ unions and the ministry are due to resume next week.",
+        ),
+        7,
+    ),
+}
+# Chrome each hand-made page carries around its article; none of it may reach the body.
+HANDMADE_CHROME = (
+    "Advertisement",
+    "Ad Feedback",
+    "Related",
+    "Recommended",
+    "Most read",
+    "Most Read",
+    "Share",
+    "caption",
+    "REUTERS/",
+    "AP Photo",
+    "[Reuters]",
+    "Subscribe",
+    "Trust Principles",
+    "list 1 of 3",
+    "___",
+)
+
+
+@pytest.mark.parametrize("outlet", HANDMADE_PAGES)
+def test_handmade_outlet_page(outlet: str) -> None:
+    url, title, byline, published, (first, subhead, last), count = HANDMADE_PAGES[outlet]
+    result = extract((HANDMADE / f"{outlet}.html").read_bytes(), url)
+    assert (result.parser, result.title, result.byline, result.published) == (
+        outlet,
+        title,
+        byline,
+        published,
+    )
+    assert result.canonical_url == url
+    assert (result.paragraphs[0], result.paragraphs[-1], len(result.paragraphs)) == (first, last, count)
+    assert subhead in result.paragraphs
+    assert not [p for p in result.paragraphs for chrome in HANDMADE_CHROME if chrome in p]

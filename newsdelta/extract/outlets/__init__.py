@@ -1,12 +1,20 @@
-"""One small module per outlet; `OUTLET_PARSERS` is the registry's list."""
+"""One small module per outlet; `OUTLET_PARSERS` is the registry's list.
+
+Reuters, AP News, CNN and Al Jazeera are built from hand-made pages (tests/fixtures/outlets/), the others from
+real captures in ../shared/corpus/outlets/.
+"""
 
 from __future__ import annotations
 
 from newsdelta.extract.base import OutletParser
+from newsdelta.extract.outlets.aljazeera import AL_JAZEERA
+from newsdelta.extract.outlets.apnews import AP_NEWS
 from newsdelta.extract.outlets.bbc import BBC_NEWS
+from newsdelta.extract.outlets.cnn import CNN
 from newsdelta.extract.outlets.guardian import GUARDIAN
 from newsdelta.extract.outlets.independent import INDEPENDENT
 from newsdelta.extract.outlets.nytimes import NEW_YORK_TIMES
+from newsdelta.extract.outlets.reuters import REUTERS
 from newsdelta.extract.outlets.rt import RT_NEWS
 from newsdelta.extract.outlets.theintercept import THE_INTERCEPT
 from newsdelta.extract.outlets.washingtonpost import WASHINGTON_POST
@@ -19,6 +27,10 @@ OUTLET_PARSERS: tuple[OutletParser, ...] = (
     RT_NEWS,
     THE_INTERCEPT,
     WASHINGTON_POST,
+    REUTERS,
+    AP_NEWS,
+    CNN,
+    AL_JAZEERA,
 )
 
 __all__ = ["OUTLET_PARSERS"]
