@@ -12,11 +12,13 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import CORPUS
 
 from newsdelta.extract import Extracted, ExtractionError, extract, parser_for
+from newsdelta.extract.dates import parse_date
 from newsdelta.extract.outlets import OUTLET_PARSERS
 from newsdelta.text import normalise
 
@@ -247,6 +249,13 @@ def test_garbage_raises_a_clear_error(parser: Any, page: str | bytes) -> None:
         extract(page, url)
 
 
+def test_xhtml_page_with_an_encoding_declaration_parses(corpus: Path) -> None:
+    url = "http://news.bbc.co.uk/1/hi/england/bradford/6072486.stm"
+    page = gzip.decompress((CORPUS_OUTLETS / "bbc_news/6072486.stm.html.gz").read_bytes()).decode("cp1252")
+    declared = extract('<?xml version="1.0" encoding="iso-8859-1"?>\n' + page, url)
+    assert declared == extract(page, url)
+
+
 def test_page_of_another_outlet_is_no_known_format(corpus: Path) -> None:
     guardian_page = gzip.decompress(
         (CORPUS_OUTLETS / "guardian/cop27-egypt-climate-disaster-funds.html.gz").read_bytes()
@@ -356,3 +365,41 @@ def test_handmade_outlet_page(outlet: str) -> None:
     assert (result.paragraphs[0], result.paragraphs[-1], len(result.paragraphs)) == (first, last, count)
     assert subhead in result.paragraphs
     assert not [p for p in result.paragraphs for chrome in HANDMADE_CHROME if chrome in p]
+
+
+# -- the date forms outlets write ----------------------------------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        ("2010/06/06 13:48:45", UTC, datetime(2010, 6, 6, 13, 48, 45, tzinfo=UTC)),
+        ("Friday 20 March 2015 17.38 GMT", LONDON, datetime(2015, 3, 20, 17, 38, tzinfo=UTC)),
+        ("28 September 2015 18:03:52 BST", LONDON, datetime(2015, 9, 28, 17, 3, 52, tzinfo=UTC)),
+        ("2015-09-28T18:03:52+01:00", UTC, datetime(2015, 9, 28, 17, 3, 52, tzinfo=UTC)),
+        ("2018-06-12T11:47-500", NEW_YORK, datetime(2018, 6, 12, 16, 47, tzinfo=UTC)),
+        ("2014-01-18", LONDON, datetime(2014, 1, 18, tzinfo=UTC)),
+        ("2019-07-01 09:00", LONDON, datetime(2019, 7, 1, 8, 0, tzinfo=UTC)),
+        ("Sept. 2, 2020 10:00", NEW_YORK, datetime(2020, 9, 2, 14, 0, tzinfo=UTC)),
+        ("1413982586", UTC, datetime(2014, 10, 22, 12, 56, 26, tzinfo=UTC)),
+        ("1390085017000", UTC, datetime(2014, 1, 18, 22, 43, 37, tzinfo=UTC)),
+        (
+            "<span data-timestamp='1'>2014-10-22T08:56:26+00:00</span>",
+            UTC,
+            datetime(2014, 10, 22, 8, 56, 26, tzinfo=UTC),
+        ),
+    ],
+)
+def test_dates_are_read_in_the_outlets_zone_and_given_in_utc(
+    text: str, zone: ZoneInfo, expected: datetime
+) -> None:
+    parsed = parse_date(text, zone)
+    assert parsed == expected and parsed.tzinfo is UTC  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, "3 minutes ago", "Updated", "no date here", "12:30"])
+def test_text_without_a_date_is_no_date(text: str | None) -> None:
+    assert parse_date(text) is None

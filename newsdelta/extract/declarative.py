@@ -32,6 +32,8 @@ _INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "
 _ALWAYS_CHROME = ("aside",)
 # Selectors for these never need the (much larger) body searched.
 _HEAD_ONLY = ("meta", "link", "title")
+# lxml refuses a str that starts with an encoding declaration; XHTML pages do, and the text is decoded already.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _BY_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"^(?P<css>.+)@(?P<attr>[\w:-]+)$")
 _ARTICLE_TYPES = ("Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "LiveBlogPosting")
@@ -101,7 +103,7 @@ def parse_document(html: str) -> Any:
     if "\x00" in html:
         raise ExtractionError("binary data, not HTML (NUL characters)")
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except (etree.ParserError, ValueError) as error:
         raise ExtractionError(f"unparseable HTML: {error}") from error
 
