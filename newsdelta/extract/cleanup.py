@@ -42,7 +42,7 @@ _LINKS_OUT = (
     r"(?:read|see|watch|listen)\s+(?:more|also|next)|related(?:\s+(?:articles?|stories|posts?|content|links?|"
     r"coverage|news|reading))?|recommended(?:\s+(?:for\s+you|stories|articles))?|most\s+(?:read|popular|viewed|"
     r"shared)|trending(?:\s+now)?|more\s+(?:from|on|in)\b.{0,40}|more\s+(?:stories|news|articles)|"
-    r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy)|don'?t\s+miss|also\s+read|popular\s+now|top\s+stories"
+    r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|enjoy)|don'?t\s+miss|also\s+read|popular\s+now|top\s+stories|more"
 )
 
 _CHROME_LINES = [
@@ -63,6 +63,9 @@ _CHROME_LINES = [
     # links out to, and promos of, other stories ("Read more: <headline>")
     rf"(?:{_LINKS_OUT})(?:\s*:\s*\S.*)?",
     r"(?:continue|keep)\s+reading.*|story\s+continues\s+(?:below|after).*",
+    # reading time, derived from the text's length: it changes with any edit and says nothing of its own
+    r"reading\s+time\s*:?\s*(?:about\s+)?\d+\s*min(?:ute)?s?",
+    r"(?:about\s+)?\d+\s*(?:-\s*\d+\s*)?min(?:ute)?s?\s+read",
 ]
 _PROMO_SENTENCES = [
     # newsletter and subscription promos
@@ -73,7 +76,7 @@ _PROMO_SENTENCES = [
     r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies\b",
     r"\bcookies?\b.{0,120}\b(?:consent|accept|agree|settings|preferences|privacy\s+policy)\b",
     # "follow us" calls
-    r"^follow\s+(?:us|@?\w+(?:\s+\w+){0,4})\s+on\s+(?:twitter|facebook|instagram|x|linkedin|youtube|tiktok)\b",
+    r"^follow\s+(?:us|@?\w+(?:\s+\w+){0,7})\s+on\s+(?:twitter|facebook|instagram|x|linkedin|youtube|tiktok)\b",
     r"^follow\s+@\w+",
 ]
 _LINKS_HEADING = re.compile(rf"^(?:{_LINKS_OUT})[\s.!:…]*$", re.IGNORECASE)
