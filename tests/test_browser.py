@@ -75,10 +75,14 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """A fresh tab; any console error (a CSP violation, a failed stylesheet) fails the test that caused it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     yield opened
     context.close()
+    assert errors == []
 
 
 def test_home_leads_to_a_diff(site: tuple[str, Seeded], page: object) -> None:
