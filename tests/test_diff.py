@@ -406,7 +406,7 @@ def test_seed_rows_round_trip(seed_diff: tuple[VersionText, VersionText, Version
 def test_seed_paragraph_moved_far_is_a_moved_row(
     seed_diff: tuple[VersionText, VersionText, VersionDiff],
 ) -> None:
-    """v4 with Assad's quote moved from near the top to the end, and retouched: a move, found across an
+    """v4 with Assad's quote moved from the middle to the end, and retouched: a move, found across an
     unchanged backbone, carrying its word-level edit."""
     _, new, _ = seed_diff
     paragraphs = list(new.paragraphs)
@@ -420,6 +420,24 @@ def test_seed_paragraph_moved_far_is_a_moved_row(
     edits = [(span.op, span.text.strip()) for span in next(row for row in rows if row.kind == "moved").spans]
     assert edits.count(("delete", "carefully")) == 1 and "insert" not in {op for op, _ in edits}
     assert [row.kind for row in rows].count("equal") == 19
+
+
+def test_seed_rewritten_paragraph_moved_far_is_a_moved_row(
+    seed_diff: tuple[VersionText, VersionText, VersionDiff],
+) -> None:
+    """v3 against v4 with its Sochi-summit paragraph (v3's ¶2, rewritten) moved to the end: the move
+    is found through the rewrite, and the other counterparts stay paired."""
+    old, new, _ = seed_diff
+    paragraphs = list(new.paragraphs)
+    paragraphs.append(paragraphs.pop(1))
+    rows = diff_paragraphs(old.paragraphs, paragraphs)
+    moved = [row for row in rows if row.kind == "moved"]
+    assert [(row.old_index, row.moved_to, row.new_index, row.moved_from) for row in moved] == [
+        (1, 19, None, None),
+        (None, None, 19, 1),
+    ]
+    assert any(span.op == "equal" and "Black Sea resort of Sochi" in span.text for span in moved[0].spans)
+    assert pairs_of_kind(rows, "changed") == [(3, 9), (5, 10), (8, 15), (10, 17)]
 
 
 def test_seed_summary_and_counts(seed_diff: tuple[VersionText, VersionText, VersionDiff]) -> None:
