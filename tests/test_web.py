@@ -55,6 +55,7 @@ def test_article_page_says_what_news_sniffer_said(demo: Demo) -> None:
 
 def test_article_page_states_the_schedule_for_live_and_removed_articles(demo: Demo) -> None:
     live = text_of(demo.client.get(f"/articles/{demo.ids.live}").text)
+    assert "The article has changed 2 times." in live  # 3 versions after the first, one of them a re-parse
     assert re.search(r"The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC\.", live)
     gone = text_of(demo.client.get(f"/articles/{demo.ids.gone}").text)
     assert re.search(
