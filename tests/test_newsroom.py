@@ -302,7 +302,7 @@ SCRIPTED_DAY = {
     "river-cleanup-volunteers": (2, 0, False),
     "pound-cafe-rally": (2, 0, False),
     "embargoed-crime-figures": (0, 0, False),  # robots.txt forbids it: never fetched, nothing stored
-    "weekend-weather-outlook": (1, 0, False),
+    "weekend-weather-warning": (2, 0, False),
     "library-late-opening": (1, 0, False),
 }
 
@@ -333,9 +333,9 @@ def test_expected_only_counts_what_happened_by_now(newsroom: Newsroom) -> None:
     at(newsroom, 6.5)
     assert len(newsroom.expected("election-poll-slump")) == 2
     assert newsroom.expected_flip_flops("election-poll-slump") == 1
-    assert newsroom.expected("weekend-weather-outlook") == []
+    assert newsroom.expected("weekend-weather-warning") == []
     truth = newsroom.truth()
-    assert newsroom.url("weekend-weather-outlook") not in truth["articles"]
+    assert newsroom.url("weekend-weather-warning") not in truth["articles"]
     council = truth["articles"][newsroom.url("council-budget-approved")]
     assert council["aliases"] == [
         newsroom.url("/news/council-budget-vote-draft"),

@@ -175,10 +175,11 @@ def _museum() -> ScriptedArticle:
     v0 = (
         "The town's natural history museum will close at the end of the month after 120 years, its "
         "trustees have announced.",
-        "The trustees blamed falling visitor numbers and rising costs.",
+        "The trustees blamed falling visitor numbers and rising heating and insurance costs.",
         "Its collection of fossils will be moved to the county archive.",
+        "Staff have been offered jobs at other council venues, the trustees said.",
     )
-    v1 = (*v0[:2], "Its collection of fossils will be moved to the county archive in the spring.")
+    v1 = (*v0[:2], "Its collection of fossils will be moved to the county archive in the spring.", v0[3])
     return ScriptedArticle(
         "museum-closure",
         "culture",
@@ -194,6 +195,7 @@ def _council_budget() -> ScriptedArticle:
         "Councillors have approved next year's budget, including a 5% rise in council tax.",
         "The council said the rise was needed to protect social care and bin collections.",
         "Opposition councillors voted against, saying residents could not afford it.",
+        "A typical household will pay about £90 more a year from April.",
     )
     v1 = (*v0, "The budget will now be sent to the regional government for final approval.")
     return ScriptedArticle(
@@ -211,10 +213,12 @@ def _transport_strike() -> ScriptedArticle:
         "Talks between rail operators and unions are to resume on Friday in an attempt to avert a strike.",
         "Union members voted by a large majority to walk out over pay and working conditions.",
         "Operators said they had made a fair offer.",
+        "Passengers have been warned to expect disruption on most routes if the strike goes ahead.",
     )
     v1 = (
         *v0[:2],
         "Operators said they had made a fair offer and urged the union to put it to members.",
+        v0[3],
     )
     return ScriptedArticle(
         "rail-strike-talks",
@@ -231,6 +235,7 @@ def _hospital() -> ScriptedArticle:
         "The number of people waiting for hospital treatment has reached a record 7.8 million.",
         "Figures show more than 300,000 patients have waited over a year.",
         "Health officials said winter pressures had added to delays.",
+        "Patient groups said people were being left in pain for months while they waited for surgery.",
     )
     v1 = (*v0, "The health secretary said new surgical hubs would open in the spring.")
     return ScriptedArticle(
@@ -248,8 +253,9 @@ def _river_cleanup() -> ScriptedArticle:
         "More than 200 volunteers spent Saturday clearing rubbish from the banks of the river.",
         "They collected three tonnes of waste, including shopping trolleys & a motorbike.",
         "The clean-up was organised by a local angling club.",
+        "The club said fish stocks had recovered since the last clean-up two years ago.",
     )
-    v1 = (v0[0], "They collected four tonnes of waste, including shopping trolleys & a motorbike.", v0[2])
+    v1 = (v0[0], "They collected four tonnes of waste, including shopping trolleys & a motorbike.", *v0[2:])
     return ScriptedArticle(
         "river-cleanup-volunteers",
         "environment",
@@ -292,8 +298,40 @@ def _embargoed() -> ScriptedArticle:
     )
 
 
-def _quiet(slug: str, section: str, at: float, title: str, body: tuple[str, ...]) -> ScriptedArticle:
-    return ScriptedArticle(slug, section, [(at, Revision(title, body))])
+def _weather_stub() -> ScriptedArticle:
+    """A one-line breaking stub, expanded two hours later: News Sniffer's most common kind of edit."""
+    stub = ("Forecasters have issued an amber warning for snow and ice covering the whole region.",)
+    full = (
+        "Forecasters have issued an amber warning for snow and ice covering the whole region from Friday "
+        "evening until Sunday morning.",
+        "Up to 15cm of snow could fall on higher ground, with icy roads likely elsewhere.",
+        "Drivers have been told to travel only if necessary and to allow extra time for journeys.",
+        "The council said its gritting lorries would treat main roads overnight.",
+        "Temperatures are expected to stay below freezing until early next week.",
+    )
+    return ScriptedArticle(
+        "weekend-weather-warning",
+        "weather",
+        [
+            (20 * HOUR, Revision("Snow and ice warning issued", stub)),
+            (22 * HOUR, Revision("Amber warning as snow and ice set to hit region", full, "By Dan Price")),
+        ],
+    )
+
+
+def _library() -> ScriptedArticle:
+    """Published late in the day and never changed."""
+    body = (
+        "The central library will stay open until 9pm on weekdays from February.",
+        "The council said the change followed a survey of more than 3,000 residents.",
+        "Most said they could not visit during working hours.",
+        "The longer hours will be paid for by closing the library on Monday mornings.",
+    )
+    return ScriptedArticle(
+        "library-late-opening",
+        "local",
+        [(22 * HOUR, Revision("Central library to open late on weekdays", body))],
+    )
 
 
 def default_day(start: datetime = DAY_START) -> Script:
@@ -313,26 +351,8 @@ def default_day(start: datetime = DAY_START) -> Script:
             _river_cleanup(),
             _pound_rally(),
             _embargoed(),
-            _quiet(
-                "weekend-weather-outlook",
-                "weather",
-                20 * HOUR,
-                "Cold snap to continue into the weekend",
-                (
-                    "Temperatures will stay below freezing overnight until Sunday, forecasters said.",
-                    "Icy roads are likely in the north, with snow on higher ground.",
-                ),
-            ),
-            _quiet(
-                "library-late-opening",
-                "local",
-                22 * HOUR,
-                "Central library to open late on weekdays",
-                (
-                    "The central library will stay open until 9pm on weekdays from February.",
-                    "The council said the change followed a survey of more than 3,000 residents.",
-                ),
-            ),
+            _weather_stub(),
+            _library(),
         ],
         start,
     )
