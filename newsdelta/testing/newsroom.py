@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import signal
 import threading
 import time
@@ -59,6 +60,9 @@ __all__ = [
 ]
 
 ARTICLE_URL_PATTERN = r"^/(news|private)/[a-z0-9-]+$"
+_SITE_PAGE = re.compile(
+    r"/(|robots\.txt|rss\.xml|atom\.xml|feed\.json|sitemap\.xml|sitemaps/\d+\.xml|section/[a-z]+)"
+)
 _ADS = ("Switch energy supplier today", "Holiday deals: save 30%", "New electric SUV: book a test drive")
 
 
@@ -94,6 +98,15 @@ def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
 def _article_etag(article: ScriptedArticle, index: int) -> str:
     """Derived from the revision alone, never from the chrome, so unchanged articles can answer 304."""
     return '"' + hashlib.sha1(f"{article.slug}/{index}".encode()).hexdigest()[:20] + '"'
+
+
+def _conditional(request: Request, etag: str, modified: datetime, page: Callable[[], _Page]) -> Response:
+    """304 when the client's validators still hold; the page is only rendered for a 200."""
+    headers = [("ETag", etag), ("Last-Modified", render.http_date(modified)), ("Cache-Control", "max-age=60")]
+    if _not_modified(request, etag, modified):
+        return Response(304, b"", headers)
+    loaded = page()
+    return Response(200, loaded.body, [("Content-Type", loaded.content_type), *headers])
 
 
 def _html(body: str, encoding: str = "utf-8") -> tuple[bytes, str]:
@@ -306,25 +319,11 @@ class Newsroom:
         if target is not None:
             location = self.base_url + target + ("?" + request.query if request.query else "")
             return Response(301, b"", [("Location", location), ("Content-Type", "text/plain")])
-        page = self._site_page(path, offset, now)
+        page = self._site_page(path, offset) if _SITE_PAGE.fullmatch(path) else None
         if page is None:
             body, content_type = _html(render.render_not_found(path))
             return Response(404, body, [("Content-Type", content_type)])
-        return self._conditional(request, page.etag, page.modified, lambda: page)
-
-    def _conditional(
-        self, request: Request, etag: str, modified: datetime, page: Callable[[], _Page]
-    ) -> Response:
-        """304 when the client's validators still hold; the page is only rendered for a 200."""
-        headers = [
-            ("ETag", etag),
-            ("Last-Modified", render.http_date(modified)),
-            ("Cache-Control", "max-age=60"),
-        ]
-        if _not_modified(request, etag, modified):
-            return Response(304, b"", headers)
-        loaded = page()
-        return Response(200, loaded.body, [("Content-Type", loaded.content_type), *headers])
+        return _conditional(request, page.etag, page.modified, lambda: page)
 
     def _article(self, request: Request, article: ScriptedArticle, offset: float, now: datetime) -> Response:
         index = article.revision_index(offset)
@@ -343,7 +342,7 @@ class Newsroom:
             response = self._churning_article(article, index, now)
         elif article.conditional:
             modified = self._times(article, index)[1]
-            response = self._conditional(
+            response = _conditional(
                 request, _article_etag(article, index), modified, lambda: self._article_page(article, index)
             )
         else:
@@ -399,13 +398,13 @@ class Newsroom:
         body, content_type = _html(html, article.encoding)
         return Response(200, body, [("Content-Type", content_type), ("ETag", f'W/"{request_id}"')])
 
-    def _site_page(self, path: str, offset: float, now: datetime) -> _Page | None:
+    def _site_page(self, path: str, offset: float) -> _Page | None:
         """Feeds, sitemaps, robots.txt and listing pages, cached until the script's next public change."""
         epoch = self.script.epoch(offset)
         cached = self._feeds.get(path)
         if cached is not None and cached[0] == epoch:
             return cached[1]
-        made = self._make_site_page(path, self._feed_items(offset, epoch), now)
+        made = self._make_site_page(path, self._feed_items(offset, epoch))
         if made is None:
             return None
         body, content_type = made
@@ -419,7 +418,7 @@ class Newsroom:
             self._items = (epoch, self.script.feed_items(offset))
         return self._items[1]
 
-    def _make_site_page(self, path: str, items: list[FeedItem], now: datetime) -> tuple[bytes, str] | None:
+    def _make_site_page(self, path: str, items: list[FeedItem]) -> tuple[bytes, str] | None:
         base = self.base_url
         listed = items[: self.feed_limit] if self.feed_limit else items
         updated = max((item.updated for item in items), default=self.script.start)
