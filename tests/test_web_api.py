@@ -138,3 +138,10 @@ def test_search_on_postgres_uses_the_full_text_index(
             )
         ).scalars()
         assert "ix_version_search" in "\n".join(plan)
+
+
+def test_search_snippets_start_at_a_word_and_mark_elisions() -> None:
+    paragraph = "The Russian president met his Syrian counterpart before a gathering in the Black Sea resort of Sochi."
+    assert queries.snippet(["Unrelated.", paragraph], ["sochi"], width=40) == "…resort of Sochi."
+    assert queries.snippet([paragraph], ["russian"], width=30) == "The Russian president met his …"
+    assert queries.snippet(["No match here."], ["sochi"]) == "No match here."

@@ -379,6 +379,8 @@ def snippet(paragraphs: Sequence[str], terms: Sequence[str], width: int = 220) -
         positions = [pos for pos in (text_lower.find(term) for term in lowered) if pos >= 0]
         if positions:
             start = max(min(positions) - width // 3, 0)
+            if start:  # begin at a word, not inside one
+                start = paragraph.find(" ", start, min(positions)) + 1 or min(positions)
             piece = paragraph[start : start + width]
             return ("…" if start else "") + piece + ("…" if start + width < len(paragraph) else "")
     first = paragraphs[0] if paragraphs else ""
