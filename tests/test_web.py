@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
 import zlib
 from datetime import UTC, datetime, timedelta
 
+import httpx
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from web_support import TOKEN, Demo, demo, text_of
 
+from newsdelta.config import Settings
+from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Feed, RawPage, Source
+from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import HOSTILE_HTML, add_version
 
 __all__ = ["demo"]  # the fixture, imported for pytest
@@ -306,12 +315,6 @@ def test_admin_hides_an_article_and_manages_feeds(demo: Demo) -> None:
 
 
 def test_admin_is_disabled_without_a_configured_token(tmp_path, corpus) -> None:
-    from fastapi.testclient import TestClient
-
-    from newsdelta.config import Settings
-    from newsdelta.store.db import open_database
-    from newsdelta.web.app import create_app
-
     client = TestClient(
         create_app(Settings(admin_token=None), open_database(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
     )
@@ -338,11 +341,6 @@ def test_home_pages_through_older_changes(demo: Demo) -> None:
 
 def test_the_clock_is_the_apps_own(demo: Demo) -> None:
     """The demo crawls in fast-forwarded time: "ago" and the health check follow the clock it hands over."""
-    from fastapi.testclient import TestClient
-
-    from newsdelta.config import Settings
-    from newsdelta.web.app import create_app
-
     hour_later = TestClient(
         create_app(Settings(), demo.sessions, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
     )
@@ -352,3 +350,27 @@ def test_the_clock_is_the_apps_own(demo: Demo) -> None:
     )
     assert re.search(r"version 3 · bbc · \d+ \w+ \d{4}, \d\d:\d\d UTC", text_of(days_later.get("/").text))
     assert days_later.get("/api/health").json()["stale"] == ["bbc", "guardian"]
+
+
+def test_newsdelta_serve_answers_over_http(tmp_path) -> None:
+    """The CLI's `serve` runs newsdelta.web.app.serve: a real uvicorn on a real port, on a fresh data dir."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "newsdelta", "--data-dir", str(tmp_path), "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "serve did not answer within 30 s"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "No changes recorded yet." in response.text
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
