@@ -7,6 +7,9 @@ politeness (rates, robots.txt) can be checked from outside the crawler.
 Run it as a separate process with `python -m newsdelta.testing.newsroom --port P`; other processes then
 drive its clock through POST /_control/advance?seconds=S and POST /_control/set?at=ISO and read
 GET /_control/stats and GET /_control/expected.
+
+Several outlets: start one newsroom per loopback address (host="127.0.0.2", "127.0.0.3", ...), each a
+distinct host for per-host politeness.
 """
 
 from __future__ import annotations
