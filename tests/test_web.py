@@ -226,6 +226,13 @@ def test_hidden_article_answers_410_on_every_page_and_feed(demo: Demo) -> None:
         assert "Secret hidden story" not in demo.client.get(url).text, url
 
 
+def test_bad_parameters_get_a_readable_page(demo: Demo) -> None:
+    page = demo.client.get("/?page=0")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "page: Input should be greater than or equal to 1" in text_of(page.text)
+    assert demo.client.get("/api/articles?page=0").json()["detail"][0]["loc"] == ["query", "page"]
+
+
 def test_unknown_things_are_404(demo: Demo) -> None:
     for url in ("/articles/999", "/sources/nope", "/articles/1/versions/99", "/sources/nope/feed.rss"):
         assert demo.client.get(url).status_code == 404, url

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -101,6 +103,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _wants(request) == "json":
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(f"{'.'.join(map(str, error['loc'][1:]))}: {error['msg']}" for error in exc.errors())
+    return _error(request, 422, "Bad request", problems)
+
+
 async def _hidden(request: Request, exc: Exception) -> Response:
     reason = getattr(exc, "reason", None) or "It was hidden by the site's administrators."
     return _error(request, 410, "This article is no longer available", reason)
@@ -131,6 +141,7 @@ def create_app(
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(HiddenArticle, _hidden)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in (pages.router, feeds.router, api.router, admin.router):
         app.include_router(router)
