@@ -256,22 +256,36 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
 
 
 def _version_from_page(session: Session, page: Page, now: datetime) -> Version:
-    extracted = page.extracted
     raw = keep_raw_page(session, page.result.body, page.result.headers.get("content-type"), now)
+    evidence = Evidence(now, page.result.status, page.result.final_url, raw)
+    return _version_of(page.extracted, page.text_hash, evidence, origin="fetch")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The fetch a version's text was read from."""
+
+    fetched_at: datetime
+    http_status: int
+    final_url: str | None
+    raw_sha256: str | None
+
+
+def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, origin: str) -> Version:
     return Version(
-        origin="fetch",
+        origin=origin,
         title=extracted.title,
         byline=extracted.byline,
         published=extracted.published,
         updated=extracted.updated,
         paragraphs=list(extracted.paragraphs),
-        text_hash=page.text_hash,
-        fetched_at=now,
-        http_status=page.result.status,
-        final_url=page.result.final_url,
+        text_hash=text_hash,
+        fetched_at=evidence.fetched_at,
+        http_status=evidence.http_status,
+        final_url=evidence.final_url,
         parser=extracted.parser,
         parser_version=extracted.parser_version,
-        raw_sha256=raw,
+        raw_sha256=evidence.raw_sha256,
     )
 
 
@@ -313,21 +327,8 @@ def _reparse_latest(session: Session, article: Article, extracted: Extracted, no
     text_hash = version_hash(reread.title, reread.paragraphs)
     if text_hash == article.current_hash:
         return
-    reparsed = Version(
-        origin="reparse",
-        title=reread.title,
-        byline=reread.byline,
-        published=reread.published,
-        updated=reread.updated,
-        paragraphs=list(reread.paragraphs),
-        text_hash=text_hash,
-        fetched_at=latest.fetched_at,
-        http_status=latest.http_status,
-        final_url=latest.final_url,
-        parser=reread.parser,
-        parser_version=reread.parser_version,
-        raw_sha256=latest.raw_sha256,
-    )
+    evidence = Evidence(latest.fetched_at, latest.http_status, latest.final_url, latest.raw_sha256)
+    reparsed = _version_of(reread, text_hash, evidence, origin="reparse")
     number = _add_or_flipflop(session, article, reparsed, now)
     if number == reparsed.number:
         _log_check(session, article, now, "reparsed", version_number=number)
