@@ -7,7 +7,7 @@ import gzip
 import json
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,20 @@ def _iso(moment: datetime | None) -> str | None:
 def _print_json_lines(rows: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False))
+
+
+Column = tuple[str, Callable[[dict[str, Any]], str]]
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: Sequence[Column]) -> None:
+    """JSON lines for tools, or a table for people."""
+    if as_json:
+        _print_json_lines(rows)
+        return
+    table = Table(*(heading for heading, _ in columns))
+    for row in rows:
+        table.add_row(*(cell(row) for _, cell in columns))
+    console.print(table)
 
 
 class Context:
@@ -136,20 +150,18 @@ def feed_list(ctx: Context, as_json: bool) -> None:
     """List the feeds."""
     with ctx.sessions() as session:
         rows = [_feed_dict(row) for row in session.scalars(select(Feed).order_by(Feed.id))]
-    if as_json:
-        _print_json_lines(rows)
-        return
-    table = Table("id", "source", "url", "period", "next poll", "errors")
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            row["source"],
-            row["url"],
-            f"{row['period_seconds']:g}s",
-            row["next_check_at"] or "-",
-            str(row["error_streak"]),
-        )
-    console.print(table)
+    _emit(
+        rows,
+        as_json,
+        [
+            ("id", lambda row: str(row["id"])),
+            ("source", lambda row: row["source"]),
+            ("url", lambda row: row["url"]),
+            ("period", lambda row: f"{row['period_seconds']:g}s"),
+            ("next poll", lambda row: row["next_check_at"] or "-"),
+            ("errors", lambda row: str(row["error_streak"])),
+        ],
+    )
 
 
 @cli.command()
@@ -270,20 +282,18 @@ def articles(ctx: Context, source: str | None, as_json: bool) -> None:
             }
             for article, name in session.execute(query)
         ]
-    if as_json:
-        _print_json_lines(rows)
-        return
-    table = Table("id", "source", "versions", "state", "next check", "url")
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            row["source"],
-            str(row["versions"]),
-            row["state"],
-            row["next_check_at"] or "no longer checked",
-            row["url"],
-        )
-    console.print(table)
+    _emit(
+        rows,
+        as_json,
+        [
+            ("id", lambda row: str(row["id"])),
+            ("source", lambda row: row["source"]),
+            ("versions", lambda row: str(row["versions"])),
+            ("state", lambda row: row["state"]),
+            ("next check", lambda row: row["next_check_at"] or "no longer checked"),
+            ("url", lambda row: row["url"]),
+        ],
+    )
 
 
 @cli.command()
