@@ -246,6 +246,15 @@ def test_article_sentences_are_not_chrome(line: str) -> None:
     assert not is_chrome(line)
 
 
+def test_a_trailing_story_list_is_cut_but_a_box_in_mid_article_keeps_the_prose_after_it() -> None:
+    prose = [SENTENCE * 2, "It passed. " + SENTENCE * 2]
+    teasers = ["Related stories", "Mayor resigns over parking row", "Ten things to do this weekend"]
+    assert clean_paragraphs([*prose, *teasers]) == prose
+    box = ["Don't miss", "Mayor resigns over parking row"]
+    after = ["Short reply.", "The final word went to the treasurer. " + SENTENCE * 2]
+    assert clean_paragraphs([prose[0], *box, *after]) == [prose[0], box[1], *after]
+
+
 def test_clean_paragraphs_drops_chrome_and_a_leading_headline_copy() -> None:
     cleaned = clean_paragraphs(
         ["Council Approves Budget", "5 minutes ago", "The vote was 7 to 2.", "Share", "It passed."],
