@@ -50,20 +50,21 @@ def page_counts(true: str | None, predicted: str | None) -> TpFpFn:
     return (tp / total, fp / total, fn / total) if total else (tp, fp, fn)
 
 
-def precision_score(tp: float, fp: float, fn: float) -> float:
-    if fp == fn == 0:
+def _hit_share(tp: float, wrong: float, other_wrong: float) -> float:
+    """tp / (tp + wrong), with the benchmark's edge cases: 1 when nothing at all is wrong, 0 when nothing hit."""
+    if wrong == other_wrong == 0:
         return 1.0
-    if tp == fp == 0:
+    if tp == wrong == 0:
         return 0.0
-    return tp / (tp + fp)
+    return tp / (tp + wrong)
+
+
+def precision_score(tp: float, fp: float, fn: float) -> float:
+    return _hit_share(tp, fp, fn)
 
 
 def recall_score(tp: float, fp: float, fn: float) -> float:
-    if fp == fn == 0:
-        return 1.0
-    if tp == fn == 0:
-        return 0.0
-    return tp / (tp + fn)
+    return _hit_share(tp, fn, fp)
 
 
 @dataclass(frozen=True)
