@@ -250,13 +250,12 @@ class Newsroom:
         moment = at or self.clock.now()
         offset = self.offset(moment)
         articles: dict[str, Any] = {}
-        for slug in self.script.slugs():
-            article = self.script.article(slug)
+        for article in self.script.articles():
             if article.published_at > offset:
                 continue
             result = replay(article, self.script.start, offset)
             articles[self.base_url + article.path] = {
-                "slug": slug,
+                "slug": article.slug,
                 "aliases": [self.base_url + path for path in article.redirect_from],
                 "versions": [v.as_json(with_paragraphs=with_paragraphs) for v in result.versions],
                 "flip_flops": result.flip_flops,
