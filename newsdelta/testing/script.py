@@ -44,7 +44,7 @@ class ScriptedArticle:
 
     slug: str
     section: str
-    events: tuple[tuple[float, Revision], ...]
+    events: Sequence[tuple[float, Revision]]  # stored as a tuple
     gone_at: float | None = None
     private: bool = False
     redirect_from: tuple[str, ...] = ()
