@@ -197,6 +197,15 @@ def test_article_text_is_escaped_everywhere(demo: Demo) -> None:
         assert "&lt;script&gt;" in html, url
 
 
+def test_stored_urls_are_only_linked_when_they_are_http(demo: Demo) -> None:
+    with demo.sessions.begin() as session:
+        session.get(Article, demo.ids.retired).url = "javascript:alert(1)"
+    for url in (f"/articles/{demo.ids.retired}", f"/articles/{demo.ids.retired}/diff/0/1"):
+        html = demo.client.get(url).text
+        assert 'href="javascript:' not in html and 'href="#"' in html, url
+    assert 'href="https://www.bbc.co.uk/news/live-demo"' in demo.client.get(f"/articles/{demo.ids.live}").text
+
+
 def test_security_headers(demo: Demo) -> None:
     headers = demo.client.get("/").headers
     assert "default-src 'none'" in headers["content-security-policy"]

@@ -34,6 +34,11 @@ def highlight(text: str, terms: Sequence[str]) -> Markup:
     return Markup("").join(out)
 
 
+def outbound(url: str | None) -> str:
+    """An href for a stored URL: only http(s), so a `javascript:` URL that slipped into the store cannot run."""
+    return url if url and url.lower().startswith(("https://", "http://")) else "#"
+
+
 def when(moment: datetime | None, now: datetime | None = None) -> Markup:
     """A <time> element: "N minutes ago" within a day, the UTC date otherwise; full UTC time on hover."""
     if moment is None:
@@ -55,6 +60,7 @@ templates.env.filters.update(
         "iso": humanize.iso,
         "when": when,
         "highlight": highlight,
+        "outbound": outbound,
         "spans": render_spans_html,
     }
 )
