@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import feedparser
 import httpx
@@ -23,6 +24,7 @@ from protego import Protego
 from newsdelta.testing.default_day import DAY_START, HOUR
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.testing.script import ScriptedArticle
+from newsdelta.testing.synthetic import SyntheticScript
 from newsdelta.text import version_hash
 
 DAY = 24 * HOUR
@@ -461,7 +463,12 @@ def test_pipelined_requests_are_answered_in_order_and_garbage_gets_400(newsroom:
 
 
 def test_synthetic_newsroom_is_deterministic_realistic_and_paged() -> None:
-    options = {"edit_fraction": 0.1, "not_modified_fraction": 0.3, "seed": 7, "sitemap_page_size": 100}
+    options: dict[str, Any] = {
+        "edit_fraction": 0.1,
+        "not_modified_fraction": 0.3,
+        "seed": 7,
+        "sitemap_page_size": 100,
+    }
     with Newsroom.synthetic(250, **options) as room, httpx.Client(base_url=room.base_url) as http:
         index = lxml.etree.fromstring(http.get("/sitemap.xml").content)
         pages = index.xpath("//s:sitemap/s:loc/text()", namespaces=NEWS_NS)
@@ -484,6 +491,7 @@ def test_synthetic_newsroom_is_deterministic_realistic_and_paged() -> None:
             http.get(r.url, headers={"If-None-Match": r.headers["etag"]}).status_code == 304
             for r in conditional
         )
+        assert isinstance(room.script, SyntheticScript)
         edited = room.script.edited_slugs()
         assert 10 <= len(edited) <= 45
         room.clock.advance(DAY)
