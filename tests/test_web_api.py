@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 from conftest import service_up
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from web_support import Demo, demo
 
+from newsdelta.config import Settings
 from newsdelta.diff import side_text
 from newsdelta.diff.model import Span
 from newsdelta.store import queries
 from newsdelta.store.db import open_database
+from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import read_seed, seed_demo
 
 __all__ = ["demo"]
@@ -145,3 +148,27 @@ def test_search_snippets_start_at_a_word_and_mark_elisions() -> None:
     assert queries.snippet(["Unrelated.", paragraph], ["sochi"], width=40) == "…resort of Sochi."
     assert queries.snippet([paragraph], ["russian"], width=30) == "The Russian president met his …"
     assert queries.snippet(["No match here."], ["sochi"]) == "No match here."
+
+
+@pytest.mark.postgres
+def test_every_kind_of_page_works_on_postgres(postgres_sessions: sessionmaker[Session], corpus: Path) -> None:
+    ids = seed_demo(postgres_sessions, corpus)
+    client = TestClient(create_app(Settings(), postgres_sessions))
+    for path in (
+        "/",
+        "/?source=bbc",
+        f"/articles/{ids.guardian}",
+        f"/articles/{ids.guardian}/diff/3/4?view=inline&changes=only",
+        f"/articles/{ids.guardian}/versions/3/raw",
+        "/sources/bbc",
+        "/search?q=Putin",
+        "/feed.atom",
+        "/api/articles?state=gone",
+        f"/api/articles/{ids.guardian}/diff/3/4",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/health").status_code == 503
+    assert client.get(f"/articles/{ids.hidden}").status_code == 410
+    bbc = client.get("/api/sources").json()[0]
+    figures = ("name", "articles", "checks", "errors", "new_versions", "stale")
+    assert [bbc[key] for key in figures] == ["bbc", 4, 9, 1, 6, False]
