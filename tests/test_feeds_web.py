@@ -42,7 +42,10 @@ def check_rss(body: bytes) -> None:
     (channel,) = root.findall("channel")
     for required in ("title", "link", "description"):
         assert channel.findtext(required), required
-    assert channel.find("{http://www.w3.org/2005/Atom}link[@rel='self']") is not None
+    self_link = channel.find(f"{ATOM}link[@rel='self']")
+    assert self_link is not None and channel.findtext("link") != self_link.get(
+        "href"
+    )  # <link> is the web page
     for item in channel.findall("item"):
         assert item.findtext("title") and item.findtext("description")
         guid = item.find("guid")
@@ -65,6 +68,7 @@ def check_atom(body: bytes) -> None:
             assert entry.findtext(f"{ATOM}{required}"), required
         datetime.fromisoformat(entry.findtext(f"{ATOM}updated"))
         assert entry.find(f"{ATOM}link").get("href") == entry.findtext(f"{ATOM}id")
+        assert entry.findtext(f"{ATOM}summary") and entry.find(f"{ATOM}content") is None
 
 
 def test_every_feed_parses_cleanly_and_has_the_required_structure(demo: Demo) -> None:

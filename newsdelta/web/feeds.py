@@ -43,8 +43,9 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
     feed.id(self_url)
     feed.title(title)
     feed.author({"name": "newsdelta"})
-    feed.link(href=page_url, rel="alternate")
+    # Self first: feedgen's RSS <link> is the last link given, and it must be the page, not the feed.
     feed.link(href=self_url, rel="self")
+    feed.link(href=page_url, rel="alternate")
     feed.description(f"{title}: new versions of news articles and what changed in each.")
     feed.language("en")
     feed.generator("newsdelta")
@@ -55,7 +56,7 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
         entry.guid(item.link, permalink=True)
         entry.title(item.title)
         entry.link(href=item.link)
-        entry.description(item.summary)
+        entry.summary(item.summary)  # Atom <summary>, RSS <description>
         entry.published(item.at)
         entry.updated(item.at)
         newest = max(newest or item.at, item.at)
