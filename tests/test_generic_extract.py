@@ -164,6 +164,19 @@ def test_body_is_ordered_paragraphs_without_the_repeated_headline() -> None:
     assert "Council approves budget" not in result.paragraphs
 
 
+@pytest.mark.parametrize("ago", ["2 minutes ago", "an hour ago"])
+def test_a_one_paragraph_story_is_not_glued_to_its_byline_and_timestamps(ago: str) -> None:
+    page = (
+        "<html><head><title>Snow warning</title></head><body><nav><a href='/'>Home</a></nav><article>"
+        "<header><h1>Snow warning issued</h1><p class='byline'>By Staff</p><p class='dateline'>"
+        f"<time>Published 2 January 2026</time> <span class='ago'>Updated {ago}</span></p></header>"
+        "<div class='story-body'><p>Forecasters issued an amber warning for snow across the region.</p></div>"
+        "</article></body></html>"
+    )
+    result = GENERIC.parse(page, URL)
+    assert result.paragraphs == ("Forecasters issued an amber warning for snow across the region.",)
+
+
 def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:
     declared = [
         "First declared paragraph: " + SENTENCE,

@@ -103,15 +103,16 @@ def is_chrome(line: str) -> bool:
     return bool(_CHROME_LINE.match(line) or _PROMO.search(line))
 
 
-def _comparable(text: str) -> str:
+def comparable(text: str) -> str:
+    """The text's words, case-folded: for telling whether two renderings say the same thing."""
     return " ".join(_WORD.findall(normalise(text).casefold()))
 
 
 def drop_repeated_headline(paragraphs: Sequence[str], headlines: Iterable[str]) -> list[str]:
     """Drop leading paragraphs that repeat the headline: the title is stored on its own, not as body text."""
-    known = {_comparable(h) for h in headlines} - {""}
+    known = {comparable(h) for h in headlines} - {""}
     start = 0
-    while start < len(paragraphs) and _comparable(paragraphs[start]) in known:
+    while start < len(paragraphs) and comparable(paragraphs[start]) in known:
         start += 1
     return list(paragraphs[start:])
 

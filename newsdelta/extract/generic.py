@@ -21,7 +21,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
-from newsdelta.extract.cleanup import clean_paragraphs, prepare_tree
+from newsdelta.extract.cleanup import clean_paragraphs, comparable, prepare_tree
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -59,7 +59,10 @@ class GenericExtractor:
         structured = read_structured(tree)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         prepare_tree(tree)
-        body = choose_body(trafilatura_paragraphs(tree, url), article_body_paragraphs(structured.body))
+        extracted = trafilatura_paragraphs(tree, url)
+        if is_container_dump(extracted, headlines):
+            extracted = _precise_part(tree, url, extracted)
+        body = choose_body(extracted, article_body_paragraphs(structured.body))
         paragraphs = clean_paragraphs(normalise_paragraphs(body), headlines)
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
@@ -95,18 +98,43 @@ def parse_page(html: str, url: str) -> HtmlElement:
     return tree
 
 
-def trafilatura_paragraphs(tree: HtmlElement, url: str) -> list[str]:
-    """Trafilatura's body lines. favor_recall because a missed paragraph hides an edit while chrome that
-    slips through is what `cleanup` removes. fast skips the readability/justext second opinions: their
-    arbitration is by text length, which chrome around the article can swing from one fetch to the next."""
+def trafilatura_paragraphs(tree: HtmlElement, url: str, precise: bool = False) -> list[str]:
+    """Trafilatura's body lines, [] for none. favor_recall because a missed paragraph hides an edit while
+    chrome that slips through is what `cleanup` removes. fast skips the readability/justext second opinions:
+    their arbitration is by text length, which chrome around the article can swing from one fetch to the
+    next. `precise` is for short articles, where recall mode's rescue dumps the whole container."""
     try:
         document = trafilatura.bare_extraction(
-            tree, url=url, include_comments=False, favor_recall=True, fast=True, with_metadata=False
+            tree,
+            url=url,
+            include_comments=False,
+            favor_recall=not precise,
+            favor_precision=precise,
+            fast=True,
+            with_metadata=False,
         )
     except RecursionError as error:
         raise ExtractionError(f"markup nested too deeply to read: {url}") from error
     text = getattr(document, "text", None) or ""
-    return text.split("\n")
+    return text.split("\n") if text.strip() else []
+
+
+def is_container_dump(paragraphs: Sequence[str], headlines: Sequence[str]) -> bool:
+    """One run of text that starts with the headline: trafilatura found too little article text (a brief
+    story) and fell back to the whole article element, byline and timestamps glued in where clean-up
+    cannot reach them. (A short one-paragraph result alone is no sign: most are real brief stories.)"""
+    lines = [p for p in paragraphs if p.strip()]
+    if len(lines) != 1:
+        return False
+    text = comparable(lines[0])
+    return any(h and text.startswith(h) and len(text) > len(h) for h in map(comparable, headlines))
+
+
+def _precise_part(tree: HtmlElement, url: str, dump: list[str]) -> list[str]:
+    """Trafilatura in precision mode, which makes no such fallback, if it finds part of the dump."""
+    precise = trafilatura_paragraphs(tree, url, precise=True)
+    found = comparable(" ".join(precise))
+    return precise if found and found in comparable(dump[0]) else dump
 
 
 def choose_body(extracted: Sequence[str], article_body: Sequence[str]) -> Sequence[str]:
