@@ -168,3 +168,23 @@ def test_each_feed_is_served(site: tuple[str, Seeded], page: object) -> None:
             assert response.status == 200, path
             assert response.headers["content-type"].startswith(media)
             assert b"<item>" in response.body() or b"<entry>" in response.body(), path
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(field => field.type !== 'hidden' && field.labels.length === 0).map(field => field.outerHTML)"""
+
+
+def test_every_form_field_has_a_label_and_every_page_one_h1(site: tuple[str, Seeded], page: object) -> None:
+    base, ids = site
+    for path in (
+        "/",
+        f"/articles/{ids.guardian}",
+        f"/articles/{ids.guardian}/diff/3/4",
+        "/search?q=Putin",
+        "/admin",
+        "/health",
+    ):
+        page.goto(base + path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("html").get_attribute("lang") == "en"
