@@ -182,7 +182,6 @@ def test_every_form_field_has_a_label_and_every_page_one_h1(site: tuple[str, See
         f"/articles/{ids.guardian}/diff/3/4",
         "/search?q=Putin",
         "/admin",
-        "/health",
     ):
         page.goto(base + path)
         assert page.evaluate(UNLABELLED) == [], path
