@@ -104,6 +104,14 @@ def test_seed_diff_side_by_side(demo: Demo) -> None:
     )
 
 
+def test_diff_shows_a_changed_byline(demo: Demo) -> None:
+    html = demo.client.get(f"/articles/{demo.ids.guardian}/diff/2/3").text
+    assert (
+        '<th scope="row">Byline</th><td><span class="empty">(none)</span></td><td><ins>Shaun Walker in Moscow</ins></td>'
+        in html
+    )
+
+
 def test_seed_diff_inline_and_changes_only(demo: Demo) -> None:
     base = f"/articles/{demo.ids.guardian}/diff/4/5"
     whole = demo.client.get(base + "?view=inline").text
