@@ -63,8 +63,12 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="newsdelta-bench-web-") as folder:
+        run(Path(folder), args)
 
-    folder = Path(tempfile.mkdtemp(prefix="newsdelta-bench-web-"))
+
+def run(folder: Path, args: argparse.Namespace) -> None:
+
     sessions = open_database(f"sqlite:///{folder / 'bench.sqlite3'}")
     article = seed_live_blog(sessions, words=args.words, versions=args.versions)
     with sessions() as session:
@@ -109,6 +113,7 @@ def main() -> None:
         measure("article RSS feed (30 items, warm)", [page(f"/articles/{article}/feed.rss") for _ in rounds])
         measure("search page", [page("/search?q=w17+w42") for _ in rounds])
     server.should_exit = True
+    sessions.kw["bind"].dispose()
 
     old, new = versions[-2].paragraphs, versions[-1].paragraphs
     peer = [lambda: difflib.HtmlDiff(wrapcolumn=70).make_table(old, new) for _ in range(5)]
