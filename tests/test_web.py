@@ -398,3 +398,26 @@ def test_newsdelta_serve_answers_over_http(tmp_path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_search_pages_through_many_articles(demo: Demo) -> None:
+    with demo.sessions.begin() as session:
+        source = session.scalars(select(Source)).first()
+        for n in range(25):
+            article = Article(
+                source=source,
+                url=f"https://example.org/walrus/{n}",
+                first_seen_at=datetime.now(UTC),
+                state="live",
+                check_period_seconds=1800.0,
+                error_streak=0,
+                version_count=0,
+                hidden=False,
+            )
+            session.add(article)
+            add_version(session, article, f"Walrus story {n}", ["A walrus was seen."], datetime.now(UTC))
+    first = demo.client.get("/search?q=walrus").text
+    second = demo.client.get("/search?q=walrus&page=2").text
+    assert first.count('<a class="title"') == 20 and second.count('<a class="title"') == 5
+    assert 'rel="next" href="/search?q=walrus&amp;page=2"' in first
+    assert 'rel="prev" href="/search?q=walrus&amp;page=1"' in second
