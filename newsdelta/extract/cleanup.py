@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from newsdelta.text import normalise
@@ -163,7 +164,12 @@ CHROME_CLASS_WORDS = frozenset(
         "outbrain", "taboola", "recirc", "recirculation", "related",
     }
 )  # fmt: skip
-_CLASS_WORD = re.compile(r"[a-z0-9]+")
+# A chrome word as a whole word of a class or id ("ad-slot", "dfp_top"; not "header" or "load").
+_CHROME_NAME = re.compile(
+    rf"(?<![a-z0-9])(?:{'|'.join(sorted(CHROME_CLASS_WORDS))})(?![a-z0-9])", re.IGNORECASE
+)
+_NAMED_ELEMENTS = etree.XPath("//body//*[@class or @id]")
+_LONG_PARAGRAPHS = etree.XPath(".//p[string-length() > 80]")
 _NEVER_DROPPED = frozenset({"html", "body", "main", "article"})
 # Parts of a split body are joined only when no more than this much text lies between them.
 MAX_WORDS_BETWEEN_PARTS = 10
@@ -186,19 +192,15 @@ def drop_chrome_blocks(tree: HtmlElement) -> None:
     kept whatever its class: that is an article wearing an unlucky class name, not a widget."""
     doomed = [
         element
-        for element in tree.xpath("//body//*[@class or @id]")
-        if element.tag not in _NEVER_DROPPED and _is_chrome_block(element)
+        for element in _NAMED_ELEMENTS(tree)
+        if _CHROME_NAME.search(f"{element.get('class', '')} {element.get('id', '')}")
+        and element.tag not in _NEVER_DROPPED
+        and len(_LONG_PARAGRAPHS(element)) < 3
     ]
     doomed_ids = {id(element) for element in doomed}
     for element in doomed:
         if not any(id(ancestor) in doomed_ids for ancestor in element.iterancestors()):
             element.drop_tree()
-
-
-def _is_chrome_block(element: HtmlElement) -> bool:
-    names = f"{element.get('class') or ''} {element.get('id') or ''}"
-    words = set(_CLASS_WORD.findall(names.lower()))
-    return bool(words & CHROME_CLASS_WORDS) and len(element.xpath(".//p[string-length() > 80]")) < 3
 
 
 def lift_embedded_posts(tree: HtmlElement) -> None:
