@@ -19,7 +19,7 @@ from newsdelta.config import Settings
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Feed, RawPage, Source
 from newsdelta.web.app import create_app
-from newsdelta.web.fixtures import HOSTILE_HTML, add_version
+from newsdelta.web.fixtures import HOSTILE_HTML, add_version, new_article
 
 __all__ = ["demo"]  # the fixture, imported for pytest
 
@@ -126,15 +126,8 @@ def test_seed_diff_inline_and_changes_only(demo: Demo) -> None:
 def test_diff_recognises_a_moved_paragraph(demo: Demo) -> None:
     paragraphs = [f"Paragraph {name} says something long enough to be recognised." for name in "ABCDEF"]
     with demo.sessions.begin() as session:
-        article = Article(
-            source=session.scalars(select(Source)).first(),
-            url="https://example.org/moves",
-            first_seen_at=datetime.now(UTC),
-            state="live",
-            check_period_seconds=1800.0,
-            error_streak=0,
-            version_count=0,
-            hidden=False,
+        article = new_article(
+            session.scalars(select(Source)).first(), "https://example.org/moves", datetime.now(UTC)
         )
         session.add(article)
         add_version(session, article, "Moves", paragraphs, datetime.now(UTC) - timedelta(hours=1))
@@ -404,16 +397,7 @@ def test_search_pages_through_many_articles(demo: Demo) -> None:
     with demo.sessions.begin() as session:
         source = session.scalars(select(Source)).first()
         for n in range(25):
-            article = Article(
-                source=source,
-                url=f"https://example.org/walrus/{n}",
-                first_seen_at=datetime.now(UTC),
-                state="live",
-                check_period_seconds=1800.0,
-                error_streak=0,
-                version_count=0,
-                hidden=False,
-            )
+            article = new_article(source, f"https://example.org/walrus/{n}", datetime.now(UTC))
             session.add(article)
             add_version(session, article, f"Walrus story {n}", ["A walrus was seen."], datetime.now(UTC))
     first = demo.client.get("/search?q=walrus").text

@@ -41,7 +41,7 @@ def read_seed(path: Path) -> tuple[str, list[str]]:
     return lines[0].strip(), [line.strip() for line in lines[2:] if line.strip()]
 
 
-def _article(source: Source, url: str, first_seen: datetime, **fields: object) -> Article:
+def new_article(source: Source, url: str, first_seen: datetime, **fields: object) -> Article:
     defaults: dict[str, object] = {
         "state": "live",
         "check_period_seconds": 1800.0,
@@ -132,7 +132,7 @@ def _seed_guardian(session: Session, source: Source, folder: Path) -> Article:
     title3, body3 = read_seed(folder / "v3.txt")
     title4, body4 = read_seed(folder / "v4.txt")
     published = datetime(2017, 11, 21, 6, 5, tzinfo=UTC)
-    article = _article(source, GUARDIAN_URL, published, published_at=published, next_check_at=None)
+    article = new_article(source, GUARDIAN_URL, published, published_at=published, next_check_at=None)
     session.add(article)
     v3_at = datetime(2017, 11, 21, 10, 12, tzinfo=UTC)
     drafts = [(body3[:4], 0), (body3[:6], 1), (body3[:-1], 2)]
@@ -153,7 +153,7 @@ def _seed_guardian(session: Session, source: Source, folder: Path) -> Article:
 
 
 def _live_article(session: Session, source: Source, now: datetime) -> Article:
-    article = _article(
+    article = new_article(
         source,
         "https://www.bbc.co.uk/news/live-demo",
         now - timedelta(hours=5),
@@ -183,7 +183,7 @@ def _live_article(session: Session, source: Source, now: datetime) -> Article:
 
 def _retired_article(session: Session, source: Source, now: datetime) -> Article:
     first = now - timedelta(days=70)
-    article = _article(source, "https://www.bbc.co.uk/news/old-story", first, published_at=first)
+    article = new_article(source, "https://www.bbc.co.uk/news/old-story", first, published_at=first)
     session.add(article)
     add_version(session, article, "An old story", ["It happened.", "Then it ended."], first)
     add_version(
@@ -198,7 +198,7 @@ def _retired_article(session: Session, source: Source, now: datetime) -> Article
 
 def _gone_article(session: Session, source: Source, now: datetime) -> Article:
     first = now - timedelta(days=2)
-    article = _article(
+    article = new_article(
         source, "https://www.bbc.co.uk/news/withdrawn", first, state="gone", gone_at=now - timedelta(hours=20)
     )
     session.add(article)
@@ -209,7 +209,7 @@ def _gone_article(session: Session, source: Source, now: datetime) -> Article:
 
 def _hidden_article(session: Session, source: Source, now: datetime) -> Article:
     first = now - timedelta(days=1)
-    article = _article(
+    article = new_article(
         source,
         "https://www.bbc.co.uk/news/legal",
         first,
@@ -244,7 +244,9 @@ def seed_live_blog(
     paragraphs = [post() for _ in range(max(words // 65 - (versions - 1), 1))]
     with sessions.begin() as session:
         source = Source(name="liveblog", created_at=start)
-        article = _article(source, "https://example.org/live", start, next_check_at=start + timedelta(days=1))
+        article = new_article(
+            source, "https://example.org/live", start, next_check_at=start + timedelta(days=1)
+        )
         session.add(article)
         for n in range(versions):
             if n:
