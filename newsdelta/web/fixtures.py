@@ -42,6 +42,7 @@ def read_seed(path: Path) -> tuple[str, list[str]]:
 
 
 def new_article(source: Source, url: str, first_seen: datetime, **fields: object) -> Article:
+    """An article row with the crawler's defaults; retired (never checked again) unless `next_check_at` is given."""
     defaults: dict[str, object] = {
         "state": "live",
         "check_period_seconds": 1800.0,
