@@ -222,6 +222,7 @@ def test_hidden_article_answers_410_on_every_page_and_feed(demo: Demo) -> None:
         f"/articles/{hidden}",
         f"/articles/{hidden}/diff/0/1",
         f"/articles/{hidden}/versions/0",
+        f"/articles/{hidden}/versions/0/raw",
         f"/articles/{hidden}/feed.rss",
         f"/articles/{hidden}/feed.atom",
         f"/api/articles/{hidden}",
