@@ -377,10 +377,11 @@ def test_robots_cache_is_shared_and_expires(redis_url: str) -> None:
     async def run() -> tuple[RobotsRules | None, RobotsRules | None, RobotsRules | None]:
         writer, reader = redis_client(redis_url), redis_client(redis_url)
         await RedisRobotsCache(writer).put("https://news.example", RobotsRules("User-agent: *\n", True), 0.2)
-        seen = await RedisRobotsCache(reader).get("https://news.example")
-        missing = await RedisRobotsCache(reader).get("https://other.example")
+        reading = RedisRobotsCache(reader, local_ttl=0.1)
+        seen = await reading.get("https://news.example")
+        missing = await reading.get("https://other.example")
         await asyncio.sleep(0.3)
-        expired = await RedisRobotsCache(reader).get("https://news.example")
+        expired = await reading.get("https://news.example")
         for client in (writer, reader):
             await client.aclose()
         return seen, missing, expired

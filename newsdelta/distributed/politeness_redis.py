@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,22 +93,31 @@ class RedisRateLimiter:
 
 
 class RedisRobotsCache:
-    """robots.txt rules per origin, expiring in Redis itself."""
+    """robots.txt rules per origin, expiring in Redis itself, with a short-lived copy in this process so a
+    busy worker does not ask Redis before every fetch."""
 
-    def __init__(self, redis: Redis, *, prefix: str = "newsdelta") -> None:
+    def __init__(self, redis: Redis, *, prefix: str = "newsdelta", local_ttl: float = 60.0) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._local_ttl = local_ttl
+        self._local: dict[str, tuple[float, RobotsRules]] = {}
 
     def _key(self, origin: str) -> str:
         return f"{self._prefix}:robots:{origin}"
 
     async def get(self, origin: str) -> RobotsRules | None:
+        expires, rules = self._local.get(origin, (0.0, None))
+        if rules is not None and time.monotonic() < expires:
+            return rules
         raw = await self._redis.get(self._key(origin))
         if raw is None:
             return None
         data = json.loads(raw)
-        return RobotsRules(data["text"], unreachable=data["unreachable"])
+        rules = RobotsRules(data["text"], unreachable=data["unreachable"])
+        self._local[origin] = (time.monotonic() + self._local_ttl, rules)
+        return rules
 
     async def put(self, origin: str, rules: RobotsRules, ttl: float) -> None:
         payload = json.dumps({"text": rules.text, "unreachable": rules.unreachable})
         await self._redis.set(self._key(origin), payload, px=max(1, int(ttl * 1000)))
+        self._local[origin] = (time.monotonic() + min(ttl, self._local_ttl), rules)
