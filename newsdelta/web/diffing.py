@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions
@@ -52,19 +52,24 @@ def version_text(version: Version) -> VersionText:
     )
 
 
+def versions_by_number(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Version]:
+    """Versions by (article id, number) in one query, bodies deferred: the diff cache loads them only on a miss."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = (
+        select(Version)
+        .options(defer(Version.paragraphs))
+        .where(tuple_(Version.article_id, Version.number).in_(wanted))
+    )
+    return {(version.article_id, version.number): version for version in session.scalars(query)}
+
+
 def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple[Version, Version]:
-    """Both versions with their bodies deferred: the diff cache loads them only when it has to diff."""
-    found = {
-        v.number: v
-        for v in session.scalars(
-            select(Version)
-            .options(defer(Version.paragraphs))
-            .where(Version.article_id == article_id, Version.number.in_((old, new)))
-        )
-    }
-    if old not in found or new not in found:
+    found = versions_by_number(session, [(article_id, old), (article_id, new)])
+    if (article_id, old) not in found or (article_id, new) not in found:
         raise NotFound(f"article {article_id} has no versions {old} and {new}")
-    return found[old], found[new]
+    return found[(article_id, old)], found[(article_id, new)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from newsdelta.store import queries
 from newsdelta.store.queries import Change
 from newsdelta.web.deps import DiffsDep, SessionDep
-from newsdelta.web.diffing import DiffCache, version_pair
+from newsdelta.web.diffing import DiffCache, versions_by_number
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,14 +65,24 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
     return Response(body, media_type=MEDIA_TYPES[fmt])
 
 
-def change_items(db: Session, diffs: DiffCache, base: str, changes: Iterable[Change]) -> list[Item]:
+def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]) -> list[Item]:
+    keys = [
+        (change.article_id, number)
+        for change in changes
+        if change.number
+        for number in (change.number - 1, change.number)
+    ]
+    versions = versions_by_number(db, keys)
     items = []
     for change in changes:
         if change.number == 0:
             link = f"{base}/articles/{change.article_id}/versions/0"
             summary = "First version seen"
         else:
-            old, new = version_pair(db, change.article_id, change.number - 1, change.number)
+            old, new = (
+                versions[(change.article_id, change.number - 1)],
+                versions[(change.article_id, change.number)],
+            )
             link = f"{base}/articles/{change.article_id}/diff/{change.number - 1}/{change.number}"
             summary = diffs.diff(old, new).summary()
         if change.origin != "fetch":
