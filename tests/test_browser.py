@@ -142,8 +142,9 @@ def test_inline_view_fits_a_phone(site: tuple[str, Seeded], browser: object) -> 
     base, ids = site
     context = browser.new_context(viewport={"width": 360, "height": 740})  # type: ignore[attr-defined]
     phone = context.new_page()
-    phone.goto(f"{base}/articles/{ids.guardian}/diff/3/4?view=inline")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    for view in ("inline", "side"):
+        phone.goto(f"{base}/articles/{ids.guardian}/diff/3/4?view={view}")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, view
     context.close()
 
 
