@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -20,17 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import __version__
+from newsdelta.actions import add_checked_feed, track_url
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
-from newsdelta.discovery import UrlFilter, canonicalize_url
-from newsdelta.extract import ExtractionError, extract, parser_for
+from newsdelta.extract import ExtractionError, extract
+from newsdelta.fetch import FetchError
 from newsdelta.fetch.charset import decode_text
-from newsdelta.fetch.urls import check_url
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.store.models import Article, Feed, Source
-from newsdelta.store.repository import NotFound, add_feed, find_article, get_or_create_source, track_article
+from newsdelta.store.repository import NotFound, find_article
 
 console = Console()
 err_console = Console(stderr=True)
@@ -116,12 +115,15 @@ def feed_add(
     ctx: Context, feed_url: str, source: str, period: float, exclude: tuple[str, ...], as_json: bool
 ) -> None:
     """Add a feed (or update its settings)."""
-    try:
-        UrlFilter(exclude)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--exclude") from exc
     with ctx.sessions.begin() as session:
-        row = add_feed(session, feed_url, source, timedelta(seconds=period), exclude, datetime.now(UTC))
+        try:
+            row = add_checked_feed(
+                session, feed_url, source, timedelta(seconds=period), exclude, datetime.now(UTC)
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--exclude") from exc
+        except FetchError as exc:
+            raise click.BadParameter(str(exc), param_hint="FEED_URL") from exc
         result = _feed_dict(row)
     if as_json:
         _print_json_lines([result])
@@ -171,30 +173,16 @@ def feed_list(ctx: Context, as_json: bool) -> None:
 @pass_context
 def track(ctx: Context, url: str, source: str | None, as_json: bool) -> None:
     """Track one article without a feed; it is checked on the next crawl pass."""
-    try:
-        canonical = canonicalize_url(str(check_url(url)))
-    except Exception as exc:  # hostile or malformed URL: say so, store nothing
-        raise click.BadParameter(str(exc), param_hint="URL") from exc
-    name = source or _default_source(canonical)
-    now = datetime.now(UTC)
     with ctx.sessions.begin() as session:
-        article, created = track_article(
-            session,
-            canonical,
-            get_or_create_source(session, name, now),
-            now,
-            initial_period=ctx.settings.policy.initial,
-        )
-        row = {"id": article.id, "url": article.url, "source": name, "created": created}
+        try:
+            article, created = track_url(session, url, source, ctx.settings.policy, datetime.now(UTC))
+        except FetchError as exc:  # hostile or malformed URL: say so, store nothing
+            raise click.BadParameter(str(exc), param_hint="URL") from exc
+        row = {"id": article.id, "url": article.url, "source": article.source.name, "created": created}
     if as_json:
         _print_json_lines([row])
     else:
         console.print(f"{'tracking' if created else 'already tracking'} article {row['id']}: {row['url']}")
-
-
-def _default_source(url: str) -> str:
-    parser = parser_for(url)
-    return parser.name if parser is not None else (urlsplit(url).hostname or "web")
 
 
 @cli.command()

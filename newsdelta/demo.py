@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -23,9 +24,15 @@ from newsdelta.testing.newsroom import Newsroom
 from newsdelta.web.app import create_app
 
 
-def start_site(settings: Settings, sessions: sessionmaker[Session], port: int) -> uvicorn.Server:
-    """Serve the site from a background thread so the crawl can run in the foreground."""
-    config = uvicorn.Config(create_app(settings, sessions), host="127.0.0.1", port=port, log_level="warning")
+def start_site(
+    settings: Settings, sessions: sessionmaker[Session], port: int, clock: Callable[[], datetime]
+) -> uvicorn.Server:
+    """Serve the site from a background thread so the crawl can run in the foreground.
+
+    The site shares the newsroom's clock, so "N minutes ago" and the health check speak scripted time.
+    """
+    app = create_app(settings, sessions, clock=clock)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, name="newsdelta-web", daemon=True).start()
     return server
@@ -62,8 +69,9 @@ async def run_demo(
     settings = replace(settings, data_dir=demo_dir, db_url=None, per_host_delay=0.0)
     sessions = open_store(settings)
     site = f"http://127.0.0.1:{port}"
-    server = start_site(settings, sessions, port)
-    with Newsroom() as newsroom:
+    newsroom = Newsroom()
+    server = start_site(settings, sessions, port, newsroom.clock.now)
+    with newsroom:
         register_newsroom(sessions, newsroom)
         console.print(
             f"newsroom at {newsroom.base_url}, scripted day from {newsroom.clock.now():%Y-%m-%d %H:%M} UTC"

@@ -161,6 +161,17 @@ class Version(Base):
         UniqueConstraint("article_id", "number", name="uq_version_article_number"),
         UniqueConstraint("article_id", "text_hash", name="uq_version_article_hash"),
         Index("ix_version_fetched_at", "fetched_at"),
+        # Covers the version tables of article pages and feeds without touching the paragraphs (migration 0002).
+        Index(
+            "ix_version_listing",
+            "article_id",
+            "number",
+            "fetched_at",
+            "origin",
+            "http_status",
+            "raw_sha256",
+            "title",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,23 +8,22 @@ Without a configured token every action is refused.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsdelta import actions
 from newsdelta.config import Settings
-from newsdelta.discovery import canonicalize_url
 from newsdelta.fetch.errors import FetchError
-from newsdelta.fetch.urls import check_url
 from newsdelta.store.models import Article, Feed
-from newsdelta.store.repository import NotFound, add_feed, get_or_create_source, track_article
 from newsdelta.web.deps import SessionDep, SettingsDep
 from newsdelta.web.render import templates
 
@@ -52,46 +51,39 @@ def form_token(settings: SettingsDep, token: Annotated[str, Form()] = "") -> Non
 # --- the actions ------------------------------------------------------------------------------------------
 
 
-def _checked_url(url: str) -> str:
+@contextmanager
+def _committed(db: Session) -> Iterator[None]:
+    """Commit the action, or answer 422 with the action's own message for bad input."""
     try:
-        return canonicalize_url(str(check_url(url.strip())))
-    except FetchError as exc:
+        yield
+    except (FetchError, ValueError) as exc:
+        db.rollback()
         raise HTTPException(422, str(exc)) from exc
+    db.commit()
 
 
 def add_feed_action(db: Session, url: str, source: str, period: float, exclude: list[str]) -> Feed:
-    feed = add_feed(
-        db, str(check_url(url.strip())), source, timedelta(seconds=period), exclude, datetime.now(UTC)
-    )
-    db.commit()
+    with _committed(db):
+        feed = actions.add_checked_feed(
+            db, url, source, timedelta(seconds=period), exclude, datetime.now(UTC)
+        )
     return feed
 
 
 def remove_feed(db: Session, feed_id: int) -> None:
-    """The feed stops being polled; the articles it found stay tracked, with all their versions."""
-    if db.execute(delete(Feed).where(Feed.id == feed_id)).rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFound(f"no feed {feed_id}")
-    db.commit()
+    with _committed(db):
+        actions.remove_feed(db, feed_id)
 
 
 def track_url(db: Session, settings: Settings, url: str, source: str | None) -> tuple[Article, bool]:
-    canonical = _checked_url(url)
-    now = datetime.now(UTC)
-    name = source or urlsplit(canonical).hostname or "web"
-    article, created = track_article(
-        db, canonical, get_or_create_source(db, name, now), now, initial_period=settings.policy.initial
-    )
-    db.commit()
-    return article, created
+    with _committed(db):
+        tracked = actions.track_url(db, url, source, settings.policy, datetime.now(UTC))
+    return tracked
 
 
 def set_hidden(db: Session, article_id: int, hidden: bool, reason: str | None) -> Article:
-    article = db.get(Article, article_id)
-    if article is None:
-        raise NotFound(f"no article {article_id}")
-    article.hidden = hidden
-    article.hidden_reason = reason if hidden else None
-    db.commit()
+    with _committed(db):
+        article = actions.set_hidden(db, article_id, hidden, reason)
     return article
 
 
