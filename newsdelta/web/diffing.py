@@ -10,7 +10,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import zip_longest
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
@@ -104,8 +103,8 @@ def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold
 class SideRow:
     """One line of the side-by-side table: what the left (old) and right (new) cells show.
 
-    Within a run of deleted and inserted paragraphs (a rewrite), the deletions are laid beside the insertions in
-    their own order, instead of stacking every paragraph against an empty cell.
+    A deleted or inserted paragraph has a row of its own with an empty cell opposite: laying an unrelated
+    deletion beside an insertion would tell the reader one replaced the other, which the diff did not find.
     """
 
     kind: str
@@ -113,24 +112,10 @@ class SideRow:
     new: Row | None
 
 
-def _pair_up(run: list[Row]) -> Iterator[SideRow]:
-    gone = [row for row in run if row.kind == "deleted"]
-    added = [row for row in run if row.kind == "inserted"]
-    for old, new in zip_longest(gone, added):
-        yield SideRow("replaced" if old and new else ("deleted" if old else "inserted"), old, new)
-
-
 def side_by_side(rows: list[Row | Fold]) -> Iterator[SideRow | Fold]:
-    run: list[Row] = []
     for row in rows:
-        if isinstance(row, Row) and row.kind in ("deleted", "inserted"):
-            run.append(row)
-            continue
-        yield from _pair_up(run)
-        run.clear()
         if isinstance(row, Fold):
             yield row
         else:
             old = row if row.old_index is not None else None
             yield SideRow(row.kind, old, row if row.new_index is not None else None)
-    yield from _pair_up(run)
