@@ -75,7 +75,16 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group()
+ENVIRONMENT_HELP = """
+\b
+Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTACT_URL,
+NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
+NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_CHECK_FIRST_MINUTES (30),
+NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40).
+"""
+
+
+@click.group(epilog=ENVIRONMENT_HELP)
 @click.version_option(__version__, prog_name="newsdelta")
 @click.option(
     "--data-dir",

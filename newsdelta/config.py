@@ -15,14 +15,24 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def policy_from_env() -> BackoffPolicy:
+    """News Sniffer's numbers unless NEWSDELTA_CHECK_FIRST_MINUTES / _CHECK_GROWTH / _RETIRE_AFTER_DAYS say otherwise."""
+    default = BackoffPolicy()
+    return BackoffPolicy(
+        initial=timedelta(
+            minutes=_env_float("NEWSDELTA_CHECK_FIRST_MINUTES", default.initial.total_seconds() / 60)
+        ),
+        growth=_env_float("NEWSDELTA_CHECK_GROWTH", default.growth),
+        retire_after=timedelta(days=_env_float("NEWSDELTA_RETIRE_AFTER_DAYS", default.retire_after.days)),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = Path("newsdelta-data")
     db_url: str | None = None
     broker_url: str | None = None
     contact_url: str | None = None
-    feed_period: timedelta = timedelta(minutes=5)
-    concurrency: int = 16
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
     policy: BackoffPolicy = field(default_factory=BackoffPolicy)
@@ -43,6 +53,8 @@ class Settings:
             "contact_url": os.environ.get("NEWSDELTA_CONTACT_URL") or None,
             "admin_token": os.environ.get("NEWSDELTA_ADMIN_TOKEN") or None,
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
+            "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
+            "policy": policy_from_env(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -49,3 +49,18 @@ def test_hash_ignores_invisible_differences_and_empty_paragraphs_but_not_edits()
     assert version_hash("Title", ["One para.", "Two para!"]) != base
     assert version_hash("Title", ["One para. Two para."]) != base  # paragraph boundaries matter
     assert normalise_paragraphs([" a ", "\u200b", "b"]) == ("a", "b")
+
+
+def test_every_schedule_number_is_configurable_from_the_environment(monkeypatch) -> None:
+    from newsdelta.config import Settings
+
+    monkeypatch.setenv("NEWSDELTA_CHECK_FIRST_MINUTES", "10")
+    monkeypatch.setenv("NEWSDELTA_CHECK_GROWTH", "1.5")
+    monkeypatch.setenv("NEWSDELTA_RETIRE_AFTER_DAYS", "7")
+    policy = Settings.from_env().policy
+    assert (policy.initial, policy.growth, policy.retire_after) == (
+        timedelta(minutes=10),
+        1.5,
+        timedelta(days=7),
+    )
+    assert Settings.from_env(per_host_delay=0.0).per_host_delay == 0.0
