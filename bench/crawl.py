@@ -16,7 +16,7 @@ of the SQLite file plus its WAL after a TRUNCATE checkpoint.
 
 diffengine (PyPI 0.2.7, MIT) runs in its own venv through bench/peers/diffengine_pass.py (see there for what
 is stubbed: Internet Archive, screenshots, Twitter, and the 1 s sleep per check) and reads the same
-/rss.xml. Its feed poll costs one SQLite transaction per item (about 40 ms each on this disk), so the feed is
+/rss.xml. Its feed poll costs one SQLite transaction per item (14-41 ms each on this disk), so the feed is
 capped at the newest --peer-items items (0: all N) and each of its passes at --peer-budget seconds: its
 checks are sequential, so a time-bounded sample gives its rate. Its venv is created if missing.
 """
@@ -248,10 +248,15 @@ def peer_python(venv: Path) -> Path:
     if python.exists():
         return python
     print(f"creating diffengine's venv at {venv} ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(python), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "--no-deps", "diffengine==0.2.7"], check=True)
-    subprocess.run([*pip, *PEER_PACKAGES], check=True)
+    steps = (
+        [sys.executable, "-m", "venv", str(venv)],
+        [*pip, "--no-deps", "diffengine==0.2.7"],
+        [*pip, *PEER_PACKAGES],
+    )
+    for step in steps:
+        if subprocess.run(step, check=False).returncode != 0:
+            sys.exit("could not build diffengine's venv; by hand:\n" + "\n".join(map(" ".join, steps)))
     return python
 
 
@@ -389,6 +394,12 @@ def main() -> None:
             rows += diffengine_passes(python, base_url, folder, args.peer_budget)
     print_table(rows)
     verdict(rows)
+    if python is not None:
+        print(
+            "diffengine as shipped sleeps 1 s before every check (dropped here, as newsdelta runs at per-host "
+            f"delay 0): at most 1 check/s, {args.articles:,} checks >= {args.articles / 3600:.1f} h; its re-checks "
+            "were forced (every entry stale), as newsdelta's --force"
+        )
     load = os.getloadavg()
     print(
         f"\nload average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
