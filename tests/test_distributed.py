@@ -49,6 +49,7 @@ from newsdelta.testing.newsroom import Newsroom, RequestRecord
 
 REDIS_DB = 13
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+QUEUE = f"newsdelta-test-{os.getpid()}"
 REDIS_START = [
     "redis-server",
     "--daemonize",
@@ -70,7 +71,7 @@ REDIS_START = [
 PER_HOST_DELAY = 0.02
 LEASE = timedelta(seconds=30)
 WORKERS = 3
-STUCK_AFTER = 4.0  # real seconds without progress before the test lets virtual time pass the lease
+STUCK_AFTER = 3.0  # real seconds without progress before the test lets virtual time pass the lease
 CHECK_RECEIVED = re.compile(r"Task newsdelta\.check_article\[[^]]+\] received")
 CHECK_FINISHED = re.compile(r"Task newsdelta\.check_article\[[^]]+\] (succeeded|raised|failed)")
 KILL_AT = DAY_START + timedelta(hours=2)
@@ -220,7 +221,6 @@ class DistributedRun:
 
 @pytest.fixture(scope="module")
 def distributed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DistributedRun]:
-    redis.Redis.from_url(REDIS_URL).flushdb()
     db_url = create_database()
     sessions = open_database(db_url, migrate=False)
     logs = tmp_path_factory.mktemp("cluster")
@@ -229,6 +229,8 @@ def distributed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Distri
         "NEWSDELTA_DB": db_url,
         "NEWSDELTA_BROKER": REDIS_URL,
         "NEWSDELTA_PER_HOST_DELAY": str(PER_HOST_DELAY),
+        # Its own queue and Redis keys: another run of these tests on the machine cannot take its tasks.
+        "NEWSDELTA_QUEUE": QUEUE,
     }
     cluster = Cluster(ClockFile(logs / "clock"), env, logs)
     with Newsroom(slow_delay=0.2) as newsroom:
@@ -258,7 +260,9 @@ def distributed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Distri
                     restart_redis()
                     restarted = True
                 lease_waits += wait_until_done(sessions, moment, move_clock)
-            status = status_report(quick_settings(db_url=db_url, broker_url=REDIS_URL), now=moment)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("NEWSDELTA_QUEUE", QUEUE)
+                status = status_report(quick_settings(db_url=db_url, broker_url=REDIS_URL), now=moment)
         finally:
             cluster.stop()
         day = crawled_day(sessions, newsroom)
@@ -325,9 +329,11 @@ def test_status_reports_backlog_queue_and_error_rates(distributed_run: Distribut
 
 
 @pytest.fixture
-def redis_url() -> str:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return REDIS_URL
+def redis_url() -> Iterator[str]:
+    yield REDIS_URL
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{QUEUE}:*"):
+        client.delete(key)
 
 
 def test_rate_limiter_spaces_starts_and_caps_concurrency_across_clients(redis_url: str) -> None:
@@ -347,7 +353,7 @@ def test_rate_limiter_spaces_starts_and_caps_concurrency_across_clients(redis_ur
 
     async def run() -> None:
         clients = [redis_client(redis_url) for _ in range(2)]
-        limiters = [RedisRateLimiter(client, concurrency=2) for client in clients]
+        limiters = [RedisRateLimiter(client, concurrency=2, prefix=QUEUE) for client in clients]
         await asyncio.gather(*(fetch(limiters[n % 2]) for n in range(12)))
         for client in clients:
             await client.aclose()
@@ -361,7 +367,7 @@ def test_rate_limiter_spaces_starts_and_caps_concurrency_across_clients(redis_ur
 def test_a_dead_holders_slot_is_freed_after_its_ttl(redis_url: str) -> None:
     async def run() -> float:
         client = redis_client(redis_url)
-        limiter = RedisRateLimiter(client, concurrency=1, slot_ttl=0.3)
+        limiter = RedisRateLimiter(client, concurrency=1, slot_ttl=0.3, prefix=QUEUE)
         slot = limiter.slot("news.example", 0.0)
         await slot.__aenter__()  # a holder that never exits, as if its process died
         started = time.monotonic()
@@ -376,8 +382,10 @@ def test_a_dead_holders_slot_is_freed_after_its_ttl(redis_url: str) -> None:
 def test_robots_cache_is_shared_and_expires(redis_url: str) -> None:
     async def run() -> tuple[RobotsRules | None, RobotsRules | None, RobotsRules | None]:
         writer, reader = redis_client(redis_url), redis_client(redis_url)
-        await RedisRobotsCache(writer).put("https://news.example", RobotsRules("User-agent: *\n", True), 0.2)
-        reading = RedisRobotsCache(reader, local_ttl=0.1)
+        await RedisRobotsCache(writer, prefix=QUEUE).put(
+            "https://news.example", RobotsRules("User-agent: *\n", True), 0.2
+        )
+        reading = RedisRobotsCache(reader, prefix=QUEUE, local_ttl=0.1)
         seen = await reading.get("https://news.example")
         missing = await reading.get("https://other.example")
         await asyncio.sleep(0.3)

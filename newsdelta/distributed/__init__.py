@@ -4,14 +4,14 @@ Entry points for the CLI: `run_scheduler`, `run_worker` (or `make_celery` + `wor
 and `metrics_app` (ASGI, for /metrics).
 """
 
-from newsdelta.distributed.celery_app import QUEUE, make_celery, queue_depth, run_worker, worker_argv
+from newsdelta.distributed.celery_app import make_celery, queue_depth, run_worker, worker_argv
 from newsdelta.distributed.metrics import MeteredFetcher, metrics_app, record_check
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache
 from newsdelta.distributed.scheduler import SchedulerOptions, TickStats, run_scheduler, schedule_once
 from newsdelta.distributed.status import status_report
+from newsdelta.distributed.tasks import queue_name
 
 __all__ = [
-    "QUEUE",
     "MeteredFetcher",
     "RedisRateLimiter",
     "RedisRobotsCache",
@@ -20,6 +20,7 @@ __all__ = [
     "make_celery",
     "metrics_app",
     "queue_depth",
+    "queue_name",
     "record_check",
     "run_scheduler",
     "run_worker",

@@ -13,9 +13,8 @@ from kombu.exceptions import ChannelError, OperationalError
 
 from newsdelta.config import Settings
 from newsdelta.distributed.metrics import serve_metrics
-from newsdelta.distributed.tasks import Clock, register_tasks
+from newsdelta.distributed.tasks import Clock, queue_name, register_tasks
 
-QUEUE = "newsdelta"
 DEFAULT_VISIBILITY_TIMEOUT = 600.0
 
 
@@ -30,7 +29,7 @@ def make_celery(
         raise ValueError("no broker configured: set --broker or NEWSDELTA_BROKER (redis://... or amqp://...)")
     app = Celery("newsdelta", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
-        task_default_queue=QUEUE,
+        task_default_queue=queue_name(),
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
@@ -51,10 +50,11 @@ def make_celery(
     return app
 
 
-def queue_depth(app: Celery, queue: str = QUEUE) -> int | None:
+def queue_depth(app: Celery) -> int | None:
     """Messages waiting in the queue (not those already delivered to a worker); None if the broker is down."""
     try:
         with app.connection_for_read() as connection, connection.channel() as channel:
+            queue = app.conf.task_default_queue
             return int(channel.queue_declare(queue=queue, passive=True).message_count)
     except ChannelError:  # never declared: no worker or task has used it yet
         return 0
@@ -62,8 +62,10 @@ def queue_depth(app: Celery, queue: str = QUEUE) -> int | None:
         return None
 
 
-def worker_argv(concurrency: int, queues: Sequence[str] = (QUEUE,), pool: str = "threads") -> list[str]:
-    """The `celery worker` arguments `run_worker` uses; the threads pool shares one loop and one Fetcher."""
+def worker_argv(concurrency: int, queues: Sequence[str] = (), pool: str = "threads") -> list[str]:
+    """The `celery worker` arguments `run_worker` uses; the threads pool shares one loop and one Fetcher.
+    `queues` defaults to NEWSDELTA_QUEUE (else "newsdelta")."""
+    queues = queues or (queue_name(),)
     return [
         "worker",
         f"--pool={pool}",
@@ -79,7 +81,7 @@ def run_worker(
     settings: Settings,
     *,
     concurrency: int = 16,
-    queues: Sequence[str] = (QUEUE,),
+    queues: Sequence[str] = (),
     pool: str = "threads",
     clock: Clock | None = None,
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT,

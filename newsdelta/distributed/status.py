@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
 from newsdelta.crawl.context import utc_now
-from newsdelta.distributed.celery_app import QUEUE, make_celery, queue_depth
+from newsdelta.distributed.celery_app import make_celery, queue_depth
+from newsdelta.distributed.tasks import queue_name
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Source
 
@@ -64,6 +65,6 @@ def status_report(settings: Settings, *, now: datetime | None = None) -> dict[st
             }
     finally:
         sessions.kw["bind"].dispose()
-    report["queue"] = QUEUE
+    report["queue"] = queue_name()
     report["queue_depth"] = queue_depth(make_celery(settings)) if settings.broker_url else None
     return report

@@ -37,9 +37,16 @@ log = logging.getLogger(__name__)
 CHECK_TASK = "newsdelta.check_article"
 POLL_TASK = "newsdelta.poll_feed"
 REDIS_URL_ENV = "NEWSDELTA_REDIS"
+QUEUE_ENV = "NEWSDELTA_QUEUE"
+DEFAULT_QUEUE = "newsdelta"
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+
+
+def queue_name() -> str:
+    """The deployment's name on the broker and in Redis keys, so several can share one broker (tests too)."""
+    return os.environ.get(QUEUE_ENV) or DEFAULT_QUEUE
 
 
 def politeness_redis_url(settings: Settings) -> str | None:
@@ -59,8 +66,11 @@ async def make_shared_fetcher(settings: Settings) -> Fetcher:
         log.warning("no Redis for shared politeness (set %s): rate limits apply per process", REDIS_URL_ENV)
     else:
         redis = redis_client(url)
-        options["rate_limiter"] = RedisRateLimiter(redis, concurrency=settings.per_host_concurrency)
-        options["robots_cache"] = RedisRobotsCache(redis)
+        prefix = queue_name()
+        options["rate_limiter"] = RedisRateLimiter(
+            redis, concurrency=settings.per_host_concurrency, prefix=prefix
+        )
+        options["robots_cache"] = RedisRobotsCache(redis, prefix=prefix)
     return metrics.MeteredFetcher(
         default_user_agent(settings.contact_url),
         per_host_concurrency=settings.per_host_concurrency,
