@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from conftest import service_up
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -287,14 +287,21 @@ def test_due_query_uses_the_due_index(pg_sessions: sessionmaker[Session]) -> Non
     with pg_sessions.begin() as session:
         source = get_or_create_source(session, "bulk", now)
         session.flush()
-        session.execute(
-            text(
-                "INSERT INTO article (source_id, url, first_seen_at, state, check_period_seconds, next_check_at,"
-                " error_streak, version_count, hidden) SELECT :source, 'https://example.org/a/' || n, :now,"
-                " 'live', 1800, :now + (n || ' seconds')::interval, 0, 0, false FROM generate_series(1, 20000) n"
-            ),
-            {"source": source.id, "now": now},
-        )
+        rows = [
+            {
+                "source_id": source.id,
+                "url": f"https://example.org/a/{n}",
+                "first_seen_at": now,
+                "state": "live",
+                "check_period_seconds": 1800.0,
+                "next_check_at": now + timedelta(seconds=n),
+                "error_streak": 0,
+                "version_count": 0,
+                "hidden": False,
+            }
+            for n in range(20_000)
+        ]
+        session.execute(insert(Article), rows)
         session.execute(text("ANALYZE article"))
     with pg_sessions() as session:
         plan = session.execute(
