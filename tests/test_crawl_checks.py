@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext, run_pass
+from newsdelta.crawl.check import current_parser
 from newsdelta.extract import Extracted
 from newsdelta.store.models import Article, Check, Source, Version
 from newsdelta.store.repository import get_or_create_source, track_article
@@ -113,7 +114,7 @@ async def test_real_bbc_recapture_without_edit_makes_no_new_version(corpus: Path
 
 
 async def test_a_better_parser_re_reads_evidence_instead_of_inventing_an_edit(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     page = _capture(corpus, "6072486-A.stm.html.gz")
     harness = Harness(tmp_path, Site(BBC_UNCHANGED, [_page(page)]))
@@ -132,6 +133,8 @@ async def test_a_better_parser_re_reads_evidence_instead_of_inventing_an_edit(
 
     monkeypatch.setattr(parser, "parse", improved)
     monkeypatch.setattr(parser, "version", parser.version + 1)  # type: ignore[union-attr]
+    current_parser.cache_clear()  # a new parser version arrives with a new process, not mid-run
+    request.addfinalizer(current_parser.cache_clear)  # and leaves with the monkeypatch
     assert await harness.check(after=timedelta(minutes=30)) == "unchanged"
     versions = harness.versions()
     assert [v.origin for v in versions] == ["fetch", "reparse"]

@@ -8,10 +8,13 @@ the whole check or none of it, and the article comes back once its lease expires
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
@@ -19,6 +22,7 @@ from newsdelta.discovery import canonicalize_url, same_site
 from newsdelta.extract import Extracted, ExtractionError, extract, parser_for
 from newsdelta.extract.generic import GENERIC
 from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
+from newsdelta.schedule import BackoffPolicy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, load_raw_page
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import article_by_url, latest_version, version_numbers_by_hash
@@ -40,6 +44,59 @@ class Snapshot:
     body_sha256: str | None
     parser: str | None
     parser_version: int | None
+    check_period_seconds: float
+
+
+SNAPSHOT_COLUMNS = (
+    Article.id,
+    Article.url,
+    Article.etag,
+    Article.last_modified,
+    Article.body_sha256,
+    Article.parser,
+    Article.parser_version,
+    Article.check_period_seconds,
+)
+
+
+def load_snapshots(session: Session, article_ids: Sequence[int], owner: str) -> dict[int, Snapshot]:
+    """One query for a whole claimed batch; work whose lease `owner` no longer holds is left out."""
+    rows = session.execute(
+        select(*SNAPSHOT_COLUMNS).where(Article.id.in_(article_ids), Article.lease_owner == owner)
+    )
+    return {row[0]: Snapshot(*row) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class NoChange:
+    """A check that stored no text (unchanged, 304, robots): most checks are these, so they are written in
+    batches. Losing an unwritten one costs nothing but a repeat: its lease brings the article back."""
+
+    snapshot: Snapshot
+    at: datetime
+    outcome: str
+    http_status: int | None = None
+    detail: str | None = None
+    result: FetchResult | None = None
+
+
+class NoChangeLog:
+    """Collects no-change checks and writes them `size` at a time in one transaction."""
+
+    def __init__(self, ctx: CrawlContext, size: int = 64) -> None:
+        self.ctx = ctx
+        self.size = size
+        self.pending: list[NoChange] = []
+
+    def add(self, record: NoChange) -> None:
+        self.pending.append(record)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            record_no_change(self.ctx, self.pending)
+            self.pending = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +108,37 @@ class Page:
     text_hash: str
 
 
+@lru_cache(maxsize=65_536)
 def current_parser(url: str) -> tuple[str, int]:
+    """Which parser (and version) reads this URL now; cached, since every check of every article asks."""
     parser = parser_for(url) or GENERIC
     return parser.name, parser.version
 
 
-async def check_article(ctx: CrawlContext, article_id: int) -> str:
-    """Check one leased article and return the outcome recorded (see `Check`)."""
-    snapshot = _snapshot(ctx, article_id)
+async def check_article(
+    ctx: CrawlContext, article_id: int, *, snapshot: Snapshot | None = None, log: NoChangeLog | None = None
+) -> str:
+    """Check one leased article and return the outcome (see `Check`).
+
+    A batch passes the `snapshot` it read for all its articles and a `log` that writes no-change outcomes
+    together; alone, the check reads and writes its own.
+    """
     if snapshot is None:
-        return "skipped"
+        with ctx.sessions() as session:
+            snapshot = load_snapshots(session, [article_id], ctx.owner).get(article_id)
+    if snapshot is None:
+        return "skipped"  # a redelivered task for work someone else has taken or finished
+    outcome = await _check(ctx, snapshot)
+    if isinstance(outcome, NoChange):
+        if log is None:
+            record_no_change(ctx, [outcome])
+        else:
+            log.add(outcome)
+        return outcome.outcome
+    return outcome
+
+
+async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
     reparse_needed = (snapshot.parser, snapshot.parser_version) != current_parser(snapshot.url)
     try:
         result = await ctx.fetcher.get(
@@ -71,39 +149,23 @@ async def check_article(ctx: CrawlContext, article_id: int) -> str:
     except RobotsDisallowed as exc:
         if exc.temporary:  # robots.txt itself failed: try again later, like any error
             return _record_error(ctx, snapshot, str(exc), status=None, retry_after=exc.retry_after)
-        return _finish(ctx, snapshot, "robots", changed=False, detail=str(exc))
+        return NoChange(snapshot, ctx.clock(), "robots", detail=str(exc))
     except FetchError as exc:
         return _record_error(ctx, snapshot, str(exc), status=exc.status, retry_after=exc.retry_after)
     if result.not_modified:
-        return _finish(ctx, snapshot, "not_modified", changed=False, status=304)
+        return NoChange(snapshot, ctx.clock(), "not_modified", http_status=304)
     if result.gone:
         return _record_removed(ctx, snapshot, result)
     if result.status >= 400:
         return _record_error(ctx, snapshot, f"HTTP {result.status}", status=result.status)
     if body_sha256(result.body) == snapshot.body_sha256 and not reparse_needed:
-        return _finish(ctx, snapshot, "unchanged", changed=False, status=result.status, result=result)
+        return NoChange(snapshot, ctx.clock(), "unchanged", http_status=result.status, result=result)
     try:
         extracted = extract(result.text, result.final_url)
     except ExtractionError as exc:
         return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=result.status)
     page = Page(result, extracted, version_hash(extracted.title, extracted.paragraphs))
     return _record_page(ctx, snapshot, page)
-
-
-def _snapshot(ctx: CrawlContext, article_id: int) -> Snapshot | None:
-    with ctx.sessions() as session:
-        article = session.get(Article, article_id)
-        if article is None or article.lease_owner != ctx.owner:
-            return None  # a redelivered task for work someone else has taken or finished
-        return Snapshot(
-            article.id,
-            article.url,
-            article.etag,
-            article.last_modified,
-            article.body_sha256,
-            article.parser,
-            article.parser_version,
-        )
 
 
 def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Article | None:
@@ -115,52 +177,74 @@ def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Art
     return article if article is not None and article.lease_owner == ctx.owner else None
 
 
-def _schedule(ctx: CrawlContext, article: Article, now: datetime, *, changed: bool) -> None:
-    period = ctx.policy.period_after(timedelta(seconds=article.check_period_seconds), changed=changed)
-    article.check_period_seconds = period.total_seconds()
-    article.next_check_at = ctx.policy.next_check(now, period)
-    article.error_streak = 0
-    article.last_error = None
+def _schedule_values(
+    policy: BackoffPolicy, period_seconds: float, now: datetime, *, changed: bool
+) -> dict[str, Any]:
+    """The article's next check after a successful one, with its lease released."""
+    period = policy.period_after(timedelta(seconds=period_seconds), changed=changed)
+    return {
+        "check_period_seconds": period.total_seconds(),
+        "next_check_at": policy.next_check(now, period),
+        "error_streak": 0,
+        "last_error": None,
+        **_released(now),
+    }
 
 
-def _release(article: Article, now: datetime) -> None:
-    article.last_checked_at = now
-    article.lease_until = None
-    article.lease_owner = None
+def _released(now: datetime) -> dict[str, Any]:
+    return {"last_checked_at": now, "lease_until": None, "lease_owner": None}
+
+
+def _validators(result: FetchResult) -> dict[str, Any]:
+    return {
+        "etag": result.etag,
+        "last_modified": result.last_modified,
+        "body_sha256": body_sha256(result.body),
+    }
+
+
+def _apply(article: Article, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(article, name, value)
+
+
+def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
+    """Reschedule and log checks that stored nothing, in one transaction, with plain UPDATEs.
+
+    Only rows whose lease this process still holds are touched, and only their checks are logged.
+    """
+    with ctx.sessions.begin() as session:
+        connection = session.connection()
+        logged = []
+        for record in records:
+            values = _schedule_values(
+                ctx.policy, record.snapshot.check_period_seconds, record.at, changed=False
+            )
+            if record.result is not None:
+                values.update(_validators(record.result))
+            owned = (Article.id == record.snapshot.article_id) & (Article.lease_owner == ctx.owner)
+            if connection.execute(update(Article).where(owned).values(values)).rowcount:
+                logged.append(record)
+        if logged:
+            connection.execute(
+                insert(Check),
+                [
+                    {
+                        "article_id": r.snapshot.article_id,
+                        "at": r.at,
+                        "outcome": r.outcome,
+                        "http_status": r.http_status,
+                        "version_number": None,
+                        "detail": r.detail,
+                    }
+                    for r in logged
+                ],
+            )
 
 
 def _log_check(session: Session, article: Article, now: datetime, outcome: str, **fields: object) -> str:
     session.add(Check(article_id=article.id, at=now, outcome=outcome, **fields))
     return outcome
-
-
-def _finish(
-    ctx: CrawlContext,
-    snapshot: Snapshot,
-    outcome: str,
-    *,
-    changed: bool,
-    status: int | None = None,
-    detail: str | None = None,
-    result: FetchResult | None = None,
-) -> str:
-    """Record a check that stored no new text (unchanged, 304, robots)."""
-    now = ctx.clock()
-    with ctx.sessions.begin() as session:
-        article = _locked_article(session, ctx, snapshot.article_id)
-        if article is None:
-            return "skipped"
-        _schedule(ctx, article, now, changed=changed)
-        if result is not None:
-            _remember_validators(article, result)
-        _release(article, now)
-        return _log_check(session, article, now, outcome, http_status=status, detail=detail)
-
-
-def _remember_validators(article: Article, result: FetchResult) -> None:
-    article.etag = result.etag
-    article.last_modified = result.last_modified
-    article.body_sha256 = body_sha256(result.body)
 
 
 def _record_error(
@@ -184,7 +268,7 @@ def _record_error(
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
         article.next_check_at = now + delay
-        _release(article, now)
+        _apply(article, _released(now))
         return _log_check(session, article, now, "error", http_status=status, detail=message[:2000])
 
 
@@ -216,8 +300,7 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
             article.gone_at = now
             # The page's last body is no longer what the URL serves: its return must be compared in full.
             article.body_sha256 = article.etag = article.last_modified = None
-        _schedule(ctx, article, now, changed=newly_gone)
-        _release(article, now)
+        _apply(article, _schedule_values(ctx.policy, article.check_period_seconds, now, changed=newly_gone))
         return _log_check(session, article, now, "gone", http_status=result.status, version_number=number)
 
 
@@ -238,13 +321,13 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
             version = _version_from_page(session, page, now)
             number = _add_or_flipflop(session, article, version, now)
             outcome = "new_version" if number == version.number else "flipflop"
-        _schedule(ctx, article, now, changed=outcome != "unchanged")
-        _remember_validators(article, page.result)
+        changed = outcome != "unchanged"
+        _apply(article, _schedule_values(ctx.policy, article.check_period_seconds, now, changed=changed))
+        _apply(article, _validators(page.result))
         article.parser = page.extracted.parser
         article.parser_version = page.extracted.parser_version
         if article.published_at is None:
             article.published_at = page.extracted.published
-        _release(article, now)
         return _log_check(
             session,
             article,

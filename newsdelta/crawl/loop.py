@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from newsdelta.crawl.check import check_article
+from newsdelta.crawl.check import NoChangeLog, Snapshot, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
 from newsdelta.store.models import Article, Feed
@@ -69,8 +69,10 @@ async def check_due_articles(
 ) -> None:
     """Claim and check batches until nothing is due; each batch's leases are held only while it runs."""
 
-    async def one(article_id: int) -> None:
-        outcome = await check_article(ctx, article_id)
+    log = NoChangeLog(ctx)
+
+    async def one(article_id: int, snapshot: Snapshot | None) -> None:
+        outcome = await check_article(ctx, article_id, snapshot=snapshot, log=log)
         stats.outcomes[outcome] += 1
         if on_check is not None:
             on_check(outcome)
@@ -86,9 +88,15 @@ async def check_due_articles(
                 owner=ctx.owner,
                 forced_since=forced_since,
             )
+            snapshots = load_snapshots(session, ids, ctx.owner)
         if not ids:
             return
-        await _run_bounded((one(article_id) for article_id in ids), concurrency)
+        try:
+            await _run_bounded(
+                (one(article_id, snapshots.get(article_id)) for article_id in ids), concurrency
+            )
+        finally:
+            log.flush()
 
 
 async def run_pass(
