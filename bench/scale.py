@@ -43,7 +43,7 @@ PER_HOST_CONCURRENCY = 32
 WORKER = (
     "from newsdelta.config import Settings\n"
     "from newsdelta.distributed import run_worker\n"
-    f"run_worker(Settings.from_env(per_host_concurrency={PER_HOST_CONCURRENCY}), concurrency=16)\n"
+    f'run_worker(Settings.from_env(per_host_concurrency={PER_HOST_CONCURRENCY}), concurrency=16, loglevel="WARNING")\n'
 )
 
 

@@ -62,7 +62,9 @@ def queue_depth(app: Celery) -> int | None:
         return None
 
 
-def worker_argv(concurrency: int, queues: Sequence[str] = (), pool: str = "threads") -> list[str]:
+def worker_argv(
+    concurrency: int, queues: Sequence[str] = (), pool: str = "threads", loglevel: str = "INFO"
+) -> list[str]:
     """The `celery worker` arguments `run_worker` uses; the threads pool shares one loop and one Fetcher.
     `queues` defaults to NEWSDELTA_QUEUE (else "newsdelta")."""
     queues = queues or (queue_name(),)
@@ -73,7 +75,7 @@ def worker_argv(concurrency: int, queues: Sequence[str] = (), pool: str = "threa
         f"--queues={','.join(queues)}",
         "--without-gossip",
         "--without-mingle",
-        "--loglevel=INFO",
+        f"--loglevel={loglevel}",
     ]
 
 
@@ -86,9 +88,10 @@ def run_worker(
     clock: Clock | None = None,
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT,
     metrics_port: int | None = None,
+    loglevel: str = "INFO",
 ) -> None:
     """Run a Celery worker in this process until it is told to stop (SIGTERM: finish running checks first)."""
     if metrics_port is not None:
         serve_metrics(metrics_port)
     app = make_celery(settings, clock=clock, visibility_timeout=visibility_timeout)
-    app.worker_main(worker_argv(concurrency, queues, pool))
+    app.worker_main(worker_argv(concurrency, queues, pool, loglevel))
