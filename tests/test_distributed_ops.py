@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from newsdelta.config import Settings
-from newsdelta.distributed import MeteredFetcher, metrics_app, record_check, status_report
+from newsdelta.distributed import (
+    MeteredFetcher,
+    SchedulerOptions,
+    make_celery,
+    metrics_app,
+    record_check,
+    schedule_once,
+    scheduler,
+    status_report,
+)
 from newsdelta.fetch import FetchError
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check
@@ -83,3 +93,31 @@ def test_status_reports_backlog_overdue_and_error_rates_without_a_broker(tmp_pat
     assert report["articles"]["due"] == 2
     assert report["articles"]["oldest_overdue_seconds"] == 600.0
     assert report["sources"] == [{"source": "wire", "checks": 3, "errors": 1, "error_rate": 0.3333}]
+
+
+def test_scheduler_gives_claims_back_when_the_broker_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:9/0")  # nothing listens there
+    sessions = open_database(settings.database_url)
+    with sessions.begin() as session:
+        source = get_or_create_source(session, "wire", DAY_START)
+        track_article(
+            session, "https://wire.example/news/1", source, DAY_START, initial_period=timedelta(hours=1)
+        )
+    app = make_celery(settings)
+    app.conf.task_publish_retry_policy = {"max_retries": 0}
+
+    def clock() -> datetime:
+        return DAY_START
+
+    # The depth check fails first: nothing is claimed.
+    stats = schedule_once(app, sessions, clock, SchedulerOptions())
+    assert stats.queue_depth is None and stats.articles == 0
+    # Were the depth known, the claim is made, the publish fails, and the lease is given straight back.
+    monkeypatch.setattr(scheduler, "queue_depth", lambda _app: 0)
+    stats = schedule_once(app, sessions, clock, SchedulerOptions())
+    assert (stats.articles, stats.unsent) == (0, 1)
+    with sessions() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.lease_until is None and article.lease_owner is None

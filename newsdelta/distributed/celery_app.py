@@ -36,7 +36,6 @@ def make_celery(
         task_serializer="json",
         accept_content=["json"],
         worker_prefetch_multiplier=1,
-        worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": visibility_timeout},
         task_publish_retry_policy={
@@ -50,6 +49,12 @@ def make_celery(
     return app
 
 
+def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
+    """What a broker outage raises; the transport's own client errors (redis-py's) are not all wrapped."""
+    with app.connection_for_write() as connection:
+        return (OperationalError, OSError, *connection.connection_errors)
+
+
 def queue_depth(app: Celery) -> int | None:
     """Messages waiting in the queue (not those already delivered to a worker); None if the broker is down."""
     try:
@@ -58,7 +63,7 @@ def queue_depth(app: Celery) -> int | None:
             return int(channel.queue_declare(queue=queue, passive=True).message_count)
     except ChannelError:  # never declared: no worker or task has used it yet
         return 0
-    except (OperationalError, OSError):
+    except broker_errors(app):
         return None
 
 

@@ -17,20 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import Celery
-from kombu.exceptions import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
 from newsdelta.crawl.context import process_owner, utc_now
 from newsdelta.crawl.loop import FEED_LEASE
 from newsdelta.distributed import metrics
-from newsdelta.distributed.celery_app import make_celery, queue_depth
+from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
 from newsdelta.distributed.tasks import CHECK_TASK, POLL_TASK, Clock, feed_token, release_claims
 from newsdelta.runtime import open_store
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due
 
 log = logging.getLogger(__name__)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +59,15 @@ def claim_token() -> str:
 
 def _publish(app: Celery, task: str, ids: Sequence[int], token: str) -> list[int]:
     """Send one task per id; return the ids that could not be sent (broker down)."""
+    sent = 0
     try:
         with app.producer_or_acquire() as producer:
-            for position, item_id in enumerate(ids):
-                try:
-                    app.send_task(task, args=(item_id, token), producer=producer)
-                except (OperationalError, OSError):
-                    log.warning("broker unreachable: %d %s tasks not sent", len(ids) - position, task)
-                    return list(ids[position:])
-    except (OperationalError, OSError):
-        log.warning("broker unreachable: %d %s tasks not sent", len(ids), task)
-        return list(ids)
-    return []
+            for item_id in ids:
+                app.send_task(task, args=(item_id, token), producer=producer)
+                sent += 1
+    except broker_errors(app):
+        log.warning("broker unreachable: %d %s tasks not sent", len(ids) - sent, task)
+    return list(ids[sent:])
 
 
 def _dispatch(
@@ -139,9 +136,14 @@ def run_scheduler(
     """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
     options = options or SchedulerOptions()
     stop = stop or threading.Event()
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema
     app = make_celery(settings)
     while True:
-        stats = schedule_once(app, sessions, clock, options)
+        try:
+            stats = schedule_once(app, sessions, clock, options)
+        except Exception:  # a daemon outlives a database or broker hiccup; leases cover what the tick missed
+            log.exception("scheduler tick failed")
+            stats = TickStats()
         if once or stop.wait(options.interval):
             return stats
