@@ -23,6 +23,7 @@ from newsdelta.actions import add_checked_feed, track_url
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
+from newsdelta.distributed.metrics import record_check, serve_metrics
 from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
 from newsdelta.fetch.charset import decode_text
@@ -199,9 +200,16 @@ def track(ctx: Context, url: str, source: str | None, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Check every tracked article now, ignoring the schedule.")
 @click.option("--concurrency", type=int, default=16, show_default=True, help="Checks in flight at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print each pass's figures as JSON.")
+@click.option(
+    "--metrics-port", type=int, help="Serve Prometheus metrics (checks, versions, errors) on this port."
+)
 @pass_context
-def crawl(ctx: Context, once: bool, force: bool, concurrency: int, as_json: bool) -> None:
+def crawl(
+    ctx: Context, once: bool, force: bool, concurrency: int, as_json: bool, metrics_port: int | None
+) -> None:
     """Poll due feeds and check due articles, forever (Ctrl-C stops cleanly) or --once."""
+    if metrics_port is not None:
+        serve_metrics(metrics_port)
     sessions = ctx.sessions
     asyncio.run(
         _crawl(ctx.settings, sessions, once=once, force=force, concurrency=concurrency, as_json=as_json)
@@ -221,11 +229,14 @@ async def _crawl(
         context = make_context(settings, sessions, fetcher)
         with CrawlProgress(console, enabled=not as_json) as progress:
             report = _report_pass(as_json, progress)
+
+            def on_check(outcome: str) -> None:
+                progress.on_check(outcome)
+                record_check(outcome)
+
             if once:
                 recover_crashed_leases(context)
-                report(
-                    await run_pass(context, concurrency=concurrency, force=force, on_check=progress.on_check)
-                )
+                report(await run_pass(context, concurrency=concurrency, force=force, on_check=on_check))
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -236,7 +247,7 @@ async def _crawl(
                 stop,
                 concurrency=concurrency,
                 force=force,
-                on_check=progress.on_check,
+                on_check=on_check,
                 on_pass=report,
             )
 
@@ -412,6 +423,57 @@ def demo(ctx: Context, port: int, hours: float, speed: float, keep_serving: bool
     asyncio.run(
         run_demo(ctx.settings, console, port=port, hours=hours, pace=1 / speed, keep_serving=keep_serving)
     )
+
+
+def _require_broker(settings: Settings) -> None:
+    if not settings.broker_url:
+        raise click.UsageError("needs a broker: --broker URL or NEWSDELTA_BROKER (redis://… or amqp://…)")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Claim and enqueue what is due now, then exit.")
+@pass_context
+def scheduler(ctx: Context, once: bool) -> None:
+    """Find due feeds and articles in the database and enqueue them for workers (needs --broker).
+
+    Only work due now is enqueued; the schedule itself stays in the database. Run one or more.
+    """
+    from newsdelta.distributed import run_scheduler
+
+    _require_broker(ctx.settings)
+    stats = run_scheduler(ctx.settings, once=once)
+    if once:
+        _print_json_lines([{"feeds": stats.feeds, "articles": stats.articles, "unsent": stats.unsent}])
+
+
+@cli.command()
+@click.option(
+    "--concurrency", type=int, default=16, show_default=True, help="Checks in flight in this process."
+)
+@click.option("--metrics-port", type=int, help="Serve this worker's Prometheus metrics on this port.")
+@click.option("--loglevel", default="INFO", show_default=True)
+@pass_context
+def worker(ctx: Context, concurrency: int, metrics_port: int | None, loglevel: str) -> None:
+    """A Celery worker that fetches, extracts and stores what the scheduler enqueued (needs --broker)."""
+    from newsdelta.distributed import run_worker
+
+    _require_broker(ctx.settings)
+    run_worker(ctx.settings, concurrency=concurrency, metrics_port=metrics_port, loglevel=loglevel)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def status(ctx: Context, as_json: bool) -> None:
+    """Queue depth, due backlog, checks in flight, oldest overdue check and per-source error rates."""
+    from newsdelta.distributed import status_report
+
+    ctx.sessions  # migrate first, so a fresh database reports zeros rather than missing tables  # noqa: B018
+    text = json.dumps(status_report(ctx.settings), ensure_ascii=False, default=str)
+    if as_json:
+        click.echo(text)
+    else:
+        console.print_json(text)
 
 
 def main() -> None:

@@ -88,3 +88,12 @@ def test_help_lists_the_contract_commands(run) -> None:
     output = run("--help")
     for command in ("feed", "track", "crawl", "articles", "history", "extract", "demo", "serve"):
         assert command in output
+
+
+def test_status_reports_backlog_and_scheduler_needs_a_broker(run) -> None:  # noqa: ANN001
+    run("track", "https://example.org/news/1")
+    report = json.loads(run("status", "--json"))
+    assert report["articles"]["due"] == 1
+    assert report["queue_depth"] is None  # no broker configured
+    assert "needs a broker" in run("scheduler", "--once", ok=False)
+    assert "needs a broker" in run("worker", ok=False)

@@ -406,3 +406,10 @@ def test_search_pages_through_many_articles(demo: Demo) -> None:
     assert first.count('<a class="title"') == 20 and second.count('<a class="title"') == 5
     assert 'rel="next" href="/search?q=walrus&amp;page=2"' in first
     assert 'rel="prev" href="/search?q=walrus&amp;page=1"' in second
+
+
+def test_metrics_are_served_for_prometheus(demo: Demo) -> None:
+    response = demo.client.get("/metrics/")
+    assert response.status_code == 200
+    assert "newsdelta_checks_total" in response.text
+    assert "newsdelta_fetch_seconds_bucket" in response.text

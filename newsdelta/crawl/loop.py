@@ -137,7 +137,7 @@ def _pid_alive(pid: int) -> bool:
 def recover_crashed_leases(ctx: CrawlContext) -> int:
     """A crawler killed mid-pass left leases; give its articles back now rather than after the lease expires."""
     with ctx.sessions() as session:
-        return release_leases_of_dead_processes(session, socket.gethostname(), _pid_alive)
+        return release_leases_of_dead_processes(session, socket.gethostname(), _pid_alive, ctx.clock())
 
 
 async def crawl_forever(

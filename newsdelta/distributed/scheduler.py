@@ -88,7 +88,7 @@ def _dispatch(
             return 0, 0
         unsent = _publish(app, CHECK_TASK if is_article else POLL_TASK, ids, token)
         if unsent:
-            release_claims(session, model, unsent, token)
+            release_claims(session, model, unsent, token, now)
     sent = len(ids) - len(unsent)
     metrics.ENQUEUED.labels("check" if is_article else "poll").inc(sent)
     return sent, len(unsent)

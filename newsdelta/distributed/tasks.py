@@ -125,15 +125,15 @@ def _feed_claim_held(sessions: sessionmaker[Session], feed_id: int, token: str) 
 
 
 def release_claims(
-    session: Session, model: type[Article] | type[Feed], ids: Sequence[int], token: str
+    session: Session, model: type[Article] | type[Feed], ids: Sequence[int], token: str, now: datetime
 ) -> None:
-    """Give back claims still held under `token`, so the next scheduler tick hands them out at once."""
+    """Give back claims still held under `token`, due `now`, so the next scheduler tick hands them out at once."""
     if model is Article:
         held = Article.lease_owner == token
-        values: dict[str, object] = {"lease_until": None, "lease_owner": None}
+        values: dict[str, object] = {"lease_until": None, "lease_owner": None, "next_check_at": now}
     else:
         held = Feed.lease_until == datetime.fromisoformat(token)
-        values = {"lease_until": None}
+        values = {"lease_until": None, "next_check_at": now}
     session.execute(update(model).where(model.id.in_(ids), held).values(**values))
     session.commit()
 
@@ -151,7 +151,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         except IntegrityError:
             # A concurrent check of another URL of the same article got there first: retry promptly.
             with runtime.context.sessions() as session:
-                release_claims(session, Article, [article_id], token)
+                release_claims(session, Article, [article_id], token, runtime.context.clock())
             outcome = "conflict"
         except Exception:
             # The lease stays and expires, which is the backoff; the scheduler then hands the work out again.

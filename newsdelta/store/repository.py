@@ -138,7 +138,9 @@ def claim_due(
         chosen = model.id == any_(func.array(candidates.with_for_update(skip_locked=True).scalar_subquery()))
         # A claim lost in a database crash only means the work is claimed again: no need to wait for the disk.
         session.execute(text("SET LOCAL synchronous_commit = off"))
-    values: dict[str, object] = {"lease_until": now + lease}
+    # The lease's expiry is also the row's next due time: claimed rows leave the front of the due index (so the
+    # next claim does not scan past them) and a crashed holder's work falls due again by itself.
+    values: dict[str, object] = {"lease_until": now + lease, "next_check_at": now + lease}
     if model is Article:
         values["lease_owner"] = owner
     ids = list(session.scalars(update(model).where(chosen).values(**values).returning(model.id)))
@@ -157,8 +159,10 @@ def version_numbers_by_hash(session: Session, article_id: int) -> dict[str, int]
     return {text_hash: number for text_hash, number in rows}
 
 
-def release_leases_of_dead_processes(session: Session, hostname: str, alive: Callable[[int], bool]) -> int:
-    """Free the leases that crashed processes on this host left behind, instead of waiting for expiry."""
+def release_leases_of_dead_processes(
+    session: Session, hostname: str, alive: Callable[[int], bool], now: datetime
+) -> int:
+    """Make the work that crashed processes on this host had leased due now, instead of when the lease expires."""
     released = 0
     owners = session.scalars(
         select(Article.lease_owner).where(Article.lease_owner.like(f"{hostname}:%")).distinct()
@@ -167,7 +171,9 @@ def release_leases_of_dead_processes(session: Session, hostname: str, alive: Cal
         pid = owner.rsplit(":", 1)[1]
         if pid.isdigit() and not alive(int(pid)):
             result = session.execute(
-                update(Article).where(Article.lease_owner == owner).values(lease_until=None, lease_owner=None)
+                update(Article)
+                .where(Article.lease_owner == owner)
+                .values(lease_until=None, lease_owner=None, next_check_at=now)
             )
             released += result.rowcount
     session.commit()

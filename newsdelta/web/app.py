@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsdelta.config import Settings
+from newsdelta.distributed.metrics import metrics_app
 from newsdelta.store.db import open_database
 from newsdelta.store.queries import HiddenArticle
 from newsdelta.store.repository import NotFound
@@ -143,6 +144,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/metrics", metrics_app)  # this process's counters: the demo's crawl, or the site alone
     for router in (pages.router, feeds.router, api.router, admin.router):
         app.include_router(router)
     app.add_middleware(SecurityHeaders)
