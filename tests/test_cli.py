@@ -90,7 +90,7 @@ def test_help_lists_the_contract_commands(run) -> None:
         assert command in output
 
 
-def test_status_reports_backlog_and_scheduler_needs_a_broker(run) -> None:  # noqa: ANN001
+def test_status_reports_backlog_and_scheduler_needs_a_broker(run) -> None:
     run("track", "https://example.org/news/1")
     report = json.loads(run("status", "--json"))
     assert report["articles"]["due"] == 1
