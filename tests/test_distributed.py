@@ -41,6 +41,7 @@ from test_postgres_store import (
 
 from newsdelta.distributed import RedisRateLimiter, RedisRobotsCache, make_celery, status_report
 from newsdelta.distributed.politeness_redis import redis_client
+from newsdelta.distributed.tasks import CHECK_TASK
 from newsdelta.fetch import RobotsRules
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Feed
@@ -72,8 +73,8 @@ PER_HOST_DELAY = 0.02
 LEASE = timedelta(seconds=30)
 WORKERS = 3
 STUCK_AFTER = 3.0  # real seconds without progress before the test lets virtual time pass the lease
-CHECK_RECEIVED = re.compile(r"Task newsdelta\.check_article\[[^]]+\] received")
-CHECK_FINISHED = re.compile(r"Task newsdelta\.check_article\[[^]]+\] (succeeded|raised|failed)")
+CHECK_RECEIVED = re.compile(rf"Task {re.escape(CHECK_TASK)}\[[^]]+\] received")
+CHECK_FINISHED = re.compile(rf"Task {re.escape(CHECK_TASK)}\[[^]]+\] (succeeded|raised|failed)")
 KILL_AT = DAY_START + timedelta(hours=2)
 REDIS_RESTART_AT = DAY_START + timedelta(hours=7)
 

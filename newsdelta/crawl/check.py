@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
@@ -128,7 +129,11 @@ async def check_article(
             snapshot = load_snapshots(session, [article_id], ctx.owner).get(article_id)
     if snapshot is None:
         return "skipped"  # a redelivered task for work someone else has taken or finished
-    outcome = await _check(ctx, snapshot)
+    try:
+        outcome = await _check(ctx, snapshot)
+    except IntegrityError:  # another URL of the same article was stored by a concurrent check just now
+        _give_back(ctx, snapshot.article_id)
+        return "conflict"
     if isinstance(outcome, NoChange):
         if log is None:
             record_no_change(ctx, [outcome])
@@ -166,6 +171,15 @@ async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
         return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=result.status)
     page = Page(result, extracted, version_hash(extracted.title, extracted.paragraphs))
     return _record_page(ctx, snapshot, page)
+
+
+def _give_back(ctx: CrawlContext, article_id: int) -> None:
+    """Release the lease with the article due at once, so its next check sees what the other one stored."""
+    owned = (Article.id == article_id) & (Article.lease_owner == ctx.owner)
+    with ctx.sessions.begin() as session:
+        session.execute(
+            update(Article).where(owned).values(next_check_at=ctx.clock(), lease_until=None, lease_owner=None)
+        )
 
 
 def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Article | None:

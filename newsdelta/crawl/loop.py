@@ -11,13 +11,13 @@ import contextlib
 import os
 import socket
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from newsdelta.crawl.check import NoChangeLog, Snapshot, check_article, load_snapshots
+from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
 from newsdelta.store.models import Article, Feed
@@ -58,6 +58,29 @@ async def poll_due_feeds(ctx: CrawlContext, stats: PassStats, *, concurrency: in
     stats.articles_added += sum(int(n) for n in added)  # type: ignore[call-overload]
 
 
+async def check_batch(
+    ctx: CrawlContext, article_ids: Sequence[int], *, concurrency: int, on_check: OnCheck | None = None
+) -> Counter[str]:
+    """Check leased articles together: one query reads their snapshots, no-change outcomes are written in
+    groups. The unit of work both of the in-process crawl and of a worker's task."""
+    with ctx.sessions() as session:
+        snapshots = load_snapshots(session, article_ids, ctx.owner)
+    log = NoChangeLog(ctx)
+    outcomes: Counter[str] = Counter()
+
+    async def one(article_id: int) -> None:
+        outcome = await check_article(ctx, article_id, snapshot=snapshots.get(article_id), log=log)
+        outcomes[outcome] += 1
+        if on_check is not None:
+            on_check(outcome)
+
+    try:
+        await _run_bounded((one(article_id) for article_id in article_ids), concurrency)
+    finally:
+        log.flush()
+    return outcomes
+
+
 async def check_due_articles(
     ctx: CrawlContext,
     stats: PassStats,
@@ -68,15 +91,6 @@ async def check_due_articles(
     on_check: OnCheck | None = None,
 ) -> None:
     """Claim and check batches until nothing is due; each batch's leases are held only while it runs."""
-
-    log = NoChangeLog(ctx)
-
-    async def one(article_id: int, snapshot: Snapshot | None) -> None:
-        outcome = await check_article(ctx, article_id, snapshot=snapshot, log=log)
-        stats.outcomes[outcome] += 1
-        if on_check is not None:
-            on_check(outcome)
-
     while True:
         with ctx.sessions() as session:
             ids = claim_due(
@@ -88,15 +102,9 @@ async def check_due_articles(
                 owner=ctx.owner,
                 forced_since=forced_since,
             )
-            snapshots = load_snapshots(session, ids, ctx.owner)
         if not ids:
             return
-        try:
-            await _run_bounded(
-                (one(article_id, snapshots.get(article_id)) for article_id in ids), concurrency
-            )
-        finally:
-            log.flush()
+        stats.outcomes.update(await check_batch(ctx, ids, concurrency=concurrency, on_check=on_check))
 
 
 async def run_pass(

@@ -24,7 +24,14 @@ from newsdelta.crawl.context import process_owner, utc_now
 from newsdelta.crawl.loop import FEED_LEASE
 from newsdelta.distributed import metrics
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
-from newsdelta.distributed.tasks import CHECK_TASK, POLL_TASK, Clock, feed_token, release_claims
+from newsdelta.distributed.tasks import (
+    CHECK_TASK,
+    CHECKS_PER_TASK,
+    POLL_TASK,
+    Clock,
+    feed_token,
+    release_claims,
+)
 from newsdelta.runtime import open_store
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due
@@ -58,15 +65,19 @@ def claim_token() -> str:
 
 
 def _publish(app: Celery, task: str, ids: Sequence[int], token: str) -> list[int]:
-    """Send one task per id; return the ids that could not be sent (broker down)."""
+    """Send the ids (articles in groups of CHECKS_PER_TASK, feeds one by one); return those not sent."""
+    size = CHECKS_PER_TASK if task == CHECK_TASK else 1
+    groups = [list(ids[start : start + size]) for start in range(0, len(ids), size)]
     sent = 0
     try:
         with app.producer_or_acquire() as producer:
-            for item_id in ids:
-                app.send_task(task, args=(item_id, token), producer=producer)
-                sent += 1
+            for group in groups:
+                app.send_task(
+                    task, args=(group if task == CHECK_TASK else group[0], token), producer=producer
+                )
+                sent += len(group)
     except broker_errors(app):
-        log.warning("broker unreachable: %d %s tasks not sent", len(ids) - sent, task)
+        log.warning("broker unreachable: %d of %s not sent", len(ids) - sent, task)
     return list(ids[sent:])
 
 
@@ -102,7 +113,7 @@ def schedule_once(
     if stats.queue_depth is None:
         log.warning("broker unreachable; claiming nothing this tick")
         return stats
-    room = options.max_queued - stats.queue_depth
+    room = options.max_queued - stats.queue_depth * CHECKS_PER_TASK  # tasks hold up to that many articles
     now = clock()
     if room > 0:
         stats.feeds, stats.unsent = _dispatch(app, sessions, Feed, now, room, options)
