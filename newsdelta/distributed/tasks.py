@@ -36,9 +36,11 @@ log = logging.getLogger(__name__)
 
 CHECK_TASK = "newsdelta.check_articles"
 # Articles per check task: enough to share one snapshot query and grouped writes, few enough that a lost task
-# delays little. Checks of one task run concurrently, up to CHECKS_IN_FLIGHT.
+# delays little. A task checks its articles one after another: the worker's --concurrency (tasks at once) is
+# its concurrency, as before, rather than that times a task's own, which only queues more waiters on the
+# shared per-host limit.
 CHECKS_PER_TASK = 20
-CHECKS_IN_FLIGHT = 8
+CHECKS_IN_FLIGHT = 1
 POLL_TASK = "newsdelta.poll_feed"
 REDIS_URL_ENV = "NEWSDELTA_REDIS"
 QUEUE_ENV = "NEWSDELTA_QUEUE"
