@@ -26,7 +26,12 @@ from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.schedule import BackoffPolicy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, load_raw_page
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
-from newsdelta.store.repository import article_by_url, latest_version, version_numbers_by_hash
+from newsdelta.store.repository import (
+    article_by_url,
+    latest_version,
+    release_article_leases,
+    version_numbers_by_hash,
+)
 from newsdelta.text import version_hash
 
 log = logging.getLogger(__name__)
@@ -132,7 +137,8 @@ async def check_article(
     try:
         outcome = await _check(ctx, snapshot)
     except IntegrityError:  # another URL of the same article was stored by a concurrent check just now
-        _give_back(ctx, snapshot.article_id)
+        with ctx.sessions.begin() as session:  # due at once: the next check sees what the other one stored
+            release_article_leases(session, [snapshot.article_id], ctx.owner, ctx.clock())
         return "conflict"
     if isinstance(outcome, NoChange):
         if log is None:
@@ -171,15 +177,6 @@ async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
         return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=result.status)
     page = Page(result, extracted, version_hash(extracted.title, extracted.paragraphs))
     return _record_page(ctx, snapshot, page)
-
-
-def _give_back(ctx: CrawlContext, article_id: int) -> None:
-    """Release the lease with the article due at once, so its next check sees what the other one stored."""
-    owned = (Article.id == article_id) & (Article.lease_owner == ctx.owner)
-    with ctx.sessions.begin() as session:
-        session.execute(
-            update(Article).where(owned).values(next_check_at=ctx.clock(), lease_until=None, lease_owner=None)
-        )
 
 
 def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Article | None:

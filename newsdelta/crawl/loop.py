@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
@@ -120,16 +121,20 @@ async def run_pass(
     return stats
 
 
-def seconds_until_next_due(ctx: CrawlContext, cap: float) -> float:
-    with ctx.sessions() as session:
-        soonest = [
+def next_due(sessions: sessionmaker[Session]) -> datetime | None:
+    """The soonest moment a feed or an article falls due; None when nothing is scheduled."""
+    with sessions() as session:
+        moments = [
             session.scalar(select(func.min(Feed.next_check_at))),
             session.scalar(select(func.min(Article.next_check_at))),
         ]
-    due = [moment for moment in soonest if moment is not None]
-    if not due:
-        return cap
-    return max(0.0, min(cap, (min(due) - ctx.clock()).total_seconds()))
+    due = [moment for moment in moments if moment is not None]
+    return min(due) if due else None
+
+
+def seconds_until_next_due(ctx: CrawlContext, cap: float) -> float:
+    due = next_due(ctx.sessions)
+    return cap if due is None else max(0.0, min(cap, (due - ctx.clock()).total_seconds()))
 
 
 def _pid_alive(pid: int) -> bool:

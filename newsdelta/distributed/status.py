@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
@@ -14,17 +14,18 @@ from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Source
+from newsdelta.store.repository import lease_free
 
 ERROR_WINDOW = timedelta(hours=24)
 
 
 def _due_counts(session: Session, model: type[Article] | type[Feed], now: datetime) -> dict[str, Any]:
-    lease_free = or_(model.lease_until.is_(None), model.lease_until < now)
+    free = lease_free(model, now)
     due, leased, oldest = session.execute(
         select(
-            func.count().filter(and_(model.next_check_at <= now, lease_free)),
+            func.count().filter(and_(model.next_check_at <= now, free)),
             func.count().filter(model.lease_until >= now),
-            func.min(model.next_check_at).filter(and_(model.next_check_at <= now, lease_free)),
+            func.min(model.next_check_at).filter(and_(model.next_check_at <= now, free)),
         )
     ).one()
     return {

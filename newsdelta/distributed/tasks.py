@@ -31,6 +31,7 @@ from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobots
 from newsdelta.fetch import Fetcher, default_user_agent
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Feed
+from newsdelta.store.repository import release_article_leases
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +136,10 @@ def release_claims(
 ) -> None:
     """Give back claims still held under `token`, due `now`, so the next scheduler tick hands them out at once."""
     if model is Article:
-        held = Article.lease_owner == token
-        values: dict[str, object] = {"lease_until": None, "lease_owner": None, "next_check_at": now}
+        release_article_leases(session, ids, token, now)
     else:
-        held = Feed.lease_until == datetime.fromisoformat(token)
-        values = {"lease_until": None, "next_check_at": now}
-    session.execute(update(model).where(model.id.in_(ids), held).values(**values))
+        held = Feed.id.in_(ids) & (Feed.lease_until == datetime.fromisoformat(token))
+        session.execute(update(Feed).where(held).values(lease_until=None, next_check_at=now))
     session.commit()
 
 

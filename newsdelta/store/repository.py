@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, any_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, any_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -105,15 +105,25 @@ def find_article(session: Session, ref: str | int) -> Article:
     return article
 
 
+def lease_free(model: type[Article] | type[Feed], now: datetime) -> ColumnElement[bool]:
+    """Rows nobody holds: never leased, or the lease has expired."""
+    return or_(model.lease_until.is_(None), model.lease_until < now)
+
+
+def release_article_leases(session: Session, article_ids: Sequence[int], owner: str, now: datetime) -> None:
+    """Give back leases `owner` still holds, the articles due at once, so the next claim hands them out."""
+    held = Article.id.in_(article_ids) & (Article.lease_owner == owner)
+    session.execute(update(Article).where(held).values(lease_until=None, lease_owner=None, next_check_at=now))
+
+
 def _due(
     model: type[Article] | type[Feed], now: datetime, forced_since: datetime | None
 ) -> Select[tuple[int]]:
-    lease_free = or_(model.lease_until.is_(None), model.lease_until < now)
     if forced_since is None:
         due = model.next_check_at <= now
     else:  # everything not yet looked at since the forced pass began, retired or not
         due = or_(model.last_checked_at.is_(None), model.last_checked_at < forced_since)
-    return select(model.id).where(and_(due, lease_free)).order_by(model.next_check_at)
+    return select(model.id).where(and_(due, lease_free(model, now))).order_by(model.next_check_at)
 
 
 def claim_due(

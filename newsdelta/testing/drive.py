@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext, PassStats, run_pass
-from newsdelta.store.models import Article, Check, Feed, Source, Version
+from newsdelta.crawl.loop import next_due
+from newsdelta.store.models import Article, Check, Source, Version
 from newsdelta.store.repository import add_feed
 from newsdelta.testing.newsroom import Newsroom
 
@@ -29,16 +30,6 @@ def register_newsroom(
     with sessions.begin() as session:
         for path in NEWSROOM_FEEDS:
             add_feed(session, newsroom.url(path), source, timedelta(seconds=period), (), newsroom.clock.now())
-
-
-def next_due(sessions: sessionmaker[Session]) -> datetime | None:
-    with sessions() as session:
-        moments = [
-            session.scalar(select(func.min(Feed.next_check_at))),
-            session.scalar(select(func.min(Article.next_check_at))),
-        ]
-    due = [moment for moment in moments if moment is not None]
-    return min(due) if due else None
 
 
 async def crawl_until(
