@@ -11,6 +11,13 @@ class ExtractionError(Exception):
     """The page holds no article we can read (empty, binary, not an article, unparseable)."""
 
 
+class UnknownFormat(ExtractionError):
+    """An outlet parser does not recognise the page's template: the outlet changed its HTML.
+
+    Not the page's fault, so the generic extractor reads it instead (see `registry.extract`).
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Extracted:
     """What one parser read from one page. Text fields are normalised; datetimes are timezone-aware UTC."""
