@@ -19,7 +19,20 @@ from newsdelta.text import normalise
 AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 # Elements whose text is never a name: dates, scripts, icons.
 _NOT_NAMES = frozenset(
-    {"time", "script", "style", "noscript", "svg", "button", "img", "figure", "form", "label", "input", "textarea"}
+    [
+        "time",
+        "script",
+        "style",
+        "noscript",
+        "svg",
+        "button",
+        "img",
+        "figure",
+        "form",
+        "label",
+        "input",
+        "textarea",
+    ]
 )
 _BYLINE_HOOK = re.compile(r"byline|\bauthor(?:s|-?name)?\b|\bcontributors?\b", re.IGNORECASE)
 # Hooks that name a block about authors (biographies, their other articles) or by readers (comments).
@@ -95,7 +108,11 @@ def _markup_candidates(tree: Any) -> Iterator[tuple[str, ...]]:
 
 def _is_byline_hook(element: Any) -> bool:
     hook = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return bool(_BYLINE_HOOK.search(hook)) and not _NOT_BYLINE_HOOK.search(hook) and element.tag not in _NOT_NAMES
+    return (
+        bool(_BYLINE_HOOK.search(hook))
+        and not _NOT_BYLINE_HOOK.search(hook)
+        and element.tag not in _NOT_NAMES
+    )
 
 
 def _itemprop_authors(tree: Any) -> Iterator[Any]:

@@ -37,6 +37,7 @@ _HEAD_ONLY = ("meta", "link", "title")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ATTRIBUTE = re.compile(r"^(?P<css>.+)@(?P<attr>[\w:-]+)$")
 
+
 @dataclass(frozen=True, slots=True)
 class PageFormat:
     """One page template of one outlet.
