@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+# Parser names of pages an outlet parser did not recognise and the generic extractor read instead.
+FALLBACK_PREFIX = "generic(fallback:"
+
 
 class ExtractionError(Exception):
     """The page holds no article we can read (empty, binary, not an article, unparseable)."""

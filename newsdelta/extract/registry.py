@@ -11,14 +11,13 @@ from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
-from newsdelta.extract.base import Extracted, OutletParser, UnknownFormat
+from newsdelta.extract.base import FALLBACK_PREFIX, Extracted, OutletParser, UnknownFormat
 from newsdelta.extract.outlets import EXPERIMENTAL_PARSERS, OUTLET_PARSERS
 
 log = logging.getLogger(__name__)
 
 # Comma-separated names of experimental outlet parsers to switch on ("all" for every one).
 EXPERIMENTAL_ENV = "NEWSDELTA_EXPERIMENTAL_PARSERS"
-FALLBACK_PREFIX = "generic(fallback:"
 _FALLBACK_NAME = re.compile(r"^generic\(fallback:(?P<outlet>[^@)]+)@\d+\)$")
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
