@@ -39,6 +39,8 @@ _BYLINE_HOOK = re.compile(r"byline|\bauthor(?:s|-?name)?\b|\bcontributors?\b", r
 _NOT_BYLINE_HOOK = re.compile(
     r"bio|avatar|image|photo|img|pic|social|follow|more|related|comment|form|reply", re.IGNORECASE
 )
+# Blocks written by readers: their authors are not the article's.
+_READERS_HOOK = re.compile(r"comment|reply|discussion", re.IGNORECASE)
 # The lead-in before the names, in the languages of the outlets we know of.
 _LEAD_IN = re.compile(
     r"^(?:(?:written|reported|posted|words)\s+by|by|von|par|por|di|door|av|af|przez|от|text|texte|texto|tekst)"
@@ -51,10 +53,10 @@ _DATE_LABEL = re.compile(
     r"aggiornato|pubblicato|bijgewerkt|gepubliceerd)\b.*$",
     re.IGNORECASE,
 )
-# Between names: punctuation, or the word "and" in the languages above.
-_BETWEEN_NAMES = re.compile(
-    r"\s*(?:[,;|/•·]|&|\b(?:and|und|et|y|e|en|och|og|i|и|oraz|ve)\b)\s*", re.IGNORECASE
-)
+# Between names: punctuation, or the word "and" in the languages above (lower case: "E." is an initial).
+_BETWEEN_NAMES = re.compile(r"\s*(?:[,;|/•·]|&|\b(?:and|und|et|y|e|en|och|og|i|и|oraz|ve)\b)\s*")
+# Lead-ins that are also surname particles ("Di Maio", "Von Trier"): capitalised before one word, a name.
+_PARTICLES = frozenset({"von", "di", "af", "av"})
 _FIRST_DIGIT = re.compile(r"\d.*$", re.DOTALL)
 MAX_NAME_WORDS = 6
 MAX_NAMES = 8
@@ -65,14 +67,23 @@ def clean_byline(text: str | None) -> tuple[str, ...]:
     """Names in a byline as written on the page; () when it holds none."""
     text = normalise(_FIRST_DIGIT.sub("", text or ""))
     text = _DATE_LABEL.sub("", text)
-    names = (_LEAD_IN.sub("", part).strip(" -–—:()[]") for part in _BETWEEN_NAMES.split(text))
+    names = (strip_lead_in(part).strip(" -–—:()[]") for part in _BETWEEN_NAMES.split(text))
     kept = [n for n in names if n and _is_name(n)]
     return tuple(dict.fromkeys(kept))[:MAX_NAMES]
 
 
+def strip_lead_in(name: str) -> str:
+    """The name without its lead-in word ("By Reuters" is Reuters, but "Di Maio" is a surname)."""
+    rest = _LEAD_IN.sub("", name, count=1)
+    first = name.split(maxsplit=1)[0] if name.strip() else ""
+    particle = first[:1].isupper() and first.casefold() in _PARTICLES and len(rest.split()) < 2
+    return name if particle else rest
+
+
 def _is_name(text: str) -> bool:
     words = text.split()
-    return len(words) <= MAX_NAME_WORDS and any(c.isalpha() for c in text) and not _LEAD_IN.match(f"{text} ")
+    only_lead_in = not _LEAD_IN.sub("", f"{text} ", count=1)
+    return len(words) <= MAX_NAME_WORDS and any(c.isalpha() for c in text) and not only_lead_in
 
 
 def meta_byline(meta: dict[str, str]) -> tuple[str, ...]:
@@ -107,12 +118,17 @@ def _markup_candidates(tree: Any) -> Iterator[tuple[str, ...]]:
 
 
 def _is_byline_hook(element: Any) -> bool:
-    hook = f"{element.get('class') or ''} {element.get('id') or ''}"
+    hook = _hook(element)
     return (
         bool(_BYLINE_HOOK.search(hook))
         and not _NOT_BYLINE_HOOK.search(hook)
         and element.tag not in _NOT_NAMES
+        and not any(_READERS_HOOK.search(_hook(a)) for a in element.iterancestors())
     )
+
+
+def _hook(element: Any) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
 
 
 def _itemprop_authors(tree: Any) -> Iterator[Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from newsdelta.extract.bylines import markup_byline, meta_byline
+from newsdelta.extract.bylines import markup_byline, meta_byline, strip_lead_in
 from newsdelta.extract.dates import guess_published, parse_date, plausible
 from newsdelta.text import normalise
 
@@ -26,7 +25,6 @@ ARTICLE_TYPES = frozenset(
 )
 # JSON-LD blocks beyond this size are app state, not article metadata; skipping them bounds the work.
 MAX_JSON_LD_CHARS = 2_000_000
-_BY = re.compile(r"^by\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +39,12 @@ class StructuredData:
     canonical_url: str | None = None
 
 
-def read_structured(tree: HtmlElement, *, guess: bool = True) -> StructuredData:
+def read_structured(tree: HtmlElement, url: str | None = None, *, guess: bool = True) -> StructuredData:
     """JSON-LD article fields first, then OpenGraph/<meta>; read before the tree is handed to trafilatura.
 
     With `guess`, a page that states no author or publication date gets them from its markup (bylines) and
-    htmldate (dates); an outlet parser that reads its own template's byline and date first passes False.
+    htmldate (dates, from the page's canonical URL or else `url`, then its markup and text); an outlet parser
+    that reads its own template's byline and date first passes False.
     """
     nodes = _json_ld_nodes(tree)
     article = next((node for node in nodes if _is_article(node)), {})
@@ -55,7 +54,7 @@ def read_structured(tree: HtmlElement, *, guess: bool = True) -> StructuredData:
     canonical_url = _canonical(tree) or meta.get("og:url") or None
     if guess:
         authors = authors or markup_byline(tree)
-        published = published or guess_published(tree, canonical_url)
+        published = published or guess_published(tree, canonical_url or url)
     return StructuredData(
         headline=_text(article.get("headline")),
         body=_text(article.get("articleBody")),
@@ -150,10 +149,10 @@ def _text(value: Any) -> str:
 
 def _authors(value: Any, nodes: list[dict[str, Any]]) -> tuple[str, ...]:
     """Names as the JSON-LD writes them (a string, a Person, a reference to a Person elsewhere in the @graph,
-    or a list of those), a "By " lead-in dropped."""
+    or a list of those), a lead-in ("By ", "Von "…) dropped."""
     items = [_resolve(item, nodes) for item in (value if isinstance(value, list) else [value])]
     names = (_text(item.get("name")) if isinstance(item, dict) else _text(item) for item in items)
-    return tuple(dict.fromkeys(normalise(_BY.sub("", n)) for n in names if n and "://" not in n))
+    return tuple(dict.fromkeys(normalise(strip_lead_in(n)) for n in names if n and "://" not in n))
 
 
 def _resolve(item: Any, nodes: list[dict[str, Any]]) -> Any:
