@@ -19,20 +19,8 @@ from newsdelta.text import normalise
 AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
 # Elements whose text is never a name: dates, scripts, icons.
 _NOT_NAMES = frozenset(
-    [
-        "time",
-        "script",
-        "style",
-        "noscript",
-        "svg",
-        "button",
-        "img",
-        "figure",
-        "form",
-        "label",
-        "input",
-        "textarea",
-    ]
+    {"time", "script", "style", "noscript", "svg", "button", "img", "figure"}
+    | {"form", "label", "input", "textarea"}
 )
 _BYLINE_HOOK = re.compile(r"byline|\bauthor(?:s|-?name)?\b|\bcontributors?\b", re.IGNORECASE)
 # Hooks that name a block about authors (biographies, their other articles) or by readers (comments).
