@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -199,6 +200,8 @@ def main() -> None:
     print_table(runs, len(pages))
     for r in runs:
         print_worst(r, pages, args.worst)
+    print_metadata(pages)
+    print_fallback_share()
 
 
 def print_worst(result: Run, pages: Sequence[Page], n: int) -> None:
@@ -212,6 +215,209 @@ def print_worst(result: Run, pages: Sequence[Page], n: int) -> None:
     print(f"\n{result.name}: worst {n} pages (F1 P R id url)")
     for f1, p, r, page_id, url in sorted(per_page)[:n]:
         print(f"  {f1:.3f} {p:.3f} {r:.3f} {page_id[:12]} {url}")
+
+
+# --- dates, bylines and the outlet parsers' fallback share ---------------------------------------------
+#
+# The truth for dates and bylines is each page's own JSON-LD (`datePublished`, `author`), read here by a
+# deliberately separate reader so that newsdelta's metadata code is not checked against itself. The pages
+# are split in two halves the same way as the text scores: sorted file ids, alternating.
+
+_NAME_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b)\s*", re.IGNORECASE)
+_ARTICLE_TYPE = re.compile(r"Article|BlogPosting|Report")
+_LEADING_BY = re.compile(r"^(?:by|von|par|por)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    published: str | None  # ISO 8601, a date or an instant
+    names: frozenset[str]
+
+
+def normalised_names(byline: str | Sequence[str] | None) -> frozenset[str]:
+    """Author names compared as a set: split at separators, "By" dropped, case and spacing ignored."""
+    parts = [byline] if isinstance(byline, str) else list(byline or ())
+    names = (_LEADING_BY.sub("", n) for part in parts for n in _NAME_SEPARATORS.split(part))
+    return frozenset(" ".join(tokenize(n)).casefold() for n in names if tokenize(n))
+
+
+def json_ld_truth(html: str) -> Metadata:
+    """The first `datePublished` and the first `author` in the page's JSON-LD (any object, @graph or not)."""
+    import lxml.html
+
+    published, names, objects = None, frozenset[str](), []
+    for script in lxml.html.fromstring(html.encode()).xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                objects.append(item)
+                stack.extend(v for v in item.values() if isinstance(v, dict | list))
+    # The article's own object first (a WebPage beside it may carry other dates), then any other.
+    for item in sorted(objects, key=lambda o: not _ARTICLE_TYPE.search(str(o.get("@type", "")))):
+        if published is None and isinstance(item.get("datePublished"), str):
+            published = item["datePublished"]
+        if not names and item.get("author"):
+            authors = item["author"] if isinstance(item["author"], list) else [item["author"]]
+            by_id = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str) and "name" in o}
+            authors = [by_id.get(a.get("@id"), a) if isinstance(a, dict) else a for a in authors]
+            found = [a.get("name") if isinstance(a, dict) else a for a in authors]
+            names = normalised_names([n for n in found if isinstance(n, str)])
+    return Metadata(published, names)
+
+
+def newsdelta_metadata(html: str, url: str) -> Metadata:
+    """What newsdelta stores, read the way a crawl reads the page (outlet parser, fallback, or generic)."""
+    from newsdelta.extract import ExtractionError, extract
+
+    try:
+        result = extract(html, url)
+    except ExtractionError:
+        return Metadata(None, frozenset())
+    return Metadata(
+        result.published.isoformat() if result.published else None, normalised_names(result.byline)
+    )
+
+
+def trafilatura_metadata(html: str, url: str) -> Metadata:
+    import trafilatura
+
+    document = trafilatura.extract_metadata(html, default_url=url)
+    author = (document.author or "") if document else ""
+    return Metadata(document.date if document else None, normalised_names(author.split(";")))
+
+
+METADATA_READERS: dict[str, Callable[[str, str], Metadata] | None] = {
+    "newsdelta": newsdelta_metadata,
+    "trafilatura alone": trafilatura_metadata,
+    "readability-lxml": None,  # reads no dates or bylines
+}
+
+
+def _instant(value: str) -> tuple[datetime | None, date | None]:
+    """(instant, None) for a value with a time of day, (None, calendar date) for a bare date; a value before
+    1990 is a CMS placeholder ("0001-01-01T00:00:00Z"), not a date. Non-ISO values ("19 Nov 2019 07:09 GMT")
+    are read by dateutil."""
+    from dateutil import parser as dateutil_parser
+
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = dateutil_parser.parse(text, fuzzy=True)
+        except (ValueError, OverflowError):
+            return None, None
+    if parsed.year < 1990:
+        return None, None
+    if ":" not in text:
+        return None, parsed.date()
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), None
+
+
+def date_agreement(truth: str, found: str) -> tuple[bool, bool]:
+    """(exact, within a day): the same instant, or the same calendar day where either side has only a day."""
+    truth_at, truth_day = _instant(truth)
+    found_at, found_day = _instant(found)
+    if truth_at and found_at:
+        gap = abs(truth_at - found_at)
+        return gap < timedelta(seconds=1), gap <= timedelta(days=1)
+    truth_day = truth_day or (truth_at.date() if truth_at else None)
+    found_day = found_day or (found_at.astimezone(truth_at.tzinfo).date() if found_at and truth_at else None)
+    found_day = found_day or (found_at.date() if found_at else None)
+    if truth_day is None or found_day is None:
+        return False, False
+    return truth_day == found_day, abs(truth_day - found_day) <= timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MetadataScore:
+    pages: int
+    with_date: int
+    truth_dates: int
+    date_exact: int
+    date_within_day: int
+    with_byline: int
+    truth_bylines: int
+    byline_exact: int
+
+
+def score_metadata(pages: Sequence[Page], reader: Callable[[str, str], Metadata]) -> MetadataScore:
+    counts = Counter[str]()
+    for page in pages:
+        truth, found = json_ld_truth(page.html), reader(page.html, page.url)
+        counts["with_date"] += found.published is not None
+        counts["with_byline"] += bool(found.names)
+        if truth.published and any(_instant(truth.published)):
+            counts["truth_dates"] += 1
+            exact, near = (
+                date_agreement(truth.published, found.published) if found.published else (False, False)
+            )
+            counts["date_exact"] += exact
+            counts["date_within_day"] += near
+        if truth.names:
+            counts["truth_bylines"] += 1
+            counts["byline_exact"] += found.names == truth.names
+    return MetadataScore(
+        len(pages), **{f: counts[f] for f in MetadataScore.__dataclass_fields__ if f != "pages"}
+    )
+
+
+def halves(pages: Sequence[Page]) -> dict[str, list[Page]]:
+    """Sorted file ids, alternating: the same split as the text scores' settings."""
+    ordered = sorted(pages, key=lambda p: p.id)
+    return {"half A": ordered[0::2], "half B": ordered[1::2]}
+
+
+def print_metadata(pages: Sequence[Page]) -> None:
+    print("\ndates and bylines against each page's JSON-LD (exact / within a day; names as a set)")
+    print(f"{'half':<7} {'reader':<18} {'dated':>6} {'exact':>9} {'±1 day':>9} {'byline':>7} {'exact':>9}")
+    for half, subset in halves(pages).items():
+        for name, reader in METADATA_READERS.items():
+            if reader is None:
+                print(f"{half:<7} {name:<18} {'n/a':>6} {'n/a':>9} {'n/a':>9} {'n/a':>7} {'n/a':>9}")
+                continue
+            m = score_metadata(subset, reader)
+            print(
+                f"{half:<7} {name:<18} {m.with_date:>3}/{m.pages:<2} {m.date_exact:>4}/{m.truth_dates:<4}"
+                f" {m.date_within_day:>4}/{m.truth_dates:<4} {m.with_byline:>3}/{m.pages:<3}"
+                f" {m.byline_exact:>4}/{m.truth_bylines:<4}"
+            )
+
+
+OUTLET_CORPUS = DEV_SET.parent / "outlets"
+
+
+def fallback_share(root: Path = OUTLET_CORPUS) -> dict[str, tuple[int, int]]:
+    """Per outlet: (pages read by the generic fallback, pages) over the outlet corpus's expectation cases."""
+    from newsdelta.extract import ExtractionError, extract
+    from newsdelta.extract.registry import fallback_outlet
+
+    cases = {c["fixture"]: c for c in json.loads((root / "expectations.json").read_text(encoding="utf-8"))}
+    shares: dict[str, list[int]] = {}
+    for fixture, case in sorted(cases.items()):
+        counts = shares.setdefault(case["outlet"], [0, 0])
+        counts[1] += 1
+        try:
+            parser = extract(gzip.decompress((root / fixture).read_bytes()), case["url"]).parser
+        except ExtractionError:
+            continue
+        counts[0] += fallback_outlet(parser) is not None
+    return {outlet: (fell_back, total) for outlet, (fell_back, total) in shares.items()}
+
+
+def print_fallback_share() -> None:
+    if not (OUTLET_CORPUS / "expectations.json").is_file():
+        return
+    print("\noutlet corpus: pages read by the generic fallback (the outlet parser did not know the format)")
+    for outlet, (fell_back, total) in fallback_share().items():
+        print(f"  {outlet:<16} {fell_back}/{total}")
 
 
 if __name__ == "__main__":

@@ -88,11 +88,15 @@ def test_status_reports_backlog_overdue_and_error_rates_without_a_broker(tmp_pat
         later = session.get(Article, article.id)
         assert later is not None
         later.next_check_at = now + timedelta(hours=1)
+        # Its page was last read by the generic extractor: the outlet parser did not know its format.
+        later.parser, later.last_checked_at = "generic(fallback:wire@1)", now
     report = status_report(settings, now=now + timedelta(minutes=10))
     assert report["queue_depth"] is None
     assert report["articles"]["due"] == 2
     assert report["articles"]["oldest_overdue_seconds"] == 600.0
-    assert report["sources"] == [{"source": "wire", "checks": 3, "errors": 1, "error_rate": 0.3333}]
+    assert report["sources"] == [
+        {"source": "wire", "checks": 3, "errors": 1, "error_rate": 0.3333, "fallback_pages": 1}
+    ]
 
 
 def test_scheduler_gives_claims_back_when_the_broker_is_down(

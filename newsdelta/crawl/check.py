@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.discovery import canonicalize_url, same_site
-from newsdelta.extract import Extracted, ExtractionError, extract, parser_for
-from newsdelta.extract.generic import GENERIC
+from newsdelta.extract import Extracted, ExtractionError, extract
+from newsdelta.extract.registry import current_readings
 from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.schedule import BackoffPolicy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, load_raw_page
@@ -115,10 +115,10 @@ class Page:
 
 
 @lru_cache(maxsize=65_536)
-def current_parser(url: str) -> tuple[str, int]:
-    """Which parser (and version) reads this URL now; cached, since every check of every article asks."""
-    parser = parser_for(url) or GENERIC
-    return parser.name, parser.version
+def current_parser(url: str) -> frozenset[tuple[str, int]]:
+    """The (parser, version) readings current for this URL (its outlet parser's or the generic fallback's);
+    cached, since every check of every article asks."""
+    return current_readings(url)
 
 
 async def check_article(
@@ -150,7 +150,7 @@ async def check_article(
 
 
 async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
-    reparse_needed = (snapshot.parser, snapshot.parser_version) != current_parser(snapshot.url)
+    reparse_needed = (snapshot.parser, snapshot.parser_version) not in current_parser(snapshot.url)
     try:
         result = await ctx.fetcher.get(
             snapshot.url,
@@ -414,7 +414,7 @@ def _reparse_latest(session: Session, article: Article, extracted: Extracted, no
         return
     raw = load_raw_page(session, latest.raw_sha256)
     try:
-        reread = extract(raw or b"", latest.final_url or article.url)
+        reread = extract(raw or b"", latest.final_url or article.url, reading=extracted.parser)
     except ExtractionError as exc:
         log.warning("re-reading version %s of %s failed: %s", latest.number, article.url, exc)
         return

@@ -14,6 +14,7 @@ from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Source
+from newsdelta.store.queries import fallback_pages
 from newsdelta.store.repository import lease_free
 
 ERROR_WINDOW = timedelta(hours=24)
@@ -46,8 +47,15 @@ def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any
         .group_by(Source.name)
         .order_by(Source.name)
     )
+    fallback = fallback_pages(session, since)
     return [
-        {"source": name, "checks": checks, "errors": int(failed), "error_rate": round(failed / checks, 4)}
+        {
+            "source": name,
+            "checks": checks,
+            "errors": int(failed),
+            "error_rate": round(failed / checks, 4),
+            "fallback_pages": fallback.get(name, 0),
+        }
         for name, checks, failed in rows
     ]
 

@@ -6,9 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+# Parser names of pages an outlet parser did not recognise and the generic extractor read instead.
+FALLBACK_PREFIX = "generic(fallback:"
+
 
 class ExtractionError(Exception):
     """The page holds no article we can read (empty, binary, not an article, unparseable)."""
+
+
+class UnknownFormat(ExtractionError):
+    """An outlet parser does not recognise the page's template: the outlet changed its HTML.
+
+    Not the page's fault, so the generic extractor reads it instead (see `registry.extract`).
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,21 @@
 
 Pages write dates as ISO strings, "2010/06/06 13:48:45", "Friday 20 March 2015 17.38 GMT", "22nd October 2014,
 08:56:26" or epoch milliseconds; a date without a zone is in the outlet's own zone, never the server's.
+A page that states no date in its structured data gets htmldate's reading of it (URL, markup, text), then
+the first `<time datetime>` of its own markup.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 from dateutil import parser as dateutil_parser
+from htmldate import find_date
+
+logging.getLogger("htmldate").setLevel(logging.WARNING)
 
 # Zone abbreviations outlets print; dateutil does not know them and would otherwise drop them silently.
 _ZONES = {
@@ -57,3 +64,20 @@ def parse_date(text: str | None, default_tz: tzinfo = UTC) -> datetime | None:
 
 # A sentinel default: a text that yields no year is not a date.
 _NO_DAY = datetime(1, 1, 1)
+# Before the web's first news sites: a CMS placeholder ("0001-01-01T00:00:00Z"), not a publication date.
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime | None) -> datetime | None:
+    """The datetime, unless it is a placeholder from before the web."""
+    return moment if moment is not None and moment >= EARLIEST_PLAUSIBLE else None
+
+
+def guess_published(tree: Any, url: str | None = None) -> datetime | None:
+    """The publication day htmldate reads off a page with no stated date (its URL, markup, text), else the
+    first `<time datetime>`. htmldate gives a day: it is stored as that day's midnight UTC."""
+    today = datetime.now(UTC).date().isoformat()
+    day = find_date(tree, extensive_search=True, original_date=True, url=url, max_date=today)
+    if day:
+        return plausible(datetime.fromisoformat(day).replace(tzinfo=UTC))
+    return next(filter(None, (plausible(parse_date(t.get("datetime"))) for t in tree.iter("time"))), None)

@@ -9,9 +9,8 @@ Selectors are CSS (compiled once by cssselect to XPath); `"css@attr"` reads an a
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
@@ -22,8 +21,10 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from newsdelta.extract.base import Extracted, ExtractionError
-from newsdelta.extract.dates import parse_date
+from newsdelta.extract.base import Extracted, ExtractionError, UnknownFormat
+from newsdelta.extract.bylines import clean_byline, markup_byline
+from newsdelta.extract.dates import guess_published, parse_date
+from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
 # Never text a reader sees; removed before any text is read.
@@ -34,21 +35,7 @@ _ALWAYS_CHROME = ("aside",)
 _HEAD_ONLY = ("meta", "link", "title")
 # lxml refuses a str that starts with an encoding declaration; XHTML pages do, and the text is decoded already.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_BY_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"^(?P<css>.+)@(?P<attr>[\w:-]+)$")
-_ARTICLE_TYPES = ("Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "LiveBlogPosting")
-
-# Read from every page of every format when the format's own selectors give nothing.
-DEFAULT_PUBLISHED = (
-    "meta[property='article:published_time']@content",
-    "meta[name='article:published_time']@content",
-    "meta[itemprop=datePublished]@content",
-)
-DEFAULT_UPDATED = (
-    "meta[property='article:modified_time']@content",
-    "meta[name='article:modified_time']@content",
-    "meta[itemprop=dateModified]@content",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,36 +111,6 @@ def first_value(root: Any, specs: Iterable[str]) -> str | None:
     return next((value for spec in specs if (value := read_value(root, spec))), None)
 
 
-def structured_data(root: Any) -> dict[str, Any]:
-    """The page's JSON-LD article object (headline, dates, author), or {} when there is none or it is broken."""
-    for script in select(root, "script[type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        for item in _json_ld_items(data):
-            kind = item.get("@type")
-            kinds = kind if isinstance(kind, list) else [kind]
-            if any(k in _ARTICLE_TYPES for k in kinds):
-                return item
-    return {}
-
-
-def _json_ld_items(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for entry in data:
-            yield from _json_ld_items(entry)
-    elif isinstance(data, dict):
-        yield data
-        yield from _json_ld_items(data.get("@graph", []))
-
-
-def _author_names(author: Any) -> str | None:
-    authors = author if isinstance(author, list) else [author]
-    names = [a.get("name", "") if isinstance(a, dict) else str(a) for a in authors if a]
-    return normalise(", ".join(n for n in names if n)) or None
-
-
 def absolute_path(url: str) -> tuple[str, str]:
     """(host, path+query) of a URL, accepting the scheme-less URLs feeds and people write."""
     parts = urlsplit(url if "//" in url else f"http://{url}")
@@ -186,25 +143,30 @@ class DeclarativeParser:
         root = parse_document(html)
         page_format = self.page_format(root)
         if page_format is None:
-            raise ExtractionError(f"{self.name}: no known page format matches {url}")
-        data = structured_data(root)
+            raise UnknownFormat(f"{self.name}: no known page format matches {url}")
+        # The format's own byline and dates first (read in the outlet's zone), then what any page states.
+        data = read_structured(root, guess=False)
+        byline = clean_byline(first_value(root, page_format.byline)) or data.authors
+        published = self.date(root, page_format.published) or data.published
+        updated = self.date(root, page_format.updated) or data.updated
+        if not byline:
+            byline = markup_byline(root)
+        published = published or guess_published(root, data.canonical_url or url)
         _strip_invisible(root)
-        title = first_value(root, page_format.title) or normalise(str(data.get("headline", "")))
+        title = first_value(root, page_format.title) or normalise(data.headline)
         if page_format.title_strip:
             title = normalise(re.sub(page_format.title_strip, "", title))
-        byline = first_value(root, page_format.byline) or _author_names(data.get("author"))
-        published = self.date(root, page_format.published + DEFAULT_PUBLISHED, data.get("datePublished"))
-        updated = self.date(root, page_format.updated + DEFAULT_UPDATED, data.get("dateModified"))
         paragraphs = self.paragraphs(root, page_format)
         if not title or not paragraphs:
             missing = "title" if not title else "body paragraphs"
-            raise ExtractionError(f"{self.name}: page in format {page_format.name!r} has no {missing}: {url}")
+            # The template's hook is still there but the article moved: a changed format all the same.
+            raise UnknownFormat(f"{self.name}: page in format {page_format.name!r} has no {missing}: {url}")
         return Extracted(
             title=title,
             paragraphs=paragraphs,
             parser=self.name,
             parser_version=self.version,
-            byline=_BY_PREFIX.sub("", byline) if byline else None,
+            byline=", ".join(byline) or None,
             published=published,
             updated=updated,
             canonical_url=self.canonical_url(root, url),
@@ -231,11 +193,12 @@ class DeclarativeParser:
         skip = re.compile(page_format.skip) if page_format.skip else None
         return normalise_paragraphs([t for t in texts if not (skip and skip.search(normalise(t)))])
 
-    def date(self, root: Any, specs: tuple[str, ...], fallback: Any = None) -> datetime | None:
+    def date(self, root: Any, specs: tuple[str, ...]) -> datetime | None:
+        """The first date the format's selectors find, read in the outlet's zone."""
         for spec in specs:
             if parsed := parse_date(read_value(root, spec), self.timezone):
                 return parsed
-        return parse_date(str(fallback), self.timezone) if fallback else None
+        return None
 
     def canonical_url(self, root: Any, url: str) -> str | None:
         href = read_value(root, "link[rel=canonical]@href")

@@ -56,7 +56,7 @@ class GenericExtractor:
 
     def parse(self, html: str, url: str) -> Extracted:
         tree = parse_page(html, url)
-        structured = read_structured(tree)
+        structured = read_structured(tree, url)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         prepare_tree(tree)
         extracted = trafilatura_paragraphs(tree, url)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import logging
+import os
 import re
+from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
-from newsdelta.extract.base import Extracted, OutletParser
-from newsdelta.extract.outlets import OUTLET_PARSERS
+from newsdelta.extract.base import FALLBACK_PREFIX, Extracted, OutletParser, UnknownFormat
+from newsdelta.extract.outlets import EXPERIMENTAL_PARSERS, OUTLET_PARSERS
+
+log = logging.getLogger(__name__)
+
+# Comma-separated names of experimental outlet parsers to switch on ("all" for every one).
+EXPERIMENTAL_ENV = "NEWSDELTA_EXPERIMENTAL_PARSERS"
+_FALLBACK_NAME = re.compile(r"^generic\(fallback:(?P<outlet>[^@)]+)@\d+\)$")
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 # WHATWG: a page labelled Latin-1 is decoded as windows-1252 (curly quotes in 0x80-0x9f are real text).
@@ -16,9 +26,45 @@ _LABEL_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+def outlet_parsers() -> tuple[OutletParser, ...]:
+    """The outlet parsers in use: those checked against real pages, plus experimental ones switched on."""
+    return _enabled_parsers(os.environ.get(EXPERIMENTAL_ENV, ""))
+
+
+@lru_cache(maxsize=8)
+def _enabled_parsers(setting: str) -> tuple[OutletParser, ...]:
+    wanted = {name.strip() for name in setting.split(",")}
+    return OUTLET_PARSERS + tuple(p for p in EXPERIMENTAL_PARSERS if p.name in wanted or "all" in wanted)
+
+
 def parser_for(url: str) -> OutletParser | None:
     """The outlet parser whose hosts match the URL, or None for the generic extractor."""
-    return next((p for p in OUTLET_PARSERS if p.matches(url)), None)
+    return next((p for p in outlet_parsers() if p.matches(url)), None)
+
+
+def fallback_name(outlet: OutletParser) -> str:
+    """The parser name of a page the outlet's parser did not recognise, read by the generic extractor.
+
+    It names the outlet parser's version too: when that version changes (a new format rule), the reading is
+    no longer current, so the page is fetched and read again and a recognised page becomes a `reparse`.
+    """
+    return f"{FALLBACK_PREFIX}{outlet.name}@{outlet.version})"
+
+
+def fallback_outlet(parser_name: str | None) -> str | None:
+    """The outlet whose parser fell back, for a parser name written by `fallback_name`; else None."""
+    match = _FALLBACK_NAME.match(parser_name or "")
+    return match["outlet"] if match else None
+
+
+def current_readings(url: str) -> frozenset[tuple[str, int]]:
+    """The (parser, version) pairs a page of this URL can get now: a stored reading outside them is stale."""
+    from newsdelta.extract.generic import GENERIC
+
+    outlet = parser_for(url)
+    if outlet is None:
+        return frozenset({(GENERIC.name, GENERIC.version)})
+    return frozenset({(outlet.name, outlet.version), (fallback_name(outlet), GENERIC.version)})
 
 
 def is_article_url(url: str) -> bool:
@@ -27,13 +73,29 @@ def is_article_url(url: str) -> bool:
     return True if parser is None else parser.is_article_url(url)
 
 
-def extract(html: str | bytes, url: str) -> Extracted:
-    """Read one page with its outlet's parser, or the generic extractor for other hosts."""
+def extract(html: str | bytes, url: str, *, reading: str | None = None) -> Extracted:
+    """Read one page with its outlet's parser, or the generic extractor for other hosts.
+
+    A page whose format the outlet parser does not know is read by the generic extractor under
+    `fallback_name(outlet)`, so tracking goes on when an outlet changes its HTML. `reading` names the parser
+    that must read the page (a stored version's `parser`): re-reading old evidence with the parser that read
+    the new fetch is what makes a switch between them a `reparse`, not an edit.
+    """
     from newsdelta.extract.generic import GENERIC
 
     text = decode_html(html) if isinstance(html, bytes) else html
-    parser = parser_for(url) or GENERIC
-    return parser.parse(text, url)
+    outlet = parser_for(url)
+    if outlet is None:
+        return GENERIC.parse(text, url)
+    if reading == outlet.name:
+        return outlet.parse(text, url)
+    if reading is None:
+        try:
+            return outlet.parse(text, url)
+        except UnknownFormat as exc:
+            log.info("read by the generic extractor instead: %s", exc)
+    generic = GENERIC.parse(text, url)
+    return dataclasses.replace(generic, parser=fallback_name(outlet))
 
 
 def decode_html(data: bytes) -> str:

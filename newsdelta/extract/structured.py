@@ -16,6 +16,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from newsdelta.extract.bylines import markup_byline, meta_byline, strip_lead_in
+from newsdelta.extract.dates import guess_published, parse_date, plausible
 from newsdelta.text import normalise
 
 ARTICLE_TYPES = frozenset(
@@ -37,33 +39,75 @@ class StructuredData:
     canonical_url: str | None = None
 
 
-def read_structured(tree: HtmlElement) -> StructuredData:
-    """JSON-LD article fields first, then OpenGraph/<meta>; read before the tree is handed to trafilatura."""
-    article = next(_json_ld_articles(tree), {})
+def read_structured(tree: HtmlElement, url: str | None = None, *, guess: bool = True) -> StructuredData:
+    """JSON-LD article fields first, then OpenGraph/<meta>; read before the tree is handed to trafilatura.
+
+    With `guess`, a page that states no author or publication date gets them from its markup (bylines) and
+    htmldate (dates, from the page's canonical URL or else `url`, then its markup and text); an outlet parser
+    that reads its own template's byline and date first passes False.
+    """
+    nodes = _json_ld_nodes(tree)
+    article = next((node for node in nodes if _is_article(node)), {})
     meta = _meta_tags(tree)
+    authors = _authors(_field(article, nodes, "author"), nodes) or meta_byline(meta)
+    published = _date(_field(article, nodes, "datePublished")) or _first_date(tree, meta, PUBLISHED_MARKUP)
+    canonical_url = _canonical(tree) or meta.get("og:url") or None
+    if guess:
+        authors = authors or markup_byline(tree)
+        published = published or guess_published(tree, canonical_url or url)
     return StructuredData(
         headline=_text(article.get("headline")),
         body=_text(article.get("articleBody")),
-        authors=_authors(article.get("author")) or _authors(meta.get("author")),
-        published=_iso_datetime(_text(article.get("datePublished")) or meta.get("article:published_time")),
-        updated=_iso_datetime(_text(article.get("dateModified")) or meta.get("article:modified_time")),
+        authors=authors,
+        published=published,
+        updated=_date(_field(article, nodes, "dateModified")) or _first_date(tree, meta, UPDATED_MARKUP),
         og_title=normalise(meta.get("og:title", "")),
         html_title=normalise(tree.findtext(".//title") or ""),
-        canonical_url=_canonical(tree) or meta.get("og:url") or None,
+        canonical_url=canonical_url,
     )
 
 
-def _iso_datetime(value: str | None) -> datetime | None:
-    """Structured data dates are ISO 8601 by specification; anything else is not guessed at. A value without
-    a zone is taken as UTC, the only reading that does not depend on the server's own zone."""
+# Where pages state dates outside JSON-LD: <meta> keys, then microdata (itemprop on <meta> or <time>).
+PUBLISHED_MARKUP = (("article:published_time", "og:published_time", "datepublished"), "datePublished")
+UPDATED_MARKUP = (("article:modified_time", "og:updated_time", "datemodified"), "dateModified")
+
+
+def _first_date(
+    tree: HtmlElement, meta: dict[str, str], where: tuple[tuple[str, ...], str]
+) -> datetime | None:
+    keys, itemprop = where
+    for key in keys:
+        if found := _date(meta.get(key)):
+            return found
+    for element in tree.iterfind(f".//*[@itemprop='{itemprop}']"):
+        if found := _date(element.get("content") or element.get("datetime")):
+            return found
+    return None
+
+
+def _field(article: dict[str, Any], nodes: list[dict[str, Any]], key: str) -> Any:
+    """The article's own value, else the first other node's (a WebPage in a Yoast @graph carries the dates)."""
+    if article.get(key):
+        return article[key]
+    return next((node[key] for node in nodes if node.get(key)), None)
+
+
+def _date(value: Any) -> datetime | None:
+    """Structured dates should be ISO 8601; many CMSs write "19 Nov 2019 07:09 GMT" instead, so those are
+    parsed too. A value without a zone is taken as UTC, the only reading independent of the server's zone."""
+    text = _text(value)
     try:
-        parsed = datetime.fromisoformat((value or "").strip())
+        parsed: datetime | None = datetime.fromisoformat(text)
     except ValueError:
+        parsed = parse_date(text)
+    if parsed is None:
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return plausible((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC))
 
 
-def _json_ld_articles(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+def _json_ld_nodes(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Every object of every JSON-LD block, block by block, each breadth first."""
+    found: list[dict[str, Any]] = []
     for script in tree.iter("script"):
         if not (script.get("type") or "").strip().lower().startswith("application/ld+json"):
             continue
@@ -74,7 +118,8 @@ def _json_ld_articles(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             data = json.loads(raw)
         except (ValueError, RecursionError):  # hostile pages nest JSON deeper than the parser's stack
             continue
-        yield from (node for node in _nodes(data) if _is_article(node))
+        found.extend(_nodes(data))
+    return found
 
 
 def _nodes(data: Any) -> Iterator[dict[str, Any]]:
@@ -102,10 +147,19 @@ def _text(value: Any) -> str:
     return html.unescape(value).strip() if isinstance(value, str) else ""
 
 
-def _authors(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
+def _authors(value: Any, nodes: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Names as the JSON-LD writes them (a string, a Person, a reference to a Person elsewhere in the @graph,
+    or a list of those), a lead-in ("By ", "Von "…) dropped."""
+    items = [_resolve(item, nodes) for item in (value if isinstance(value, list) else [value])]
     names = (_text(item.get("name")) if isinstance(item, dict) else _text(item) for item in items)
-    return tuple(dict.fromkeys(normalise(n) for n in names if n))
+    return tuple(dict.fromkeys(normalise(strip_lead_in(n)) for n in names if n and "://" not in n))
+
+
+def _resolve(item: Any, nodes: list[dict[str, Any]]) -> Any:
+    """A bare {"@id": …} reference stands for the node with that @id (Yoast's @graph writes authors so)."""
+    if not isinstance(item, dict) or "name" in item or not isinstance(ref := item.get("@id"), str):
+        return item
+    return next((node for node in nodes if node.get("@id") == ref and "name" in node), item)
 
 
 def _meta_tags(tree: HtmlElement) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, load_only
 
+from newsdelta.extract.base import FALLBACK_PREFIX
 from newsdelta.store.models import Article, Check, Source, Version
 from newsdelta.store.repository import NotFound
 
@@ -99,6 +100,8 @@ class SourceHealth:
     last_success_at: datetime | None
     stale: bool
     error_rate: float | None
+    # Pages checked in the last 24 hours that the outlet parser did not recognise: the outlet's HTML changed.
+    fallback_pages: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,7 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
         .join(Version, Version.article_id == Article.id)
         .where(Version.fetched_at >= since)
     )
+    fallback = fallback_pages(session, since)
     last_success = per_source(
         select(Article.source_id, func.max(Check.at))
         .join(Check, Check.article_id == Article.id)
@@ -279,9 +283,22 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
             last_success_at=_as_utc(last_success.get(source.id)),
             stale=source.created_at <= since and not versions.get(source.id),
             error_rate=errors.get(source.id, 0) / checks[source.id] if checks.get(source.id) else None,
+            fallback_pages=fallback.get(source.name, 0),
         )
         for source in sources
     ]
+
+
+def fallback_pages(session: Session, since: datetime) -> dict[str, int]:
+    """Per source name: articles checked since then whose page the generic extractor read in place of the
+    outlet parser (which did not know its format)."""
+    rows = session.execute(
+        select(Source.name, func.count())
+        .join(Article, Article.source_id == Source.id)
+        .where(Article.parser.startswith(FALLBACK_PREFIX, autoescape=True), Article.last_checked_at >= since)
+        .group_by(Source.name)
+    )
+    return {name: count for name, count in rows}
 
 
 def _as_utc(value: datetime | str | None) -> datetime | None:

@@ -1,7 +1,9 @@
 """One small module per outlet; `OUTLET_PARSERS` is the registry's list.
 
-Reuters, AP News, CNN and Al Jazeera are built from hand-made pages (tests/fixtures/outlets/), the others from
-real captures in ../shared/corpus/outlets/.
+`OUTLET_PARSERS` are built on and checked against real captures in ../shared/corpus/outlets/. Reuters, AP News,
+CNN and Al Jazeera were built from hand-made pages (tests/fixtures/outlets/) and no real capture of the
+templates they read could be obtained, so they are `EXPERIMENTAL_PARSERS`: off unless
+NEWSDELTA_EXPERIMENTAL_PARSERS names them; the generic extractor reads those outlets meanwhile.
 """
 
 from __future__ import annotations
@@ -27,10 +29,7 @@ OUTLET_PARSERS: tuple[OutletParser, ...] = (
     RT_NEWS,
     THE_INTERCEPT,
     WASHINGTON_POST,
-    REUTERS,
-    AP_NEWS,
-    CNN,
-    AL_JAZEERA,
 )
+EXPERIMENTAL_PARSERS: tuple[OutletParser, ...] = (REUTERS, AP_NEWS, CNN, AL_JAZEERA)
 
-__all__ = ["OUTLET_PARSERS"]
+__all__ = ["EXPERIMENTAL_PARSERS", "OUTLET_PARSERS"]
