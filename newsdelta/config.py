@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, AddressPolicy, IPNetwork, parse_networks
 from newsdelta.schedule import BackoffPolicy
 
 
@@ -37,6 +38,12 @@ class Settings:
     per_host_delay: float = 1.0
     policy: BackoffPolicy = field(default_factory=BackoffPolicy)
     admin_token: str | None = None
+    # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site).
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy(self.allowed_networks)
 
     @property
     def database_url(self) -> str:
@@ -45,7 +52,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Environment first, then explicit overrides (CLI flags) where they are not None."""
+        """Environment first, then explicit overrides (CLI flags) where they are not None.
+
+        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks.
+        """
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
             "db_url": os.environ.get("NEWSDELTA_DB") or None,
@@ -55,6 +65,7 @@ class Settings:
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
             "policy": policy_from_env(),
+            "allowed_networks": parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
