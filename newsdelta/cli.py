@@ -145,7 +145,8 @@ def feed() -> None:
 def feed_add(
     ctx: Context, feed_url: str, source: str, period: float, exclude: tuple[str, ...], as_json: bool
 ) -> None:
-    """Add a feed (or update its settings)."""
+    """Add a feed (or update its settings). A URL on a non-public address is refused unless --allow-networks
+    (a global option) allows it."""
     with ctx.sessions.begin() as session:
         try:
             row = add_checked_feed(
@@ -209,7 +210,8 @@ def feed_list(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_context
 def track(ctx: Context, url: str, source: str | None, as_json: bool) -> None:
-    """Track one article without a feed; it is checked on the next crawl pass."""
+    """Track one article without a feed; it is checked on the next crawl pass. A URL on a non-public address
+    (127.0.0.1, 10.x, 169.254.169.254, ...) is refused unless --allow-networks (a global option) allows it."""
     with ctx.sessions.begin() as session:
         try:
             article, created = track_url(
