@@ -38,8 +38,11 @@ class Settings:
     per_host_delay: float = 1.0
     policy: BackoffPolicy = field(default_factory=BackoffPolicy)
     admin_token: str | None = None
-    # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site).
-    allowed_networks: tuple[IPNetwork, ...] = ()
+    # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
+    # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
+    allowed_networks: tuple[IPNetwork, ...] = field(
+        default_factory=lambda: parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV))
+    )
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -65,7 +68,6 @@ class Settings:
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
             "policy": policy_from_env(),
-            "allowed_networks": parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

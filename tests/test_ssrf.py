@@ -299,7 +299,7 @@ def test_track_refuses_an_internal_url_without_a_request(
 
 
 def test_admin_api_refuses_internal_urls(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, admin_token="t" * 32)
+    settings = Settings(data_dir=tmp_path, admin_token="t" * 32, allowed_networks=())
     app = create_app(settings, sqlite_store(tmp_path))
     headers = {"Authorization": f"Bearer {'t' * 32}"}
     with TestClient(app) as client:
