@@ -99,10 +99,12 @@ class AddressPolicy:
         return cls(parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV)))
 
     def refusal(self, address: IPAddress) -> str | None:
-        """Why newsdelta may not connect to `address`, or None when it may.
+        """Why newsdelta may not connect to `address`, or None when it may."""
+        why = self._why_not(address)
+        return None if why is None else f"{why}; {self._advice()}"
 
-        An address embedding an IPv4 one is refused when either is non-public, unless either is allowed.
-        """
+    def _why_not(self, address: IPAddress) -> str | None:
+        """An address embedding an IPv4 one is refused when either is non-public, unless either is allowed."""
         inner = embedded_ipv4(address)
         judged = (address,) if inner is None else (inner, address)  # the embedded one tells more
         if any(candidate in network for candidate in judged for network in self.allowed):
@@ -111,10 +113,13 @@ class AddressPolicy:
         if kind is None:
             return None
         shown = str(address) if inner is None else f"{address} (IPv4 {inner})"
+        return f"{shown} is a {kind} address"
+
+    def _advice(self) -> str:
         opened = ", ".join(map(str, self.allowed)) or "none"
         return (
-            f"{shown} is a {kind} address; only public addresses are fetched unless --allow-networks or "
-            f"{ALLOWED_NETWORKS_ENV} allows it (allowed now: {opened})"
+            f"only public addresses are fetched unless --allow-networks or {ALLOWED_NETWORKS_ENV} allows it "
+            f"(allowed now: {opened})"
         )
 
     def check(self, host: str, address: IPAddress) -> None:
@@ -134,8 +139,8 @@ class AddressPolicy:
     def allowed_of(self, host: str, addresses: Iterable[IPAddress]) -> list[IPAddress]:
         """The addresses a name resolved to that may be connected to; AddressRefused when none may."""
         addresses = list(dict.fromkeys(addresses))
-        usable = [address for address in addresses if self.refusal(address) is None]
+        usable = [address for address in addresses if self._why_not(address) is None]
         if usable:
             return usable
-        reasons = "; ".join(filter(None, map(self.refusal, addresses))) or "it resolved to no address"
-        raise AddressRefused(f"address refused for {host}: {reasons}")
+        reasons = ", ".join(filter(None, map(self._why_not, addresses))) or "it resolved to no address"
+        raise AddressRefused(f"address refused for {host}: {reasons}; {self._advice()}")
