@@ -100,7 +100,7 @@ addresses = st.ip_addresses()
 # --- URLs and site identity ----------------------------------------------------------------------------------
 
 
-@fuzz(600)
+@fuzz(400)
 @given(urls)
 def test_canonicalisation_never_raises_and_is_idempotent(url: str) -> None:
     once = canonicalize_url(url)
@@ -108,7 +108,7 @@ def test_canonicalisation_never_raises_and_is_idempotent(url: str) -> None:
     assert canonicalize_url(once) == once
 
 
-@fuzz(400)
+@fuzz(250)
 @given(urls, urls)
 def test_site_identity_never_raises_and_is_symmetric(first: str, second: str) -> None:
     assert same_site(first, second) == same_site(second, first)
@@ -116,14 +116,14 @@ def test_site_identity_never_raises_and_is_symmetric(first: str, second: str) ->
         assert same_site(first, first) is True
 
 
-@fuzz(400)
+@fuzz(200)
 @given(hosts)
 def test_site_of_any_host_is_a_suffix_of_it(host: str) -> None:
     site = site_of(host)
     assert host.lower().rstrip(".").endswith(site)
 
 
-@fuzz(600)
+@fuzz(300)
 @given(urls)
 def test_url_checks_raise_only_fetch_errors(url: str) -> None:
     try:
@@ -138,7 +138,7 @@ def test_url_checks_raise_only_fetch_errors(url: str) -> None:
 # --- addresses -----------------------------------------------------------------------------------------------
 
 
-@fuzz(800)
+@fuzz(500)
 @given(addresses)
 def test_every_address_is_judged_and_only_public_unicast_passes_by_default(
     address: IPv4Address | IPv6Address,
@@ -152,7 +152,7 @@ def test_every_address_is_judged_and_only_public_unicast_passes_by_default(
     assert AddressPolicy(parse_networks(f"{address}")).refusal(address) is None  # allowing it allows it
 
 
-@fuzz(600)
+@fuzz(300)
 @given(st.one_of(hosts, st.text(max_size=30)))
 def test_host_spellings_parse_to_the_address_a_resolver_would_use(host: str) -> None:
     address = ip_literal(host)
@@ -257,7 +257,7 @@ content_types = st.sampled_from(
 )  # fmt: skip
 
 
-@fuzz(300)
+@fuzz(150)
 @given(xml_fragments, content_types, urls)
 def test_feed_and_sitemap_discovery_raise_only_discovery_errors(
     body: str, content_type: str | None, url: str
@@ -331,7 +331,7 @@ page_urls = st.sampled_from(
 )  # fmt: skip
 
 
-@fuzz(60)
+@fuzz(80)
 @given(html_fragments, page_urls)
 def test_extraction_raises_only_extraction_errors(html: str, url: str) -> None:
     try:
@@ -341,7 +341,7 @@ def test_extraction_raises_only_extraction_errors(html: str, url: str) -> None:
     assert isinstance(extracted.title, str)
 
 
-@fuzz(300)
+@fuzz(150)
 @given(html_fragments, page_urls)
 def test_a_pages_claim_to_its_url_stays_on_its_registrable_domain(html: str, url: str) -> None:
     claimed = canonical_from_html(html, url)
