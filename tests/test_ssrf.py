@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from newsdelta.cli import cli
 from newsdelta.config import Settings
-from newsdelta.crawl import CrawlContext, run_pass
+from newsdelta.crawl import CrawlContext, PassStats, run_pass
+from newsdelta.crawl.loop import poll_due_feeds
 from newsdelta.discovery import canonicalize_url
 from newsdelta.fetch import AddressPolicy, AddressRefused
 from newsdelta.fetch.addresses import parse_networks
@@ -276,6 +277,33 @@ async def test_the_crawl_refuses_feed_items_and_redirects_to_internal_addresses(
     with TestClient(app) as client:
         [source] = client.get("/api/health").json()["sources"]
     assert source["errors"] == 2 and source["checks"] == 3
+
+
+async def test_a_sitemap_index_naming_an_internal_child_reaches_only_the_outlet(
+    tmp_path: Path, outlet: Server, internal: Server
+) -> None:
+    index = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{internal.url('/sitemap.xml')}</loc></sitemap>"
+        f"<sitemap><loc>{outlet.url('/news-sitemap.xml')}</loc></sitemap></sitemapindex>"
+    )
+    child = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{outlet.url('/news/2026/03/01/a-real-story')}</loc></url></urlset>"
+    )
+    outlet.routes = {
+        "/sitemap.xml": lambda: Response(200, index.encode(), [("Content-Type", "application/xml")]),
+        "/news-sitemap.xml": lambda: Response(200, child.encode(), [("Content-Type", "application/xml")]),
+    }
+    sessions = sqlite_store(tmp_path)
+    with sessions.begin() as session:
+        add_feed(session, outlet.url("/sitemap.xml"), "outlet", timedelta(minutes=5), [], START)
+    async with fast_fetcher(address_policy=OUTLET_ONLY, retries=0) as fetcher:
+        ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=lambda: START)
+        await poll_due_feeds(ctx, PassStats(), concurrency=2)
+    with sessions() as session:
+        assert session.scalars(select(Article.url)).all() == [outlet.url("/news/2026/03/01/a-real-story")]
+    assert internal.total == 0
 
 
 # --- adding URLs ----------------------------------------------------------------------------------------------
