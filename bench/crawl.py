@@ -48,6 +48,9 @@ from newsdelta.fetch.client import default_user_agent
 from newsdelta.store.db import open_database
 from newsdelta.store.repository import add_feed
 
+# The local newsroom serves on loopback, which newsdelta only fetches from when allowed to (SSRF guard).
+os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+
 REPO = Path(__file__).resolve().parent.parent
 PEER_VENV = REPO / ".bench-venvs" / "diffengine"
 PEER_SCRIPT = REPO / "bench" / "peers" / "diffengine_pass.py"

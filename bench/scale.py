@@ -36,6 +36,9 @@ from newsdelta.store.db import open_database
 from newsdelta.store.models import Article
 from newsdelta.store.repository import claim_due, get_or_create_source, track_article
 
+# The local newsroom serves on loopback, which newsdelta only fetches from when allowed to (SSRF guard).
+os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BROKER = "redis://127.0.0.1:6379/14"

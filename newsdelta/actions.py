@@ -14,15 +14,19 @@ from sqlalchemy.orm import Session
 
 from newsdelta.discovery import UrlFilter, canonicalize_url
 from newsdelta.extract import parser_for
+from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.fetch.urls import check_url
 from newsdelta.schedule import BackoffPolicy
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import NotFound, add_feed, get_or_create_source, track_article
 
 
-def checked_url(url: str) -> str:
-    """The canonical form of a URL a person typed; FetchError (a clear message) for hostile or malformed ones."""
-    return canonicalize_url(str(check_url(url.strip())))
+def checked_url(url: str, addresses: AddressPolicy) -> str:
+    """The canonical form of a URL a person typed; FetchError (a clear message) for hostile or malformed ones.
+
+    A host spelling a refused IP address is refused here; a name is checked when the crawl resolves it.
+    """
+    return canonicalize_url(str(check_url(url.strip(), addresses)))
 
 
 def default_source(url: str) -> str:
@@ -32,18 +36,31 @@ def default_source(url: str) -> str:
 
 
 def add_checked_feed(
-    session: Session, url: str, source: str, period: timedelta, exclude: Sequence[str], now: datetime
+    session: Session,
+    url: str,
+    source: str,
+    period: timedelta,
+    exclude: Sequence[str],
+    now: datetime,
+    *,
+    addresses: AddressPolicy,
 ) -> Feed:
     """Add or update a feed; ValueError for an invalid exclusion regex, FetchError for a bad URL."""
     UrlFilter(exclude)
-    return add_feed(session, str(check_url(url.strip())), source, period, exclude, now)
+    return add_feed(session, str(check_url(url.strip(), addresses)), source, period, exclude, now)
 
 
 def track_url(
-    session: Session, url: str, source: str | None, policy: BackoffPolicy, now: datetime
+    session: Session,
+    url: str,
+    source: str | None,
+    policy: BackoffPolicy,
+    now: datetime,
+    *,
+    addresses: AddressPolicy,
 ) -> tuple[Article, bool]:
     """Track one article without a feed; it is due at once. The flag says whether it is new."""
-    canonical = checked_url(url)
+    canonical = checked_url(url, addresses)
     name = source or default_source(canonical)
     return track_article(
         session, canonical, get_or_create_source(session, name, now), now, initial_period=policy.initial

@@ -26,6 +26,7 @@ from newsdelta.crawl.loop import recover_crashed_leases
 from newsdelta.distributed.metrics import record_check, serve_metrics
 from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
+from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, parse_networks
 from newsdelta.fetch.charset import decode_text
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
@@ -76,12 +77,20 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+def _networks_option(_: click.Context, param: click.Parameter, value: str | None) -> tuple[Any, ...] | None:
+    try:
+        return None if value is None else parse_networks(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from exc
+
+
 ENVIRONMENT_HELP = """
 \b
 Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTACT_URL,
 NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
 NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_CHECK_FIRST_MINUTES (30),
-NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40).
+NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
+only public addresses are fetched).
 """
 
 
@@ -101,10 +110,22 @@ NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40).
     help="Celery broker URL (redis://, amqp://) for scheduler/worker [NEWSDELTA_BROKER].",
 )
 @click.option("--contact-url", help="Contact URL put in the User-Agent [NEWSDELTA_CONTACT_URL].")
+@click.option(
+    "--allow-networks",
+    "allowed_networks",
+    metavar="CIDR[,CIDR...]",
+    callback=_networks_option,
+    help="Non-public networks the crawler may fetch from, e.g. 127.0.0.0/8 for a local test site; by "
+    "default only public addresses are (checked after DNS resolution) [NEWSDELTA_ALLOWED_NETWORKS].",
+)
 @click.pass_context
 def cli(ctx: click.Context, **options: Any) -> None:
     """newsdelta: track news articles from feeds, keep every version, show what changed."""
-    ctx.obj = Context(Settings.from_env(**options))
+    try:
+        settings = Settings.from_env(**options)
+    except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
+        raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
+    ctx.obj = Context(settings)
 
 
 @cli.group()
@@ -124,11 +145,18 @@ def feed() -> None:
 def feed_add(
     ctx: Context, feed_url: str, source: str, period: float, exclude: tuple[str, ...], as_json: bool
 ) -> None:
-    """Add a feed (or update its settings)."""
+    """Add a feed (or update its settings). A URL on a non-public address is refused unless --allow-networks
+    (a global option) allows it."""
     with ctx.sessions.begin() as session:
         try:
             row = add_checked_feed(
-                session, feed_url, source, timedelta(seconds=period), exclude, datetime.now(UTC)
+                session,
+                feed_url,
+                source,
+                timedelta(seconds=period),
+                exclude,
+                datetime.now(UTC),
+                addresses=ctx.settings.address_policy,
             )
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--exclude") from exc
@@ -182,10 +210,18 @@ def feed_list(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_context
 def track(ctx: Context, url: str, source: str | None, as_json: bool) -> None:
-    """Track one article without a feed; it is checked on the next crawl pass."""
+    """Track one article without a feed; it is checked on the next crawl pass. A URL on a non-public address
+    (127.0.0.1, 10.x, 169.254.169.254, ...) is refused unless --allow-networks (a global option) allows it."""
     with ctx.sessions.begin() as session:
         try:
-            article, created = track_url(session, url, source, ctx.settings.policy, datetime.now(UTC))
+            article, created = track_url(
+                session,
+                url,
+                source,
+                ctx.settings.policy,
+                datetime.now(UTC),
+                addresses=ctx.settings.address_policy,
+            )
         except FetchError as exc:  # hostile or malformed URL: say so, store nothing
             raise click.BadParameter(str(exc), param_hint="URL") from exc
         row = {"id": article.id, "url": article.url, "source": article.source.name, "created": created}

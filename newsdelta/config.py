@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, AddressPolicy, IPNetwork, parse_networks
 from newsdelta.schedule import BackoffPolicy
 
 
@@ -37,6 +38,15 @@ class Settings:
     per_host_delay: float = 1.0
     policy: BackoffPolicy = field(default_factory=BackoffPolicy)
     admin_token: str | None = None
+    # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
+    # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
+    allowed_networks: tuple[IPNetwork, ...] = field(
+        default_factory=lambda: parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV))
+    )
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy(self.allowed_networks)
 
     @property
     def database_url(self) -> str:
@@ -45,7 +55,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Environment first, then explicit overrides (CLI flags) where they are not None."""
+        """Environment first, then explicit overrides (CLI flags) where they are not None.
+
+        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks.
+        """
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
             "db_url": os.environ.get("NEWSDELTA_DB") or None,

@@ -17,11 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats
+from newsdelta.fetch.addresses import parse_networks
 from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.store.models import Article, Version
 from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.web.app import create_app
+
+# The simulated newsroom serves on loopback, which the crawler only fetches from when allowed to.
+NEWSROOM_NETWORKS = parse_networks("127.0.0.0/8,::1/128")
 
 
 def start_site(
@@ -66,7 +70,13 @@ async def run_demo(
 ) -> None:
     demo_dir = settings.data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)  # each demo starts from an empty newsroom and database
-    settings = replace(settings, data_dir=demo_dir, db_url=None, per_host_delay=0.0)
+    settings = replace(
+        settings,
+        data_dir=demo_dir,
+        db_url=None,
+        per_host_delay=0.0,
+        allowed_networks=settings.allowed_networks + NEWSROOM_NETWORKS,
+    )
     sessions = open_store(settings)
     site = f"http://127.0.0.1:{port}"
     newsroom = Newsroom()

@@ -20,6 +20,7 @@ def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
     options: dict[str, object] = {
         "per_host_concurrency": settings.per_host_concurrency,
         "per_host_delay": settings.per_host_delay,
+        "address_policy": settings.address_policy,
     }
     options.update(overrides)
     return Fetcher(default_user_agent(settings.contact_url), **options)  # type: ignore[arg-type]

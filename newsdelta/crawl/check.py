@@ -23,6 +23,7 @@ from newsdelta.discovery import canonicalize_url, same_site
 from newsdelta.extract import Extracted, ExtractionError, extract
 from newsdelta.extract.registry import current_readings
 from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
+from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.schedule import BackoffPolicy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, load_raw_page
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
@@ -276,8 +277,8 @@ def _record_error(
         article.error_streak += 1
         article.last_error = message[:2000]
         delay = ctx.policy.error_delay(article.error_streak)
-        if retry_after is not None:
-            delay = max(delay, timedelta(seconds=retry_after))
+        if retry_after is not None:  # clamped again here: no number from the network may overflow a date
+            delay = max(delay, timedelta(seconds=min(MAX_RETRY_AFTER, max(0.0, retry_after))))
         article.next_check_at = now + delay
         _apply(article, _released(now))
         return _log_check(session, article, now, "error", http_status=status, detail=message[:2000])

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import tldextract
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from newsdelta.fetch.addresses import ip_literal
 
 # Query parameters that only say how the reader arrived (matched case-insensitively):
 #   generic analytics: utm_*, fbclid, gclid, gclsrc, dclid, msclkid, yclid, igshid, mc_cid, mc_eid (Mailchimp),
@@ -31,8 +35,16 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # Characters a path may not hold unescaped (outside RFC 3986 pchar, "/" and "%" of existing escapes).
 _NEEDS_ESCAPING = re.compile(r"[^A-Za-z0-9/%:@!$&'()*+,;=._~-]")
-# Second-level labels under which registrations happen (news.bbc.co.uk belongs to bbc.co.uk).
-_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go"})
+# Publishing platforms that give every writer a subdomain but are not (yet) on the public suffix list:
+# each writer's subdomain is a site of its own, as for github.io or blogspot.com, which are on it.
+HOSTING_SUFFIXES = (
+    "substack.com", "wordpress.com", "tumblr.com", "medium.com", "ghost.io", "beehiiv.com", "typepad.com",
+    "livejournal.com",
+)  # fmt: skip
+# The public suffix list (ICANN and private sections) as bundled with tldextract: never downloaded.
+_SUFFIXES = tldextract.TLDExtract(
+    cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True, extra_suffixes=HOSTING_SUFFIXES
+)
 
 
 def canonicalize_url(url: str) -> str:
@@ -52,6 +64,9 @@ def canonicalize_url(url: str) -> str:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return url
     host = _ascii_host(parts.hostname.rstrip("."))
+    address = ip_literal(host)
+    if address is not None:  # one spelling per address: 0x7f.1 and 2130706433 are 127.0.0.1
+        host = str(address)
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
@@ -110,15 +125,27 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(output)
 
 
+@lru_cache(maxsize=65_536)
 def site_of(host: str) -> str:
-    """The registrable part of a host, approximately (no public-suffix list): bbc.co.uk, nytimes.com."""
-    labels = host.lower().rstrip(".").split(".")
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
+    """The registrable domain of a host by the public suffix list: news.bbc.co.uk → bbc.co.uk, but
+    victim.substack.com and evil.substack.com are two sites. An IP address, or a host that is itself a public
+    suffix, is a site of its own; an unlisted top-level domain counts as one label (the list's "*" rule).
+    """
+    host = host.lower().rstrip(".")
+    if ip_literal(host) is not None:
+        return host
+    parts = _SUFFIXES.extract_str(host)
+    if parts.suffix:
+        return f"{parts.domain}.{parts.suffix}" if parts.domain else host
+    return ".".join(host.split(".")[-2:])
 
 
 def same_site(url: str, other: str) -> bool:
-    first, second = urlsplit(url).hostname, urlsplit(other).hostname
+    """Whether two URLs belong to one registrable domain (one owner); False for anything unparsable."""
+    try:
+        first, second = urlsplit(url).hostname, urlsplit(other).hostname
+    except ValueError:
+        return False
     return bool(first and second) and site_of(first) == site_of(second)  # type: ignore[arg-type]
 
 

@@ -82,6 +82,7 @@ async def make_shared_fetcher(settings: Settings) -> Fetcher:
         default_user_agent(settings.contact_url),
         per_host_concurrency=settings.per_host_concurrency,
         per_host_delay=settings.per_host_delay,
+        address_policy=settings.address_policy,
         **options,
     )
 

@@ -1,25 +1,25 @@
 """Polite, conditional, bounded HTTP GETs over httpx.
 
 Redirects are followed here hop by hop (not by httpx) so every hop is checked like the first URL:
-refused schemes, robots.txt of the new host, and that host's rate limit.
+refused schemes and addresses, robots.txt of the new host, and that host's rate limit. Every connection goes
+through `GuardedTransport`, which connects only to addresses the `AddressPolicy` allows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 
 import httpx
 from protego import Protego
 
 from newsdelta import __version__
+from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.fetch.charset import decode_text
-from newsdelta.fetch.errors import FetchError, RobotsDisallowed
+from newsdelta.fetch.errors import AddressRefused, FetchError, RobotsDisallowed
 from newsdelta.fetch.politeness import (
     InMemoryRobotsCache,
     InProcessRateLimiter,
@@ -27,6 +27,8 @@ from newsdelta.fetch.politeness import (
     RobotsCache,
     RobotsRules,
 )
+from newsdelta.fetch.retry_after import retry_after_seconds
+from newsdelta.fetch.transport import GuardedTransport
 from newsdelta.fetch.urls import check_url
 
 __all__ = ["FetchError", "FetchResult", "Fetcher", "RobotsDisallowed", "default_user_agent"]
@@ -78,7 +80,9 @@ class Fetcher:
 
     `retries` counts attempts after the first. When `rate_limiter` is given, `per_host_concurrency` is the
     limiter's business and is ignored here; `per_host_delay` (raised to a site's robots.txt Crawl-delay,
-    at most MAX_CRAWL_DELAY) is always passed to the limiter.
+    at most MAX_CRAWL_DELAY) is always passed to the limiter. `address_policy` (by default from
+    NEWSDELTA_ALLOWED_NETWORKS) says which addresses may be connected to; a `transport` given for tests
+    replaces the guarded one, and only IP-literal hosts are then checked.
     """
 
     def __init__(
@@ -96,6 +100,7 @@ class Fetcher:
         rate_limiter: RateLimiter | None = None,
         robots_cache: RobotsCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        address_policy: AddressPolicy | None = None,
     ) -> None:
         if retries < 0 or max_bytes < 1 or timeout <= 0:
             raise ValueError("retries must be >= 0, max_bytes >= 1 and timeout > 0")
@@ -107,12 +112,13 @@ class Fetcher:
         self.max_retry_wait = max_retry_wait
         self.backoff_base = backoff_base
         self.obey_robots = obey_robots
+        self.address_policy = address_policy or AddressPolicy.from_env()
         self._limiter = rate_limiter or InProcessRateLimiter(per_host_concurrency)
         self._robots_cache = robots_cache or InMemoryRobotsCache()
         self._robots_parsed: dict[str, tuple[RobotsRules, Protego]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport or GuardedTransport(self.address_policy),
             timeout=timeout,
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept": _ACCEPT},
@@ -137,13 +143,25 @@ class Fetcher:
         headers = {"If-None-Match": etag} if etag else {}
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        request = self._client.build_request("GET", check_url(url), headers=headers)
+        request = self._client.build_request("GET", check_url(url, self.address_policy), headers=headers)
         for _ in range(MAX_REDIRECTS + 1):
             response, body = await self._fetch_hop(request)
             if not response.has_redirect_location:
                 return self._result(url, response, body, etag, last_modified, time.monotonic() - started)
-            request = _next_hop(response)
+            request = self._next_hop(response)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+    def _next_hop(self, response: httpx.Response) -> httpx.Request:
+        request = response.next_request
+        if request is None:
+            raise FetchError(
+                f"redirect from {response.url} has no usable Location", status=response.status_code
+            )
+        try:
+            check_url(str(request.url), self.address_policy)
+        except FetchError as exc:
+            raise type(exc)(f"redirect from {response.url} not followed: {exc}") from exc
+        return request
 
     async def _fetch_hop(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
         """One URL: robots check, then attempts under the host's rate limit with backoff between them."""
@@ -274,6 +292,8 @@ class Fetcher:
                     await response.aclose()
         except (httpx.HTTPError, TimeoutError):
             return unreachable
+        except AddressRefused as exc:  # a redirect to a refused address: not followed, and the page waits
+            raise AddressRefused(f"robots.txt of {origin} not fetched: {exc}") from exc
         status = response.status_code
         if status >= 500 or status == 429 or response.has_redirect_location:
             return unreachable
@@ -288,30 +308,6 @@ class Fetcher:
         parser = Protego.parse(rules.text)
         self._robots_parsed[origin] = (rules, parser)
         return parser
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _next_hop(response: httpx.Response) -> httpx.Request:
-    request = response.next_request
-    if request is None:
-        raise FetchError(f"redirect from {response.url} has no usable Location", status=response.status_code)
-    check_url(str(request.url))
-    return request
 
 
 def _retryable_status(status: int) -> bool:

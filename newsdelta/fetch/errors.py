@@ -26,3 +26,10 @@ class RobotsDisallowed(FetchError):
     def __init__(self, message: str, *, temporary: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message, retry_after=retry_after)
         self.temporary = temporary
+
+
+class AddressRefused(FetchError):
+    """The URL's host is, or resolves to, an address newsdelta may not connect to (see `AddressPolicy`).
+
+    Nothing was sent to it; retrying cannot help until the operator allows the network.
+    """

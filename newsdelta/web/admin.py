@@ -62,10 +62,18 @@ def _committed(db: Session) -> Iterator[None]:
     db.commit()
 
 
-def add_feed_action(db: Session, url: str, source: str, period: float, exclude: list[str]) -> Feed:
+def add_feed_action(
+    db: Session, settings: Settings, url: str, source: str, period: float, exclude: list[str]
+) -> Feed:
     with _committed(db):
         feed = actions.add_checked_feed(
-            db, url, source, timedelta(seconds=period), exclude, datetime.now(UTC)
+            db,
+            url,
+            source,
+            timedelta(seconds=period),
+            exclude,
+            datetime.now(UTC),
+            addresses=settings.address_policy,
         )
     return feed
 
@@ -77,7 +85,9 @@ def remove_feed(db: Session, feed_id: int) -> None:
 
 def track_url(db: Session, settings: Settings, url: str, source: str | None) -> tuple[Article, bool]:
     with _committed(db):
-        tracked = actions.track_url(db, url, source, settings.policy, datetime.now(UTC))
+        tracked = actions.track_url(
+            db, url, source, settings.policy, datetime.now(UTC), addresses=settings.address_policy
+        )
     return tracked
 
 
@@ -106,13 +116,14 @@ def admin_page(request: Request, db: SessionDep, done: str = "") -> Response:
 @router.post("/admin/feeds", include_in_schema=False, dependencies=[FormToken])
 def admin_add_feed(
     db: SessionDep,
+    settings: SettingsDep,
     url: Annotated[str, Form()],
     source: Annotated[str, Form(min_length=1, max_length=64)],
     period: Annotated[float, Form(ge=60)] = 300,
     exclude: Annotated[str, Form()] = "",
 ) -> Response:
     feed = add_feed_action(
-        db, url, source, period, [line.strip() for line in exclude.splitlines() if line.strip()]
+        db, settings, url, source, period, [line.strip() for line in exclude.splitlines() if line.strip()]
     )
     return _done(f"feed {feed.id} saved")
 
@@ -172,8 +183,8 @@ class Done(BaseModel):
 
 
 @api.post("/feeds", response_model=Done)
-def api_add_feed(body: FeedIn, db: SessionDep) -> Done:
-    feed = add_feed_action(db, body.url, body.source, body.period_seconds, body.exclude)
+def api_add_feed(body: FeedIn, db: SessionDep, settings: SettingsDep) -> Done:
+    feed = add_feed_action(db, settings, body.url, body.source, body.period_seconds, body.exclude)
     return Done(id=feed.id, message="feed saved")
 
 
