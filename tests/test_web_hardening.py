@@ -46,7 +46,7 @@ def test_admin_page_shows_nothing_about_hidden_articles_without_the_token(demo: 
     refused = client.post("/admin/hidden", data={"token": "wrong"})
     assert refused.status_code == 403 and HIDDEN_URL not in refused.text
     listed = client.post("/admin/hidden", data={"token": TOKEN})
-    assert listed.status_code == 200
+    assert listed.status_code == 200 and listed.headers["cache-control"] == "no-store"
     assert HIDDEN_URL in listed.text and "Court order 12." in listed.text
     assert TOKEN not in listed.text  # the token is never echoed into the page
 

@@ -126,7 +126,9 @@ def admin_page(request: Request, db: SessionDep, done: str = "") -> Response:
 def admin_hidden(request: Request, db: SessionDep) -> Response:
     """The admin page with the hidden articles listed: asked for with the token, in a POST body, never a URL."""
     hidden = list(db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
-    return _admin_page(request, db, hidden=hidden)
+    response = _admin_page(request, db, hidden=hidden)
+    response.headers["cache-control"] = "no-store"  # no shared cache may keep what only the token may see
+    return response
 
 
 @router.post("/admin/feeds", include_in_schema=False, dependencies=[FormToken])
