@@ -4,7 +4,6 @@ its lease while it works, and a poll that lost its lease anyway writes nothing."
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import threading
 import time
@@ -28,8 +27,6 @@ from newsdelta.runtime import make_context
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import add_feed, claim_due, get_or_create_source, track_article
 from newsdelta.testing.httpserver import BackgroundServer, Request, Response
-
-os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 ARTICLE_HTML = (
@@ -83,7 +80,7 @@ async def test_a_100000_item_feed_is_polled_within_its_lease_while_the_crawl_goe
     routes["/story"] = Response(200, ARTICLE_HTML, [("content-type", "text/html; charset=utf-8")])
     sessions = sqlite_store(tmp_path)
     with serve(routes) as base:
-        lease = timedelta(seconds=3)  # far shorter than the poll: only extensions keep it
+        lease = timedelta(seconds=6)  # shorter than the poll: only extensions keep it
         ctx = CrawlContext(sessions, fast_fetcher(timeout=60), owner="crawler", feed_lease=lease)
         with sessions.begin() as session:  # tracked before, under another source, with its own schedule
             source = get_or_create_source(session, "outlet", START)
@@ -132,7 +129,7 @@ async def test_a_100000_item_feed_is_polled_within_its_lease_while_the_crawl_goe
         watcher.cancel()
 
     assert outcome == "new_version" and checked_while_polling
-    assert elapsed < FEED_LEASE.total_seconds() and elapsed > 2 * lease.total_seconds()
+    assert lease.total_seconds() < elapsed < FEED_LEASE.total_seconds()
     assert stolen == [], "another process claimed the feed mid-poll"
     assert stall < 5, f"the event loop was blocked for {stall:.1f} s"  # for the whole poll, before
     assert added == FEED_MAX_ITEMS - 1
