@@ -188,6 +188,7 @@ async def newsdelta_passes(base_url: str, folder: Path, *, profile: Path | None)
     ctx = CrawlContext(
         sessions,
         Fetcher(default_user_agent(), per_host_concurrency=PER_HOST_CONCURRENCY, per_host_delay=0.0),
+        feed_max_items=10**7,  # the sitemap names every article of the newsroom, all to be tracked at once
     )
     with sessions.begin() as session:
         for path in ("/rss.xml", "/sitemap.xml"):

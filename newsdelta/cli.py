@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import signal
@@ -90,7 +91,8 @@ Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTA
 NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
 NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
-only public addresses are fetched).
+only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
+web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
 """
 
 
@@ -429,12 +431,23 @@ def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--base-url",
+    help="The site's public address, e.g. https://diffs.example.org, for the links in feeds, canonical links "
+    "and the API description [NEWSDELTA_BASE_URL; without it, the address each request came to].",
+)
 @pass_context
-def serve(ctx: Context, host: str, port: int) -> None:
+def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
     """Serve the web site: histories, diffs, feeds, search, health and the JSON API (/api/)."""
     from newsdelta.web.app import serve as serve_site
+    from newsdelta.web.deps import public_base_url
 
-    serve_site(ctx.settings, host, port, ctx.sessions)
+    base_url = base_url or ctx.settings.base_url
+    try:
+        settings = dataclasses.replace(ctx.settings, base_url=base_url and public_base_url(base_url))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url / NEWSDELTA_BASE_URL") from exc
+    serve_site(settings, host, port, ctx.sessions)
 
 
 @cli.command()

@@ -10,6 +10,10 @@ from pathlib import Path
 from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, AddressPolicy, IPNetwork, parse_networks
 from newsdelta.schedule import BackoffPolicy
 
+# Newest items read from one poll of one feed: a news feed names tens, a news sitemap at most 1,000 (Google's
+# limit); a feed naming 100,000 would otherwise be a crawl of its own inside one poll.
+FEED_MAX_ITEMS = 1000
+
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
@@ -43,6 +47,9 @@ class Settings:
     allowed_networks: tuple[IPNetwork, ...] = field(
         default_factory=lambda: parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV))
     )
+    base_url: str | None = None  # the site's public address, for its absolute links
+    feed_max_items: int = FEED_MAX_ITEMS
+    diff_cache_mb: float = 64.0  # memory the web site's diff cache may hold
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -65,6 +72,9 @@ class Settings:
             "broker_url": os.environ.get("NEWSDELTA_BROKER") or None,
             "contact_url": os.environ.get("NEWSDELTA_CONTACT_URL") or None,
             "admin_token": os.environ.get("NEWSDELTA_ADMIN_TOKEN") or None,
+            "base_url": os.environ.get("NEWSDELTA_BASE_URL") or None,
+            "feed_max_items": int(_env_float("NEWSDELTA_FEED_MAX_ITEMS", FEED_MAX_ITEMS)),
+            "diff_cache_mb": _env_float("NEWSDELTA_DIFF_CACHE_MB", 64.0),
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
             "policy": policy_from_env(),

@@ -29,4 +29,10 @@ def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
 def make_context(
     settings: Settings, sessions: sessionmaker[Session], fetcher: Fetcher, **fields: object
 ) -> CrawlContext:
-    return CrawlContext(sessions=sessions, fetcher=fetcher, policy=settings.policy, **fields)  # type: ignore[arg-type]
+    return CrawlContext(
+        sessions=sessions,
+        fetcher=fetcher,
+        policy=settings.policy,
+        feed_max_items=settings.feed_max_items,
+        **fields,  # type: ignore[arg-type]
+    )

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import service_up
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
-from web_support import Demo, demo
+from web_support import Demo, demo, postgres_sessions
 
 from newsdelta.config import Settings
 from newsdelta.diff import side_text
 from newsdelta.diff.model import Span
 from newsdelta.store import queries
-from newsdelta.store.db import open_database
 from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import read_seed, seed_demo
 
-__all__ = ["demo"]
+__all__ = ["demo", "postgres_sessions"]
 
 
 def test_sources_report_the_last_day(demo: Demo) -> None:
@@ -101,26 +97,6 @@ def test_openapi_describes_the_api(demo: Demo) -> None:
     parameters = {p["name"] for p in spec["paths"]["/api/articles"]["get"]["parameters"]}
     assert {"source", "state", "changed_since", "page", "per_page"} <= parameters
     assert "RowOut" in spec["components"]["schemas"]
-
-
-@pytest.fixture
-def postgres_sessions() -> Iterator[sessionmaker[Session]]:
-    if not service_up("127.0.0.1", 5432):
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"newsdelta_web_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    sessions = open_database(f"postgresql://postgres@127.0.0.1:5432/{name}")
-    try:
-        yield sessions
-    finally:
-        sessions.kw["bind"].dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres

@@ -1,14 +1,19 @@
-"""Shared fixtures of the web tests: a migrated SQLite store filled by newsdelta.web.fixtures, and an app on it."""
+"""Shared fixtures of the web tests: a migrated SQLite store filled by newsdelta.web.fixtures, and an app on it;
+a fresh PostgreSQL database for the tests that need one."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import service_up
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
@@ -32,6 +37,33 @@ def demo(tmp_path: Path, corpus: Path) -> Iterator[Demo]:
     ids = seed_demo(sessions, corpus)
     with TestClient(create_app(Settings(admin_token=TOKEN), sessions)) as client:
         yield Demo(sessions, ids, client)
+
+
+@contextmanager
+def postgres_database() -> Iterator[sessionmaker[Session]]:
+    """A migrated, empty database of its own on the local PostgreSQL, dropped afterwards; skips without one."""
+    if not service_up("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"newsdelta_web_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    sessions = open_database(f"postgresql://postgres@127.0.0.1:5432/{name}")
+    try:
+        yield sessions
+    finally:
+        sessions.kw["bind"].dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_sessions() -> Iterator[sessionmaker[Session]]:
+    with postgres_database() as sessions:
+        yield sessions
 
 
 def text_of(html: str) -> str:

@@ -10,8 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta.config import FEED_MAX_ITEMS
 from newsdelta.fetch import Fetcher
 from newsdelta.schedule import BackoffPolicy
+
+# How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
+FEED_LEASE = timedelta(minutes=5)
 
 
 def utc_now() -> datetime:
@@ -31,3 +35,5 @@ class CrawlContext:
     clock: Callable[[], datetime] = utc_now
     owner: str = field(default_factory=process_owner)
     lease: timedelta = timedelta(minutes=10)
+    feed_lease: timedelta = FEED_LEASE
+    feed_max_items: int = FEED_MAX_ITEMS

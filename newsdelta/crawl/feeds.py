@@ -1,11 +1,23 @@
-"""Polling a feed (RSS, Atom, JSON Feed, sitemap or front page): every new article URL becomes a tracked article."""
+"""Polling a feed (RSS, Atom, JSON Feed, sitemap or front page): every new article URL becomes a tracked article.
+
+A feed is untrusted and may be huge: only its newest `feed_max_items` article URLs are read per poll, parsing
+and database work run on worker threads in batches (the event loop keeps serving the crawl's other checks), and
+the feed's lease is extended while the poll works, so no other process polls it meanwhile. A poll whose lease
+was nonetheless lost (another process claimed the feed again) writes nothing more.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
+from types import TracebackType
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.discovery import DiscoveryError, Link, UrlFilter, canonicalize_url
@@ -13,12 +25,14 @@ from newsdelta.discovery.sniff import discover_all
 from newsdelta.extract import is_article_url, parser_for
 from newsdelta.fetch import FetchError, FetchResult
 from newsdelta.store.models import Feed
-from newsdelta.store.repository import track_article
+from newsdelta.store.repository import extend_feed_lease, known_urls, track_article
 
 log = logging.getLogger(__name__)
 
 # A sitemap index can name thousands of children; more than this per poll is a crawl of its own.
 MAX_CHILD_SITEMAPS = 50
+# Article URLs looked up and tracked per transaction (and per trip to a worker thread).
+TRACK_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,39 +42,111 @@ class FeedSnapshot:
     etag: str | None
     last_modified: str | None
     exclude: tuple[str, ...]
+    lease_until: datetime | None  # the claim this poll works under; None when polled without one
+
+
+class LeaseKeeper:
+    """Extends a feed's lease every third of its length while the poll works.
+
+    The lease's expiry is the claim's token (feeds have no owner column); each extension replaces it. If an
+    extension finds another token, the lease expired and was claimed again: `lost` is set for good.
+    """
+
+    def __init__(self, ctx: CrawlContext, feed_id: int, token: datetime | None) -> None:
+        self.ctx = ctx
+        self.feed_id = feed_id
+        self.token = token
+        self.lost = False
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LeaseKeeper:
+        if self.token is not None:
+            self._task = asyncio.create_task(self._keep())
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        """Stop, after any extension in flight has landed, so `token` is the lease as it stands."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+
+    async def _keep(self) -> None:
+        interval = self.ctx.feed_lease.total_seconds() / 3
+        while not self.lost:
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await asyncio.to_thread(self._extend)
+            except SQLAlchemyError as exc:  # the database is away: try again at the next interval
+                log.warning("feed %s: lease not extended: %s", self.feed_id, exc)
+
+    def _extend(self) -> None:
+        until = self.ctx.clock() + self.ctx.feed_lease
+        with self.ctx.sessions() as session:
+            if extend_feed_lease(session, self.feed_id, self.token, until):  # type: ignore[arg-type]
+                self.token = until
+            else:
+                self.lost = True
+                log.warning("feed %s: lease lost to another process; this poll stops", self.feed_id)
 
 
 async def poll_feed(ctx: CrawlContext, feed_id: int) -> int:
     """Poll one leased feed; return how many articles it added."""
+    snapshot = await asyncio.to_thread(_snapshot, ctx, feed_id)
+    if snapshot is None:
+        return 0
+    added = 0
+    async with LeaseKeeper(ctx, feed_id, snapshot.lease_until) as lease:
+        try:
+            result = await ctx.fetcher.get(
+                snapshot.url, etag=snapshot.etag, last_modified=snapshot.last_modified
+            )
+            if result.status >= 400:
+                raise FetchError(f"HTTP {result.status}")
+            links = [] if result.not_modified else await _links(ctx, result)
+        except (FetchError, DiscoveryError) as exc:
+            log.warning("feed %s failed: %s", snapshot.url, exc)
+            record = partial(_record_feed_error, message=str(exc))
+        else:
+            added = await _track_links(ctx, snapshot, links, lease)
+            record = partial(_record_success, result=result)
+    if not lease.lost:
+        await asyncio.to_thread(record, ctx, feed_id, lease.token)
+    return added
+
+
+def _snapshot(ctx: CrawlContext, feed_id: int) -> FeedSnapshot | None:
     with ctx.sessions() as session:
         feed = session.get(Feed, feed_id)
         if feed is None:
-            return 0
-        snapshot = FeedSnapshot(
-            feed.id, feed.url, feed.etag, feed.last_modified, tuple(feed.exclude_patterns)
+            return None
+        return FeedSnapshot(
+            feed.id, feed.url, feed.etag, feed.last_modified, tuple(feed.exclude_patterns), feed.lease_until
         )
-    try:
-        result = await ctx.fetcher.get(snapshot.url, etag=snapshot.etag, last_modified=snapshot.last_modified)
-        if result.status >= 400:
-            raise FetchError(f"HTTP {result.status}")
-        links = [] if result.not_modified else await _links(ctx, result)
-    except (FetchError, DiscoveryError) as exc:
-        log.warning("feed %s failed: %s", snapshot.url, exc)
-        _record_feed_error(ctx, snapshot.feed_id, str(exc))
-        return 0
-    return _record_links(ctx, snapshot, result, links)
 
 
 async def _links(ctx: CrawlContext, result: FetchResult) -> list[Link]:
     """The page's links; for a sitemap index, also the links of its child sitemaps (bounded)."""
-    found = discover_all(
-        result.body, result.headers.get("content-type"), result.final_url, front_page_rule(result.final_url)
+    found = await asyncio.to_thread(
+        discover_all,
+        result.body,
+        result.headers.get("content-type"),
+        result.final_url,
+        front_page_rule(result.final_url),
     )
     links = list(found.links)
     for child_url in found.children[:MAX_CHILD_SITEMAPS]:
         try:
             child = await ctx.fetcher.get(child_url)
-            links.extend(discover_all(child.body, child.headers.get("content-type"), child.final_url).links)
+            content_type = child.headers.get("content-type")
+            child_found = await asyncio.to_thread(discover_all, child.body, content_type, child.final_url)
+            links.extend(child_found.links)
         except (FetchError, DiscoveryError) as exc:
             log.warning("child sitemap %s skipped: %s", child_url, exc)
     return links
@@ -72,25 +158,57 @@ def front_page_rule(url: str) -> Callable[[str], bool] | None:
     return None if parser is None else parser.is_article_url
 
 
-def wanted_urls(links: list[Link], exclude: tuple[str, ...]) -> dict[str, Link]:
-    """Canonical article URLs the feed names, minus the source's exclusions, each once."""
+def _newest_first(link: Link) -> tuple[bool, float]:
+    """Dated items newest first, then undated ones (in feed order: the sort is stable)."""
+    return (link.published is None, -link.published.timestamp() if link.published else 0.0)
+
+
+def wanted_urls(links: list[Link], exclude: tuple[str, ...], limit: int) -> dict[str, Link]:
+    """The `limit` newest canonical article URLs the feed names, minus the source's exclusions, each once."""
     url_filter = UrlFilter(exclude)
     wanted: dict[str, Link] = {}
-    for link in links:
+    for link in sorted(links, key=_newest_first):
+        if len(wanted) == limit:
+            break
         url = canonicalize_url(link.url)
         if url not in wanted and url_filter.allows(url) and is_article_url(url):
             wanted[url] = link
     return wanted
 
 
-def _record_links(ctx: CrawlContext, snapshot: FeedSnapshot, result: FetchResult, links: list[Link]) -> int:
+async def _track_links(
+    ctx: CrawlContext, snapshot: FeedSnapshot, links: list[Link], lease: LeaseKeeper
+) -> int:
+    """Track the wanted URLs a batch at a time on a worker thread; stop if the lease is lost."""
+    if len(links) > ctx.feed_max_items:
+        log.warning(
+            "feed %s names %d items; only the newest %d are read",
+            snapshot.url,
+            len(links),
+            ctx.feed_max_items,
+        )
+    wanted = await asyncio.to_thread(wanted_urls, links, snapshot.exclude, ctx.feed_max_items)
     now = ctx.clock()
     added = 0
+    items = list(wanted.items())
+    for start in range(0, len(items), TRACK_BATCH):
+        if lease.lost:
+            break
+        batch = items[start : start + TRACK_BATCH]
+        added += await asyncio.to_thread(_track_batch, ctx, snapshot.feed_id, batch, now)
+    return added
+
+
+def _track_batch(ctx: CrawlContext, feed_id: int, batch: Sequence[tuple[str, Link]], now: datetime) -> int:
     with ctx.sessions.begin() as session:
-        feed = session.get(Feed, snapshot.feed_id)
+        feed = session.get(Feed, feed_id)
         if feed is None:
             return 0
-        for url, link in wanted_urls(links, snapshot.exclude).items():
+        known = known_urls(session, [url for url, _ in batch])
+        added = 0
+        for url, link in batch:
+            if url in known:
+                continue
             _, created = track_article(
                 session,
                 url,
@@ -101,13 +219,6 @@ def _record_links(ctx: CrawlContext, snapshot: FeedSnapshot, result: FetchResult
                 initial_period=ctx.policy.initial,
             )
             added += created
-        if not result.not_modified:
-            feed.etag, feed.last_modified = result.etag, result.last_modified
-        feed.last_checked_at = feed.last_success_at = now
-        feed.next_check_at = now + _period(feed)
-        feed.error_streak = 0
-        feed.last_error = None
-        feed.lease_until = None
     return added
 
 
@@ -115,10 +226,33 @@ def _period(feed: Feed) -> timedelta:
     return timedelta(seconds=feed.period_seconds)
 
 
-def _record_feed_error(ctx: CrawlContext, feed_id: int, message: str) -> None:
+def _held_feed(session: Session, feed_id: int, token: datetime | None) -> Feed | None:
+    """The feed, locked, if this poll still holds its lease (or polled it without one)."""
+    feed = session.get(Feed, feed_id, with_for_update=True)
+    if feed is None or (token is not None and feed.lease_until != token):
+        return None
+    return feed
+
+
+def _record_success(ctx: CrawlContext, feed_id: int, token: datetime | None, *, result: FetchResult) -> None:
     now = ctx.clock()
     with ctx.sessions.begin() as session:
-        feed = session.get(Feed, feed_id)
+        feed = _held_feed(session, feed_id, token)
+        if feed is None:
+            return
+        if not result.not_modified:
+            feed.etag, feed.last_modified = result.etag, result.last_modified
+        feed.last_checked_at = feed.last_success_at = now
+        feed.next_check_at = now + _period(feed)
+        feed.error_streak = 0
+        feed.last_error = None
+        feed.lease_until = None
+
+
+def _record_feed_error(ctx: CrawlContext, feed_id: int, token: datetime | None, *, message: str) -> None:
+    now = ctx.clock()
+    with ctx.sessions.begin() as session:
+        feed = _held_feed(session, feed_id, token)
         if feed is None:
             return
         feed.error_streak += 1

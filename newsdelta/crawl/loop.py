@@ -13,7 +13,7 @@ import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,8 +23,6 @@ from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
-
-FEED_LEASE = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -53,7 +51,7 @@ async def _run_bounded(jobs: Iterable[Awaitable[object]], limit: int) -> list[ob
 
 async def poll_due_feeds(ctx: CrawlContext, stats: PassStats, *, concurrency: int) -> None:
     with ctx.sessions() as session:
-        ids = claim_due(session, Feed, ctx.clock(), limit=1000, lease=FEED_LEASE, owner=ctx.owner)
+        ids = claim_due(session, Feed, ctx.clock(), limit=1000, lease=ctx.feed_lease, owner=ctx.owner)
     added = await _run_bounded((poll_feed(ctx, feed_id) for feed_id in ids), concurrency)
     stats.feeds_polled += len(ids)
     stats.articles_added += sum(int(n) for n in added)  # type: ignore[call-overload]

@@ -20,8 +20,7 @@ from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
-from newsdelta.crawl.context import process_owner, utc_now
-from newsdelta.crawl.loop import FEED_LEASE
+from newsdelta.crawl.context import FEED_LEASE, process_owner, utc_now
 from newsdelta.distributed import metrics
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
 from newsdelta.distributed.tasks import (

@@ -23,12 +23,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
-from newsdelta.crawl import CrawlContext, poll_feed
+from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
 from newsdelta.crawl.loop import check_batch
 from newsdelta.distributed import metrics
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
+from newsdelta.runtime import make_context
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import release_article_leases
@@ -96,7 +97,7 @@ class WorkerRuntime:
         # The scheduler migrates the schema; workers starting together must not race to do it too.
         sessions: sessionmaker[Session] = open_database(settings.database_url, migrate=False)
         fetcher = self.run(make_shared_fetcher(settings))
-        self.context = CrawlContext(sessions=sessions, fetcher=fetcher, policy=settings.policy, clock=clock)
+        self.context = make_context(settings, sessions, fetcher, clock=clock)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run on this process's loop and wait; called from the pool's threads (or the solo pool's one)."""

@@ -96,6 +96,13 @@ def article_by_url(session: Session, url: str) -> Article | None:
     return None if alias is None else session.get(Article, alias.article_id)
 
 
+def known_urls(session: Session, urls: Sequence[str]) -> set[str]:
+    """Which of `urls` are tracked, as an article's URL or an alias: one query each for a whole batch."""
+    articles = session.scalars(select(Article.url).where(Article.url.in_(urls)))
+    aliases = session.scalars(select(ArticleAlias.url).where(ArticleAlias.url.in_(urls)))
+    return {*articles, *aliases}
+
+
 def find_article(session: Session, ref: str | int) -> Article:
     """By id (a number) or by URL."""
     text = str(ref)
@@ -114,6 +121,15 @@ def release_article_leases(session: Session, article_ids: Sequence[int], owner: 
     """Give back leases `owner` still holds, the articles due at once, so the next claim hands them out."""
     held = Article.id.in_(article_ids) & (Article.lease_owner == owner)
     session.execute(update(Article).where(held).values(lease_until=None, lease_owner=None, next_check_at=now))
+
+
+def extend_feed_lease(session: Session, feed_id: int, token: datetime, until: datetime) -> bool:
+    """Move a feed's lease, and its due time with it, to `until` if the lease is still the claim `token` (feeds
+    have no owner column: a claim's expiry is unique to it); False when it expired and was claimed again."""
+    held = (Feed.id == feed_id) & (Feed.lease_until == token)
+    result = session.execute(update(Feed).where(held).values(lease_until=until, next_check_at=until))
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _due(

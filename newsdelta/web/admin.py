@@ -2,7 +2,8 @@
 
 The same actions twice: HTML forms that carry the token as a field (which also makes them useless to a
 cross-site forger, who does not know it), and a JSON API that takes `Authorization: Bearer <token>`.
-Without a configured token every action is refused.
+Without a configured token every action is refused; wrong tokens are rate limited per client (throttle.py).
+The list of hidden articles (their URLs and the legal reasons) is itself shown only to a holder of the token.
 """
 
 from __future__ import annotations
@@ -25,27 +26,39 @@ from newsdelta.config import Settings
 from newsdelta.fetch.errors import FetchError
 from newsdelta.store.models import Article, Feed
 from newsdelta.web.deps import SessionDep, SettingsDep
+from newsdelta.web.params import MAX_ID, PRINTABLE, ArticleId, FeedId
 from newsdelta.web.render import templates
+from newsdelta.web.throttle import FailureWindow, client_key
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="The admin token (NEWSDELTA_ADMIN_TOKEN)")
 
 
-def check_token(settings: Settings, given: str | None) -> None:
+def check_token(request: Request, settings: Settings, given: str | None) -> None:
+    """403 for a wrong token; 429 with Retry-After, before any comparison, for a client that guessed too often."""
     if not settings.admin_token:
         raise HTTPException(403, "Admin actions are disabled: no admin token is configured.")
+    failures: FailureWindow = request.app.state.token_failures
+    client = client_key(request)
+    wait = failures.retry_after(client)
+    if wait is not None:
+        message = f"Too many wrong admin tokens from your address; try again in {wait} seconds."
+        raise HTTPException(429, message, headers={"Retry-After": str(wait)})
     if not given or not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
+        failures.failed(client)
         raise HTTPException(403, "Wrong or missing admin token.")
 
 
 def bearer_token(
-    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    check_token(settings, credentials.credentials if credentials else None)
+    check_token(request, settings, credentials.credentials if credentials else None)
 
 
-def form_token(settings: SettingsDep, token: Annotated[str, Form()] = "") -> None:
-    check_token(settings, token)
+def form_token(request: Request, settings: SettingsDep, token: Annotated[str, Form()] = "") -> None:
+    check_token(request, settings, token)
 
 
 # --- the actions ------------------------------------------------------------------------------------------
@@ -106,11 +119,26 @@ def _done(message: str) -> Response:
     return RedirectResponse(f"/admin?done={message}", status_code=303)
 
 
+def _admin_page(
+    request: Request, db: Session, *, done: str = "", hidden: list[Article] | None = None
+) -> Response:
+    feeds = db.scalars(select(Feed).order_by(Feed.id)).all()
+    context = {"feeds": feeds, "hidden": hidden, "done": done}
+    return templates.TemplateResponse(request, "admin.html", context)
+
+
 @router.get("/admin", include_in_schema=False)
 def admin_page(request: Request, db: SessionDep, done: str = "") -> Response:
-    feeds = db.scalars(select(Feed).order_by(Feed.id)).all()
-    hidden = db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)).all()
-    return templates.TemplateResponse(request, "admin.html", {"feeds": feeds, "hidden": hidden, "done": done})
+    return _admin_page(request, db, done=done)
+
+
+@router.post("/admin/hidden", include_in_schema=False, dependencies=[FormToken])
+def admin_hidden(request: Request, db: SessionDep) -> Response:
+    """The admin page with the hidden articles listed: asked for with the token, in a POST body, never a URL."""
+    hidden = list(db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
+    response = _admin_page(request, db, hidden=hidden)
+    response.headers["cache-control"] = "no-store"  # no shared cache may keep what only the token may see
+    return response
 
 
 @router.post("/admin/feeds", include_in_schema=False, dependencies=[FormToken])
@@ -118,7 +146,7 @@ def admin_add_feed(
     db: SessionDep,
     settings: SettingsDep,
     url: Annotated[str, Form()],
-    source: Annotated[str, Form(min_length=1, max_length=64)],
+    source: Annotated[str, Form(min_length=1, max_length=64, pattern=PRINTABLE)],
     period: Annotated[float, Form(ge=60)] = 300,
     exclude: Annotated[str, Form()] = "",
 ) -> Response:
@@ -129,14 +157,17 @@ def admin_add_feed(
 
 
 @router.post("/admin/feeds/{feed_id}/delete", include_in_schema=False, dependencies=[FormToken])
-def admin_remove_feed(db: SessionDep, feed_id: int) -> Response:
+def admin_remove_feed(db: SessionDep, feed_id: FeedId) -> Response:
     remove_feed(db, feed_id)
     return _done(f"feed {feed_id} removed")
 
 
 @router.post("/admin/track", include_in_schema=False, dependencies=[FormToken])
 def admin_track(
-    db: SessionDep, settings: SettingsDep, url: Annotated[str, Form()], source: Annotated[str, Form()] = ""
+    db: SessionDep,
+    settings: SettingsDep,
+    url: Annotated[str, Form()],
+    source: Annotated[str, Form(max_length=64, pattern=PRINTABLE)] = "",
 ) -> Response:
     article, created = track_url(db, settings, url, source.strip() or None)
     return _done(f"{'tracking' if created else 'already tracking'} article {article.id}")
@@ -144,14 +175,16 @@ def admin_track(
 
 @router.post("/admin/hide", include_in_schema=False, dependencies=[FormToken])
 def admin_hide(
-    db: SessionDep, article: Annotated[int, Form(ge=1)], reason: Annotated[str, Form(max_length=500)] = ""
+    db: SessionDep,
+    article: Annotated[int, Form(ge=1, le=MAX_ID)],
+    reason: Annotated[str, Form(max_length=500, pattern=PRINTABLE)] = "",
 ) -> Response:
     set_hidden(db, article, True, reason.strip() or None)
     return _done(f"article {article} hidden")
 
 
 @router.post("/admin/articles/{article_id}/unhide", include_in_schema=False, dependencies=[FormToken])
-def admin_unhide(db: SessionDep, article_id: int) -> Response:
+def admin_unhide(db: SessionDep, article_id: ArticleId) -> Response:
     set_hidden(db, article_id, False, None)
     return _done(f"article {article_id} shown again")
 
@@ -163,18 +196,18 @@ api = APIRouter(prefix="/api/admin", tags=["admin"], dependencies=[Depends(beare
 
 class FeedIn(BaseModel):
     url: str = Field(max_length=4096)
-    source: str = Field(min_length=1, max_length=64)
+    source: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
     period_seconds: float = Field(300, ge=60)
     exclude: list[str] = Field(default_factory=list, description="Regexes; matching article URLs are skipped")
 
 
 class TrackIn(BaseModel):
     url: str = Field(max_length=4096)
-    source: str | None = Field(None, max_length=64)
+    source: str | None = Field(None, max_length=64, pattern=PRINTABLE)
 
 
 class HideIn(BaseModel):
-    reason: str | None = Field(None, max_length=500, description="Shown on the 410 notice")
+    reason: str | None = Field(None, max_length=500, pattern=PRINTABLE, description="Shown on the 410 notice")
 
 
 class Done(BaseModel):
@@ -189,7 +222,7 @@ def api_add_feed(body: FeedIn, db: SessionDep, settings: SettingsDep) -> Done:
 
 
 @api.delete("/feeds/{feed_id}", response_model=Done)
-def api_remove_feed(feed_id: int, db: SessionDep) -> Done:
+def api_remove_feed(feed_id: FeedId, db: SessionDep) -> Done:
     remove_feed(db, feed_id)
     return Done(id=feed_id, message="feed removed")
 
@@ -201,13 +234,13 @@ def api_track(body: TrackIn, db: SessionDep, settings: SettingsDep) -> Done:
 
 
 @api.post("/articles/{article_id}/hide", response_model=Done)
-def api_hide(article_id: int, body: HideIn, db: SessionDep) -> Done:
+def api_hide(article_id: ArticleId, body: HideIn, db: SessionDep) -> Done:
     set_hidden(db, article_id, True, body.reason)
     return Done(id=article_id, message="hidden")
 
 
 @api.post("/articles/{article_id}/unhide", response_model=Done)
-def api_unhide(article_id: int, db: SessionDep) -> Done:
+def api_unhide(article_id: ArticleId, db: SessionDep) -> Done:
     set_hidden(db, article_id, False, None)
     return Done(id=article_id, message="shown again")
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from newsdelta.store import queries
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
+from newsdelta.web.params import ArticleId, SearchText, SourceQuery, UtcTime, VersionNumber
 
 router = APIRouter(prefix="/api", tags=["read"])
 
@@ -127,7 +128,7 @@ def sources(db: SessionDep, now: NowDep) -> list[queries.SourceHealth]:
 
 
 @router.get("/changes", response_model=Paged[queries.Change])
-def changes(db: SessionDep, page: PageNumber = 1, per_page: PerPage = 50, source: str | None = None) -> dict:
+def changes(db: SessionDep, page: PageNumber = 1, per_page: PerPage = 50, source: SourceQuery = None) -> dict:
     """New versions (each with a predecessor), newest first."""
     return paged(queries.recent_changes(db, page=page, per_page=per_page, source=source))
 
@@ -137,10 +138,11 @@ def articles(
     db: SessionDep,
     page: PageNumber = 1,
     per_page: PerPage = 50,
-    source: str | None = None,
+    source: SourceQuery = None,
     state: Literal["live", "gone"] | None = None,
     changed_since: Annotated[
-        datetime | None, Query(description="Only articles that changed at or after this time")
+        UtcTime | None,
+        Query(description="Only articles that changed at or after this time (UTC unless it has an offset)"),
     ] = None,
 ) -> dict:
     """Tracked articles, newest first; hidden articles are left out."""
@@ -151,7 +153,7 @@ def articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetailOut)
-def article(article_id: int, db: SessionDep) -> dict:
+def article(article_id: ArticleId, db: SessionDep) -> dict:
     """One article and the list of its versions (410 if hidden)."""
     found = queries.visible_article(db, article_id)
     return {
@@ -168,14 +170,16 @@ def article(article_id: int, db: SessionDep) -> dict:
 
 
 @router.get("/articles/{article_id}/versions/{number}", response_model=VersionOut)
-def version(article_id: int, number: int, db: SessionDep) -> Any:
+def version(article_id: ArticleId, number: VersionNumber, db: SessionDep) -> Any:
     """One version's full text, as paragraphs."""
     queries.visible_article(db, article_id)
     return queries.get_version(db, article_id, number)
 
 
 @router.get("/articles/{article_id}/diff/{old}/{new}", response_model=DiffOut)
-def diff(article_id: int, old: int, new: int, db: SessionDep, diffs: DiffsDep) -> dict:
+def diff(
+    article_id: ArticleId, old: VersionNumber, new: VersionNumber, db: SessionDep, diffs: DiffsDep
+) -> dict:
     """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
     queries.visible_article(db, article_id)
     old_version, new_version = version_pair(db, article_id, old, new)
@@ -188,9 +192,7 @@ def diff(article_id: int, old: int, new: int, db: SessionDep, diffs: DiffsDep) -
 
 
 @router.get("/search", response_model=Paged[queries.SearchHit])
-def search(
-    db: SessionDep, q: Annotated[str, Query(max_length=200)], page: PageNumber = 1, per_page: PerPage = 20
-) -> dict:
+def search(db: SessionDep, q: SearchText, page: PageNumber = 1, per_page: PerPage = 20) -> dict:
     """Articles whose versions' titles or text contain all the words; one hit per article."""
     return paged(queries.search(db, q, page=page, per_page=per_page))
 

@@ -27,8 +27,11 @@ from newsdelta.store.db import open_database
 from newsdelta.store.queries import HiddenArticle
 from newsdelta.store.repository import NotFound
 from newsdelta.web import admin, api, feeds, pages
+from newsdelta.web.deps import public_base_url
 from newsdelta.web.diffing import DiffCache
+from newsdelta.web.params import READABLE_ERRORS
 from newsdelta.web.render import templates
+from newsdelta.web.throttle import FailureWindow
 
 HERE = Path(__file__).parent
 
@@ -108,7 +111,10 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if _wants(request) == "json":
         return await request_validation_exception_handler(request, exc)
-    problems = "; ".join(f"{'.'.join(map(str, error['loc'][1:]))}: {error['msg']}" for error in exc.errors())
+    problems = "; ".join(
+        f"{'.'.join(map(str, error['loc'][1:]))}: {READABLE_ERRORS.get(error['type'], error['msg'])}"
+        for error in exc.errors()
+    )
     return _error(request, 422, "Bad request", problems)
 
 
@@ -127,7 +133,9 @@ def create_app(
 
     `clock` is what "now" means for "N minutes ago" and the health page: the demo passes its fast-forwarded one.
     """
+    base_url = public_base_url(settings.base_url) if settings.base_url else None
     app = FastAPI(
+        servers=[{"url": base_url}] if base_url else None,
         title="newsdelta",
         summary="Every version of news articles, and what changed between them.",
         version="1",
@@ -136,8 +144,10 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.base_url = base_url
     app.state.sessions = sessions or open_database(settings.database_url)
-    app.state.diffs = DiffCache()
+    app.state.diffs = DiffCache(max_bytes=int(settings.diff_cache_mb * 2**20))
+    app.state.token_failures = FailureWindow()
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(HiddenArticle, _hidden)

@@ -6,6 +6,7 @@ blog's pages and feeds diff each pair once, not on every request.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -20,25 +21,51 @@ from newsdelta.store.repository import NotFound
 
 
 class DiffCache:
-    """A small thread-safe LRU of diffs keyed by (old version id, new version id)."""
+    """A thread-safe LRU of diffs keyed by (old version id, new version id), bounded by the memory they hold.
 
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple[int, int], VersionDiff] = OrderedDict()
+    A count of entries bounds nothing: one pair of long live blogs makes a diff of tens of megabytes. Each
+    diff's size is estimated when it is stored; the least recently used ones go once the total passes
+    `max_bytes`, and a diff larger than that on its own is computed for its request but not kept.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple[int, int], tuple[VersionDiff, int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def diff(self, old: Version, new: Version) -> VersionDiff:
         key = (old.id, new.id)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key][0]
         result = diff_versions(version_text(old), version_text(new))
+        size = diff_size(result)
+        if size > self.max_bytes:
+            return result
         with self._lock:
-            self._items[key] = result
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = (result, size)
+                self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, (_, evicted) = self._items.popitem(last=False)
+                self.bytes -= evicted
         return result
+
+
+def diff_size(diff: VersionDiff) -> int:
+    """Bytes the diff holds, near enough: its rows, spans and their strings (what grows with the text)."""
+    spans = [*(diff.title_spans or ()), *(span for row in diff.rows for span in row.spans)]
+    return (
+        sys.getsizeof(diff)
+        + sys.getsizeof(diff.rows)
+        + sum(sys.getsizeof(row) + sys.getsizeof(row.spans) for row in diff.rows)
+        + sum(sys.getsizeof(span) + sys.getsizeof(span.text) for span in spans)
+    )
 
 
 def version_text(version: Version) -> VersionText:

@@ -7,21 +7,23 @@ reader of the feed knows whether to click.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 from sqlalchemy.orm import Session
 
 from newsdelta.store import queries
 from newsdelta.store.queries import Change
-from newsdelta.web.deps import DiffsDep, SessionDep
+from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
 from newsdelta.web.diffing import DiffCache, versions_by_number
+from newsdelta.web.params import ArticleId, SearchText, SourcePath
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,15 +40,24 @@ class Item:
     at: datetime
 
 
+# Characters XML 1.0 cannot carry at all, not even escaped: stored titles are whatever outlets wrote.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML forbids (lxml refuses them outright, which would fail the whole feed)."""
+    return _NOT_XML.sub("", text)
+
+
 def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items: Iterable[Item]) -> Response:
     feed = FeedGenerator()
     feed.id(self_url)
-    feed.title(title)
+    feed.title(xml_text(title))
     feed.author({"name": "newsdelta"})
     # Self first: feedgen's RSS <link> is the last link given, and it must be the page, not the feed.
     feed.link(href=self_url, rel="self")
     feed.link(href=page_url, rel="alternate")
-    feed.description(f"{title}: new versions of news articles and what changed in each.")
+    feed.description(f"{xml_text(title)}: new versions of news articles and what changed in each.")
     feed.language("en")
     feed.generator("newsdelta")
     newest: datetime | None = None
@@ -54,9 +65,9 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
         entry = feed.add_entry(order="append")
         entry.id(item.link)
         entry.guid(item.link, permalink=True)
-        entry.title(item.title)
+        entry.title(xml_text(item.title))
         entry.link(href=item.link)
-        entry.summary(item.summary)  # Atom <summary>, RSS <description>
+        entry.summary(xml_text(item.summary))  # Atom <summary>, RSS <description>
         entry.published(item.at)
         entry.updated(item.at)
         newest = max(newest or item.at, item.at)
@@ -108,13 +119,12 @@ def changes_feed(
     changes: list[Change],
 ) -> Response:
     """The feed, or 304 when the reader already has these exact bytes (readers poll feeds often)."""
-    base = str(request.base_url).rstrip("/")
     response = render_feed(
         fmt,
         title=title,
-        page_url=base + page_path,
-        self_url=str(request.url),
-        items=change_items(db, diffs, base, changes),
+        page_url=site_url(request, page_path),
+        self_url=page_url(request),
+        items=change_items(db, diffs, site_url(request), changes),
     )
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
     if etag in request.headers.get("if-none-match", ""):
@@ -130,7 +140,9 @@ def all_changes(request: Request, fmt: Format, db: SessionDep, diffs: DiffsDep) 
 
 
 @router.get("/sources/{name}/feed.{fmt}")
-def source_changes(request: Request, name: str, fmt: Format, db: SessionDep, diffs: DiffsDep) -> Response:
+def source_changes(
+    request: Request, name: SourcePath, fmt: Format, db: SessionDep, diffs: DiffsDep
+) -> Response:
     queries.source_by_name(db, name)
     changes = queries.recent_changes(db, per_page=ITEMS, source=name).items
     return changes_feed(request, fmt, db, diffs, f"newsdelta: changes at {name}", f"/sources/{name}", changes)
@@ -138,7 +150,7 @@ def source_changes(request: Request, name: str, fmt: Format, db: SessionDep, dif
 
 @router.get("/articles/{article_id}/feed.{fmt}")
 def article_changes(
-    request: Request, article_id: int, fmt: Format, db: SessionDep, diffs: DiffsDep
+    request: Request, article_id: ArticleId, fmt: Format, db: SessionDep, diffs: DiffsDep
 ) -> Response:
     queries.visible_article(db, article_id)
     changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id).items
@@ -152,7 +164,7 @@ def search_changes(
     fmt: Format,
     db: SessionDep,
     diffs: DiffsDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: SearchText = "",
 ) -> Response:
     """Articles matching the search, newest matching version first: follow a story or a name as it is edited."""
     hits = sorted(queries.search(db, q, per_page=ITEMS).items, key=lambda hit: hit.fetched_at, reverse=True)

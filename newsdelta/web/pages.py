@@ -12,6 +12,7 @@ from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep
 from newsdelta.web.diffing import changes_only, side_by_side, version_pair
+from newsdelta.web.params import MAX_ID, ArticleId, SearchText, SourcePath, SourceQuery, VersionNumber
 from newsdelta.web.render import templates
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ def _page(request: Request, name: str, **context: object) -> Response:
 
 @router.get("/")
 def home(
-    request: Request, db: SessionDep, now: NowDep, page: PageNumber = 1, source: str | None = None
+    request: Request, db: SessionDep, now: NowDep, page: PageNumber = 1, source: SourceQuery = None
 ) -> Response:
     source = source or None
     changes = queries.recent_changes(db, page=page, source=source)
@@ -43,7 +44,7 @@ def home(
 @router.get("/articles/{article_id}")
 def article(
     request: Request,
-    article_id: int,
+    article_id: ArticleId,
     db: SessionDep,
     now: NowDep,
     settings: SettingsDep,
@@ -63,7 +64,9 @@ def article(
 
 @router.get("/articles/{article_id}/diff")
 def pick_diff(
-    article_id: int, old: Annotated[int, Query(alias="from")], new: Annotated[int, Query(alias="to")]
+    article_id: ArticleId,
+    old: Annotated[int, Query(alias="from", ge=0, le=MAX_ID)],
+    new: Annotated[int, Query(alias="to", ge=0, le=MAX_ID)],
 ) -> Response:
     """The "compare any two versions" form lands here and is sent on to the canonical diff address."""
     return RedirectResponse(f"/articles/{article_id}/diff/{old}/{new}", status_code=303)
@@ -72,9 +75,9 @@ def pick_diff(
 @router.get("/articles/{article_id}/diff/{old}/{new}")
 def diff(
     request: Request,
-    article_id: int,
-    old: int,
-    new: int,
+    article_id: ArticleId,
+    old: VersionNumber,
+    new: VersionNumber,
     db: SessionDep,
     diffs: DiffsDep,
     view: Literal["side", "inline"] = "side",
@@ -107,14 +110,14 @@ def diff(
 
 
 @router.get("/articles/{article_id}/versions/{number}")
-def version(request: Request, article_id: int, number: int, db: SessionDep) -> Response:
+def version(request: Request, article_id: ArticleId, number: VersionNumber, db: SessionDep) -> Response:
     found = queries.visible_article(db, article_id)
     shown = queries.get_version(db, article_id, number)
     return _page(request, "version.html", article=found, version=shown)
 
 
 @router.get("/articles/{article_id}/versions/{number}/raw")
-def raw(article_id: int, number: int, db: SessionDep, download: bool = False) -> Response:
+def raw(article_id: ArticleId, number: VersionNumber, db: SessionDep, download: bool = False) -> Response:
     """The archived bytes of the fetch behind a version, exactly as received: evidence to cite or re-parse."""
     queries.visible_article(db, article_id)
     shown = queries.get_version(db, article_id, number)
@@ -134,7 +137,7 @@ def sources(request: Request, db: SessionDep, now: NowDep) -> Response:
 
 
 @router.get("/sources/{name}")
-def source(request: Request, name: str, db: SessionDep, now: NowDep, page: PageNumber = 1) -> Response:
+def source(request: Request, name: SourcePath, db: SessionDep, now: NowDep, page: PageNumber = 1) -> Response:
     queries.source_by_name(db, name)
     (stats,) = queries.source_health(db, now, name=name)
     changes = queries.recent_changes(db, page=page, source=name)
@@ -156,7 +159,7 @@ def search(
     request: Request,
     db: SessionDep,
     now: NowDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: SearchText = "",
     page: PageNumber = 1,
 ) -> Response:
     results = queries.search(db, q, page=page) if q.strip() else None
