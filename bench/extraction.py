@@ -99,7 +99,7 @@ class Page:
 
     @property
     def half(self) -> str:
-        """"A" or "B", from the id's hash alone (see the module docstring)."""
+        """ "A" or "B", from the id's hash alone (see the module docstring)."""
         return "A" if int(hashlib.sha256(self.id.encode()).hexdigest()[0], 16) % 2 == 0 else "B"
 
 
@@ -249,7 +249,12 @@ def print_worst(result: Run, pages: Sequence[Page], n: int) -> None:
     for page in pages:
         tp, fp, fn = page_counts(page.body, result.outputs[page.id])
         per_page.append(
-            (page_f1(page, result.outputs[page.id]), precision_score(tp, fp, fn), recall_score(tp, fp, fn), page)
+            (
+                page_f1(page, result.outputs[page.id]),
+                precision_score(tp, fp, fn),
+                recall_score(tp, fp, fn),
+                page,
+            )
         )
     print(f"\n{result.name}: worst {n} pages (F1 P R half id url)")
     for f1, p, r, page in sorted(per_page, key=lambda row: row[0])[:n]:
