@@ -24,6 +24,11 @@ MAX_CHROME_WORDS = 40
 MAX_TEASER_WORDS = 25
 # A byline or dateline with a ticking clock in it ("Jane Doe · 5 min ago") is no longer than this.
 MAX_BYLINE_WORDS = 12
+# A label ("Politics", "Tags", "Advertisement") at the edge of the body: no more words than this, no full stop.
+MAX_LABEL_WORDS = 3
+# Furniture at one edge of the body (clock, byline, "updated" line; or counters, tags) is at most this many
+# lines; a longer run of short lines there is a list that belongs to the article.
+MAX_EDGE_LINES = 3
 
 _NUMBER = r"\d[\d,.\s]*[kKmM]?"
 _TIME_UNITS = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)"
@@ -86,6 +91,8 @@ _TICKING_TIME = re.compile(
     rf"\b(?:{_NUMBER}\s*|an?\s+)(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?)\s+ago\b", re.I
 )
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
+# Sentence ends of other scripts and quoting styles (CJK, Arabic, Devanagari, guillemets).
+_SENTENCE_END_OTHER = ("。", "！", "？", "؟", "।", "»", "«", "…", ")", "」", "』")
 _CHROME_LINE = re.compile(r"^(?:" + "|".join(_CHROME_LINES) + r")[\s.!:…|)(]*$", re.IGNORECASE)
 _PROMO = re.compile("|".join(_PROMO_SENTENCES), re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -131,10 +138,53 @@ def drop_story_list_tail(paragraphs: Sequence[str]) -> list[str]:
     return list(paragraphs[:cut])
 
 
-def clean_paragraphs(paragraphs: Iterable[str], headlines: Iterable[str] = ()) -> list[str]:
-    """The article paragraphs without chrome lines, story lists and a leading copy of the headline."""
+def is_meta_line(line: str, names: Iterable[str] = ()) -> bool:
+    """A line shaped like page furniture rather than prose, in any language: not a finished sentence, and
+    either a few words, or a short line with a number in it (a date, a clock, a counter), or one naming the
+    article's author (a byline). Only lines at the edges of the body are judged this way: in the middle a
+    short unfinished line is as likely a subheading."""
+    line = line.strip()
+    if line.endswith(_SENTENCE_END + _SENTENCE_END_OTHER) or line.startswith("|"):  # "|": a table row
+        return False
+    words = _WORD.findall(line)
+    if len(words) <= MAX_LABEL_WORDS:
+        return True
+    if len(words) > MAX_BYLINE_WORDS:
+        return False
+    folded = line.casefold()
+    return any(w.isdigit() for w in words) or any(n and n in folded for n in map(str.casefold, names))
+
+
+def trim_edges(paragraphs: Sequence[str], headlines: Iterable[str] = (), names: Iterable[str] = ()) -> list[str]:
+    """Drop furniture lines and headline copies from both ends of the body: clocks and tickers above the
+    headline, byline and "updated" lines under it, counters and tags after the last paragraph. A longer run
+    of such lines at an edge is a list the article ends or opens with (fixtures, tour dates), and stays."""
+    known = {comparable(h) for h in headlines} - {""}
+    names = tuple(names)
+    lines = list(paragraphs)
+
+    def edge_run(ordered: Sequence[str], allow_headline: bool) -> int:
+        run = furniture = 0
+        for line in ordered:
+            if allow_headline and comparable(line) in known:
+                run += 1
+            elif is_meta_line(line, names):
+                run, furniture = run + 1, furniture + 1
+            else:
+                break
+        return run if furniture <= MAX_EDGE_LINES else 0
+
+    start = edge_run(lines, allow_headline=True)
+    end = len(lines) - edge_run(lines[start:][::-1], allow_headline=False)
+    return lines[start:end]
+
+
+def clean_paragraphs(
+    paragraphs: Iterable[str], headlines: Iterable[str] = (), names: Iterable[str] = ()
+) -> list[str]:
+    """The article paragraphs without chrome lines, story lists, edge furniture and a leading headline copy."""
     kept = [p for p in drop_story_list_tail(list(paragraphs)) if not is_chrome(p)]
-    return drop_repeated_headline(kept, headlines)
+    return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)
 
 
 # --- repairs to the page tree before extraction ------------------------------------------------------------

@@ -63,7 +63,7 @@ class GenericExtractor:
         if is_container_dump(extracted, headlines):
             extracted = _precise_part(tree, url, extracted)
         body = choose_body(extracted, article_body_paragraphs(structured.body))
-        paragraphs = clean_paragraphs(normalise_paragraphs(body), headlines)
+        paragraphs = clean_paragraphs(normalise_paragraphs(body), headlines, structured.authors)
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
         return Extracted(
