@@ -155,7 +155,9 @@ def is_meta_line(line: str, names: Iterable[str] = ()) -> bool:
     return any(w.isdigit() for w in words) or any(n and n in folded for n in map(str.casefold, names))
 
 
-def trim_edges(paragraphs: Sequence[str], headlines: Iterable[str] = (), names: Iterable[str] = ()) -> list[str]:
+def trim_edges(
+    paragraphs: Sequence[str], headlines: Iterable[str] = (), names: Iterable[str] = ()
+) -> list[str]:
     """Drop furniture lines and headline copies from both ends of the body: clocks and tickers above the
     headline, byline and "updated" lines under it, counters and tags after the last paragraph. A longer run
     of such lines at an edge is a list the article ends or opens with (fixtures, tour dates), and stays."""
