@@ -208,20 +208,24 @@ _NOT_BODY_CLASS = re.compile(
     r"comment|related|promo|recirc|sidebar|aside|rail|footer|header|nav|teaser|card|share|social|ad\b|ad[-_]",
     re.IGNORECASE,
 )
-# Whole words of class/id names that mark page chrome: adverts, consent banners, recommendation widgets.
+# Words of class/id names that mark page chrome: adverts, consent banners, recommendation widgets. Matched
+# against whole parts of a name ("ad-slot", "dfp_top", "sidebarAds"; not "header", "load" or "adobe").
 CHROME_CLASS_WORDS = frozenset(
     {
         "ad", "ads", "advert", "adverts", "advertisement", "advertising", "adslot", "adunit", "dfp", "gpt",
-        "cookie", "cookies", "consent", "gdpr", "cmp",
+        "cookie", "cookies", "consent", "gdpr",
         "outbrain", "taboola", "recirc", "recirculation", "related",
     }
 )  # fmt: skip
-# A chrome word as a whole word of a class or id ("ad-slot", "dfp_top"; not "header" or "load").
-_CHROME_NAME = re.compile(
-    rf"(?<![a-z0-9])(?:{'|'.join(sorted(CHROME_CLASS_WORDS))})(?![a-z0-9])", re.IGNORECASE
-)
+# The parts of a class or id: split at anything not a letter or digit and where a lower-case letter meets an
+# upper-case one ("sidebarAds" -> sidebar, Ads).
+_NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _NAMED_ELEMENTS = etree.XPath("//body//*[@class or @id]")
-_LONG_PARAGRAPHS = etree.XPath(".//p[string-length() > 80]")
+# Chrome found by class names may remove at most this share of the page's prose, all blocks of one chrome
+# word together: a "related" or "ads" class on the blocks that hold the article is an unlucky name.
+MAX_CHROME_PROSE_SHARE = 0.2
+# Paragraph text counts as prose when no more than this share of it is link text.
+MAX_PROSE_LINK_SHARE = 0.5
 _NEVER_DROPPED = frozenset({"html", "body", "main", "article"})
 # Parts of a split body are joined only when no more than this much text lies between them.
 MAX_WORDS_BETWEEN_PARTS = 10
@@ -240,19 +244,50 @@ def prepare_tree(tree: HtmlElement) -> None:
 def drop_chrome_blocks(tree: HtmlElement) -> None:
     """Remove adverts, consent banners and story-recommendation widgets, keeping the text that follows them.
     Extractors mostly drop these too, but one that appears, moves or changes size can tip their choice of
-    block or of paragraph boundaries; removed first, they cannot. A block holding several paragraphs is
-    kept whatever its class: that is an article wearing an unlucky class name, not a widget."""
+    block or of paragraph boundaries; removed first, they cannot. Each chrome word is checked against what
+    it would remove: when its blocks hold a real share of the page's prose, they are the article."""
+    prose = prose_words(tree)
+    total = sum(prose.values()) or 1
+    by_word: dict[str, list[HtmlElement]] = {}
+    for element in _NAMED_ELEMENTS(tree):
+        if element.tag in _NEVER_DROPPED:
+            continue
+        if word := chrome_word(f"{element.get('class', '')} {element.get('id', '')}"):
+            by_word.setdefault(word, []).append(element)
     doomed = [
         element
-        for element in _NAMED_ELEMENTS(tree)
-        if _CHROME_NAME.search(f"{element.get('class', '')} {element.get('id', '')}")
-        and element.tag not in _NEVER_DROPPED
-        and len(_LONG_PARAGRAPHS(element)) < 3
+        for blocks in by_word.values()
+        if sum(prose_in(block, prose) for block in _outermost(blocks)) <= MAX_CHROME_PROSE_SHARE * total
+        for element in blocks
     ]
-    doomed_ids = {id(element) for element in doomed}
-    for element in doomed:
-        if not any(id(ancestor) in doomed_ids for ancestor in element.iterancestors()):
-            element.drop_tree()
+    for element in _outermost(doomed):
+        element.drop_tree()
+
+
+def chrome_word(name: str) -> str | None:
+    """The chrome word that is a whole part of a class/id attribute, if any."""
+    return next((w for w in map(str.lower, _NAME_PART.findall(name)) if w in CHROME_CLASS_WORDS), None)
+
+
+def prose_words(tree: HtmlElement) -> dict[HtmlElement, int]:
+    """Words of each paragraph that is mostly not link text: the measure of what a block removal costs."""
+    counts = {}
+    for paragraph in tree.iter("p"):
+        words = len(_WORD.findall(paragraph.text_content()))
+        linked = sum(len(_WORD.findall(a.text_content())) for a in paragraph.iter("a"))
+        if words and linked <= MAX_PROSE_LINK_SHARE * words:
+            counts[paragraph] = words
+    return counts
+
+
+def prose_in(block: HtmlElement, prose: dict[HtmlElement, int]) -> int:
+    return sum(prose.get(paragraph, 0) for paragraph in block.iter("p"))
+
+
+def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
+    """The elements not inside another of them (removing those removes the rest)."""
+    ids = {id(element) for element in elements}
+    return [e for e in elements if not any(id(a) in ids for a in e.iterancestors())]
 
 
 def lift_embedded_posts(tree: HtmlElement) -> None:
