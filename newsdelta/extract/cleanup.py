@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from lxml import etree
 from lxml.html import HtmlElement
 
+from newsdelta.extract.density import prose_words
 from newsdelta.text import normalise
 
 # Lines longer than this are prose, never chrome, whatever words they contain.
@@ -224,8 +225,6 @@ _NAMED_ELEMENTS = etree.XPath("//body//*[@class or @id]")
 # Chrome found by class names may remove at most this share of the page's prose, all blocks of one chrome
 # word together: a "related" or "ads" class on the blocks that hold the article is an unlucky name.
 MAX_CHROME_PROSE_SHARE = 0.2
-# Paragraph text counts as prose when no more than this share of it is link text.
-MAX_PROSE_LINK_SHARE = 0.5
 _NEVER_DROPPED = frozenset({"html", "body", "main", "article"})
 # Parts of a split body are joined only when no more than this much text lies between them.
 MAX_WORDS_BETWEEN_PARTS = 10
@@ -234,7 +233,9 @@ _TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
 
 def prepare_tree(tree: HtmlElement) -> None:
-    """Drop chrome blocks, then undo three layouts that make extractors lose article text (in place)."""
+    """Drop scripts and chrome blocks, then undo three layouts that make extractors lose article text (in
+    place). trafilatura drops the invisible elements too; done first, no measure of text counts their code."""
+    etree.strip_elements(tree, *_INVISIBLE_TAGS, with_tail=False)
     drop_chrome_blocks(tree)
     lift_embedded_posts(tree)
     unwrap_layout_tables(tree)
@@ -267,17 +268,6 @@ def drop_chrome_blocks(tree: HtmlElement) -> None:
 def chrome_word(name: str) -> str | None:
     """The chrome word that is a whole part of a class/id attribute, if any."""
     return next((w for w in map(str.lower, _NAME_PART.findall(name)) if w in CHROME_CLASS_WORDS), None)
-
-
-def prose_words(tree: HtmlElement) -> dict[HtmlElement, int]:
-    """Words of each paragraph that is mostly not link text: the measure of what a block removal costs."""
-    counts = {}
-    for paragraph in tree.iter("p"):
-        words = len(_WORD.findall(paragraph.text_content()))
-        linked = sum(len(_WORD.findall(a.text_content())) for a in paragraph.iter("a"))
-        if words and linked <= MAX_PROSE_LINK_SHARE * words:
-            counts[paragraph] = words
-    return counts
 
 
 def prose_in(block: HtmlElement, prose: dict[HtmlElement, int]) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html as html_entities
 import re
 from collections.abc import Sequence
-from itertools import pairwise
 
 import lxml.html
 import trafilatura
@@ -22,6 +21,7 @@ from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
 from newsdelta.extract.cleanup import clean_paragraphs, comparable, prepare_tree
+from newsdelta.extract.density import coverage, main_text, prose_words, word_pairs
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -39,6 +39,10 @@ BINARY_SNIFF_CHARS = 4096
 # trafilatura read another block or only part of the article. Above it, trafilatura's text is kept: it has
 # the page's paragraph breaks, where articleBody is often one run of text (and sometimes a teaser).
 MIN_BODY_COVERAGE = 2 / 3
+# trafilatura's fast pass is checked against the page's densest block of prose when that block has at least
+# this many words, and given a second opinion when it holds less than this share of the block's word pairs.
+MIN_MAIN_WORDS = 80
+MIN_MAIN_COVERAGE = 0.5
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _WORD = re.compile(r"\w+")
@@ -59,9 +63,12 @@ class GenericExtractor:
         structured = read_structured(tree)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         prepare_tree(tree)
+        main = main_text(prose_words(tree))
         extracted = trafilatura_paragraphs(tree, url)
         if is_container_dump(extracted, headlines):
             extracted = _precise_part(tree, url, extracted)
+        elif misses_main_text(extracted, main):
+            extracted = _second_opinion(tree, url, extracted, main)
         body = choose_body(extracted, article_body_paragraphs(structured.body))
         paragraphs = clean_paragraphs(normalise_paragraphs(body), headlines, structured.authors)
         if not paragraphs:
@@ -98,7 +105,9 @@ def parse_page(html: str, url: str) -> HtmlElement:
     return tree
 
 
-def trafilatura_paragraphs(tree: HtmlElement, url: str, precise: bool = False) -> list[str]:
+def trafilatura_paragraphs(
+    tree: HtmlElement, url: str, precise: bool = False, fast: bool = True
+) -> list[str]:
     """Trafilatura's body lines, [] for none. favor_recall because a missed paragraph hides an edit while
     chrome that slips through is what `cleanup` removes. fast skips the readability/justext second opinions:
     their arbitration is by text length, which chrome around the article can swing from one fetch to the
@@ -110,7 +119,7 @@ def trafilatura_paragraphs(tree: HtmlElement, url: str, precise: bool = False) -
             include_comments=False,
             favor_recall=not precise,
             favor_precision=precise,
-            fast=True,
+            fast=fast,
             with_metadata=False,
         )
     except RecursionError as error:
@@ -137,18 +146,30 @@ def _precise_part(tree: HtmlElement, url: str, dump: list[str]) -> list[str]:
     return precise if found and found in comparable(dump[0]) else dump
 
 
+def misses_main_text(extracted: Sequence[str], main: Sequence[str]) -> bool:
+    """trafilatura's fast pass read another block (a sign-up dialog, a menu, a promo strip) or only the
+    standfirst: it holds under half of the prose of the page's densest block."""
+    return (
+        sum(len(_WORD.findall(p)) for p in main) >= MIN_MAIN_WORDS
+        and coverage(extracted, main) < MIN_MAIN_COVERAGE
+    )
+
+
+def _second_opinion(tree: HtmlElement, url: str, extracted: list[str], main: list[str]) -> list[str]:
+    """trafilatura with its own fallbacks (readability, justext) on; failing that, the densest block."""
+    thorough = trafilatura_paragraphs(tree, url, fast=False)
+    if not misses_main_text(thorough, main):
+        return thorough
+    return main if coverage(main, extracted) < MIN_MAIN_COVERAGE else extracted
+
+
 def choose_body(extracted: Sequence[str], article_body: Sequence[str]) -> Sequence[str]:
     """Trafilatura's paragraphs unless the page's own articleBody is longer and they miss much of it."""
-    declared, found = _word_pairs(article_body), _word_pairs(extracted)
+    declared, found = word_pairs(article_body), word_pairs(extracted)
     if not declared:
         return extracted
     coverage = len(declared & found) / len(declared)
     return article_body if coverage < MIN_BODY_COVERAGE and len(declared) > len(found) else extracted
-
-
-def _word_pairs(paragraphs: Sequence[str]) -> set[tuple[str, str]]:
-    words = _WORD.findall(" ".join(paragraphs).casefold())
-    return set(pairwise(words))
 
 
 def article_body_paragraphs(body: str) -> list[str]:
