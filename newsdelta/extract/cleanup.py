@@ -221,6 +221,8 @@ CHROME_CLASS_WORDS = frozenset(
 # The parts of a class or id: split at anything not a letter or digit and where a lower-case letter meets an
 # upper-case one ("sidebarAds" -> sidebar, Ads).
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Any chrome word anywhere in a name: a cheap test before the name is split into its parts.
+_CHROME_HINT = re.compile("|".join(sorted(CHROME_CLASS_WORDS)), re.IGNORECASE)
 _NAMED_ELEMENTS = etree.XPath("//body//*[@class or @id]")
 # Chrome found by class names may remove at most this share of the page's prose, all blocks of one chrome
 # word together: a "related" or "ads" class on the blocks that hold the article is an unlucky name.
@@ -232,28 +234,32 @@ _INVISIBLE_TAGS = frozenset({"script", "noscript", "style", "template"})
 _TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
 
-def prepare_tree(tree: HtmlElement) -> None:
+def prepare_tree(tree: HtmlElement) -> dict[HtmlElement, int]:
     """Drop scripts and chrome blocks, then undo three layouts that make extractors lose article text (in
-    place). trafilatura drops the invisible elements too; done first, no measure of text counts their code."""
+    place). trafilatura drops the invisible elements too; done first, no measure of text counts their code.
+    Returns the prose paragraphs still in the tree with their word counts (see `density`)."""
     etree.strip_elements(tree, *_INVISIBLE_TAGS, with_tail=False)
-    drop_chrome_blocks(tree)
+    prose = prose_words(tree)
+    drop_chrome_blocks(tree, prose)
     lift_embedded_posts(tree)
     unwrap_layout_tables(tree)
     merge_split_bodies(tree)
+    return prose
 
 
-def drop_chrome_blocks(tree: HtmlElement) -> None:
+def drop_chrome_blocks(tree: HtmlElement, prose: dict[HtmlElement, int]) -> None:
     """Remove adverts, consent banners and story-recommendation widgets, keeping the text that follows them.
     Extractors mostly drop these too, but one that appears, moves or changes size can tip their choice of
     block or of paragraph boundaries; removed first, they cannot. Each chrome word is checked against what
-    it would remove: when its blocks hold a real share of the page's prose, they are the article."""
-    prose = prose_words(tree)
+    it would remove: when its blocks hold a real share of the page's prose, they are the article. The
+    removed paragraphs leave `prose` too."""
     total = sum(prose.values()) or 1
     by_word: dict[str, list[HtmlElement]] = {}
     for element in _NAMED_ELEMENTS(tree):
-        if element.tag in _NEVER_DROPPED:
+        name = f"{element.get('class', '')} {element.get('id', '')}"
+        if element.tag in _NEVER_DROPPED or not _CHROME_HINT.search(name):
             continue
-        if word := chrome_word(f"{element.get('class', '')} {element.get('id', '')}"):
+        if word := chrome_word(name):
             by_word.setdefault(word, []).append(element)
     doomed = [
         element
@@ -262,6 +268,8 @@ def drop_chrome_blocks(tree: HtmlElement) -> None:
         for element in blocks
     ]
     for element in _outermost(doomed):
+        for paragraph in element.iter("p"):
+            prose.pop(paragraph, None)
         element.drop_tree()
 
 

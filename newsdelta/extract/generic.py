@@ -21,7 +21,7 @@ from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
 from newsdelta.extract.cleanup import clean_paragraphs, comparable, prepare_tree
-from newsdelta.extract.density import coverage, main_text, prose_words, word_pairs
+from newsdelta.extract.density import coverage, main_text, word_pairs
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -62,8 +62,7 @@ class GenericExtractor:
         tree = parse_page(html, url)
         structured = read_structured(tree)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
-        prepare_tree(tree)
-        main = main_text(prose_words(tree))
+        main = main_text(prepare_tree(tree))
         extracted = trafilatura_paragraphs(tree, url)
         if is_container_dump(extracted, headlines):
             extracted = _precise_part(tree, url, extracted)
