@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from newsdelta.extract.density import prose_words
-from newsdelta.text import normalise
+from newsdelta.extract.density import PageText, comparable, read_paragraphs
 
 # Lines longer than this are prose, never chrome, whatever words they contain.
 MAX_CHROME_WORDS = 40
@@ -112,11 +111,6 @@ def is_chrome(line: str) -> bool:
     return bool(_CHROME_LINE.match(line) or _PROMO.search(line))
 
 
-def comparable(text: str) -> str:
-    """The text's words, case-folded: for telling whether two renderings say the same thing."""
-    return " ".join(_WORD.findall(normalise(text).casefold()))
-
-
 def drop_repeated_headline(paragraphs: Sequence[str], headlines: Iterable[str]) -> list[str]:
     """Drop leading paragraphs that repeat the headline: the title is stored on its own, not as body text."""
     known = {comparable(h) for h in headlines} - {""}
@@ -183,10 +177,18 @@ def trim_edges(
 
 
 def clean_paragraphs(
-    paragraphs: Iterable[str], headlines: Iterable[str] = (), names: Iterable[str] = ()
+    paragraphs: Iterable[str],
+    headlines: Iterable[str] = (),
+    names: Iterable[str] = (),
+    link_lines: Set[str] = frozenset(),
 ) -> list[str]:
-    """The article paragraphs without chrome lines, story lists, edge furniture and a leading headline copy."""
-    kept = [p for p in drop_story_list_tail(list(paragraphs)) if not is_chrome(p)]
+    """The article paragraphs without chrome lines, pointers to other stories (`link_lines`, see `density`),
+    story lists, edge furniture and a leading headline copy."""
+    kept = [
+        p
+        for p in drop_story_list_tail(list(paragraphs))
+        if not is_chrome(p) and comparable(p) not in link_lines
+    ]
     return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)
 
 
@@ -234,17 +236,17 @@ _INVISIBLE_TAGS = frozenset({"script", "noscript", "style", "template"})
 _TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
 
-def prepare_tree(tree: HtmlElement) -> dict[HtmlElement, int]:
+def prepare_tree(tree: HtmlElement) -> PageText:
     """Drop scripts and chrome blocks, then undo three layouts that make extractors lose article text (in
     place). trafilatura drops the invisible elements too; done first, no measure of text counts their code.
-    Returns the prose paragraphs still in the tree with their word counts (see `density`)."""
+    Returns what `density` read of the paragraphs, less those dropped."""
     etree.strip_elements(tree, *_INVISIBLE_TAGS, with_tail=False)
-    prose = prose_words(tree)
-    drop_chrome_blocks(tree, prose)
+    page = read_paragraphs(tree)
+    drop_chrome_blocks(tree, page.prose)
     lift_embedded_posts(tree)
     unwrap_layout_tables(tree)
     merge_split_bodies(tree)
-    return prose
+    return page
 
 
 def drop_chrome_blocks(tree: HtmlElement, prose: dict[HtmlElement, int]) -> None:

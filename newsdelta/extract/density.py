@@ -5,24 +5,60 @@ that holds most of them. No words of any language are involved, so it reads ever
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from itertools import pairwise
 
 from lxml.html import HtmlElement
 
+from newsdelta.text import normalise
+
 # Paragraph text counts as prose when no more than this share of it is link text.
 MAX_PROSE_LINK_SHARE = 0.5
+# A "label: link" paragraph ("Read more: <headline>", "Lesen Sie auch: <headline>") is no longer than this.
+MAX_LINK_LINE_WORDS = 25
 _WORD = re.compile(r"\w+")
+_SENTENCE_END = (".", "!", "?", "。", "！", "？", "؟", "।")
 
 
-def prose_words(tree: HtmlElement) -> dict[HtmlElement, int]:
-    """Words of each paragraph that is mostly not link text."""
-    counts = {}
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """What one pass over the page's paragraphs learns: prose word counts (mostly-not-link paragraphs) and the
+    `comparable` texts of paragraphs that only point at another page (a short label, then a link)."""
+
+    prose: dict[HtmlElement, int]
+    link_lines: frozenset[str]
+
+
+def read_paragraphs(tree: HtmlElement) -> PageText:
+    prose, link_lines = {}, set()
     for paragraph in tree.iter("p"):
-        words = len(_WORD.findall(paragraph.text_content()))
-        linked = sum(len(_WORD.findall(a.text_content())) for a in paragraph.iter("a"))
-        if words and linked <= MAX_PROSE_LINK_SHARE * words:
-            counts[paragraph] = words
-    return counts
+        text = paragraph.text_content()
+        words = _WORD.findall(text)
+        links = [a.text_content() for a in paragraph.iter("a")]
+        linked = sum(len(_WORD.findall(link)) for link in links)
+        if not words:
+            continue
+        if linked <= MAX_PROSE_LINK_SHARE * len(words):
+            prose[paragraph] = len(words)
+        elif _is_link_line(text, words, links[0]):
+            link_lines.add(comparable(text))
+    return PageText(prose, frozenset(link_lines))
+
+
+def _is_link_line(text: str, words: list[str], first_link: str) -> bool:
+    """Mostly link text, after a label of its own, and no sentence: a pointer to another story. (A bare
+    link, such as a source's URL, or a sentence around a link is the article's.)"""
+    label = text[: text.find(first_link)] if first_link in text else ""
+    return (
+        len(words) <= MAX_LINK_LINE_WORDS
+        and bool(_WORD.search(label))
+        and not text.rstrip().endswith(_SENTENCE_END)
+    )
+
+
+def comparable(text: str) -> str:
+    """The text's words, case-folded: for telling whether two renderings say the same thing."""
+    return " ".join(_WORD.findall(normalise(text).casefold()))
 
 
 def main_text(prose: dict[HtmlElement, int]) -> list[str]:

@@ -20,8 +20,8 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
-from newsdelta.extract.cleanup import clean_paragraphs, comparable, prepare_tree
-from newsdelta.extract.density import coverage, main_text, word_pairs
+from newsdelta.extract.cleanup import clean_paragraphs, prepare_tree
+from newsdelta.extract.density import comparable, coverage, main_text, word_pairs
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -62,14 +62,17 @@ class GenericExtractor:
         tree = parse_page(html, url)
         structured = read_structured(tree)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
-        main = main_text(prepare_tree(tree))
+        page = prepare_tree(tree)
+        main = main_text(page.prose)
         extracted = trafilatura_paragraphs(tree, url)
         if is_container_dump(extracted, headlines):
             extracted = _precise_part(tree, url, extracted)
         elif misses_main_text(extracted, main):
             extracted = _second_opinion(tree, url, extracted, main)
         body = choose_body(extracted, article_body_paragraphs(structured.body))
-        paragraphs = clean_paragraphs(normalise_paragraphs(body), headlines, structured.authors)
+        paragraphs = clean_paragraphs(
+            normalise_paragraphs(body), headlines, structured.authors, page.link_lines
+        )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
         return Extracted(
