@@ -26,6 +26,8 @@ MAX_TEASER_WORDS = 25
 MAX_BYLINE_WORDS = 12
 # A label ("Politics", "Tags", "Advertisement") at the edge of the body: no more words than this, no full stop.
 MAX_LABEL_WORDS = 3
+# A date, clock or counter line ("Aktualisiert vor 5 Minuten", "1 204 partages") is no longer than this.
+MAX_STAMP_WORDS = 8
 # Furniture at one edge of the body (clock, byline, "updated" line; or counters, tags) is at most this many
 # lines; a longer run of short lines there is a list that belongs to the article.
 MAX_EDGE_LINES = 3
@@ -147,7 +149,47 @@ def is_meta_line(line: str, names: Iterable[str] = ()) -> bool:
     if len(words) > MAX_BYLINE_WORDS:
         return False
     folded = line.casefold()
-    return any(w.isdigit() for w in words) or any(n and n in folded for n in map(str.casefold, names))
+    return any(w[0].isdigit() for w in words) or any(n and n in folded for n in map(str.casefold, names))
+
+
+def is_stamp_line(line: str) -> bool:
+    """A short unfinished line with a digit in it, in any language and script: a date, a clock, a counter,
+    an "updated N minutes ago" line."""
+    line = line.strip()
+    if line.endswith(_SENTENCE_END + _SENTENCE_END_OTHER) or line.startswith(("|", "- ")):
+        return False  # a sentence, a table row or a list item
+    words = _WORD.findall(line)
+    return len(words) <= MAX_STAMP_WORDS and any(w[0].isdigit() for w in words)
+
+
+def drop_stamp_runs(paragraphs: Sequence[str], headings: Set[str] = frozenset()) -> list[str]:
+    """Drop stamp lines that stand between prose paragraphs (or between prose and the body's edge), at most
+    MAX_EDGE_LINES together: a date line under the standfirst, a counter between two paragraphs. Stamp-like
+    lines next to other short lines are a list or a table (fixtures, results, tour dates) and stay, as do the
+    page's own headings however they look."""
+    stamp = [is_stamp_line(p) and comparable(p) not in headings for p in paragraphs]
+    kept: list[str] = []
+    index = 0
+    for is_stamp, run in itertools.groupby(stamp):
+        length = len(list(run))
+        lines = paragraphs[index : index + length]
+        before, after = (
+            paragraphs[index - 1] if index else None,
+            paragraphs[index + length : index + length + 1],
+        )
+        index += length
+        between_prose = _is_prose(before) and _is_prose(after[0] if after else None)
+        if not (is_stamp and length <= MAX_EDGE_LINES and between_prose):
+            kept.extend(lines)
+    return kept
+
+
+def _is_prose(line: str | None) -> bool:
+    """A finished sentence of some length, or None for the body's edge."""
+    if line is None:
+        return True
+    line = line.strip()
+    return line.endswith(_SENTENCE_END + _SENTENCE_END_OTHER) and len(_WORD.findall(line)) > MAX_BYLINE_WORDS
 
 
 def trim_edges(
@@ -181,6 +223,7 @@ def clean_paragraphs(
     headlines: Iterable[str] = (),
     names: Iterable[str] = (),
     link_lines: Set[str] = frozenset(),
+    headings: Set[str] = frozenset(),
 ) -> list[str]:
     """The article paragraphs without chrome lines, pointers to other stories (`link_lines`, see `density`),
     story lists, edge furniture and a leading headline copy."""
@@ -189,6 +232,7 @@ def clean_paragraphs(
         for p in drop_story_list_tail(list(paragraphs))
         if not is_chrome(p) and comparable(p) not in link_lines
     ]
+    kept = drop_stamp_runs(kept, headings)
     return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)
 
 

@@ -17,22 +17,28 @@ MAX_PROSE_LINK_SHARE = 0.5
 # A "label: link" paragraph ("Read more: <headline>", "Lesen Sie auch: <headline>") is no longer than this.
 MAX_LINK_LINE_WORDS = 25
 _WORD = re.compile(r"\w+")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", "؟", "।")
 
 
 @dataclass(frozen=True, slots=True)
 class PageText:
-    """What one pass over the page's paragraphs learns: prose word counts (mostly-not-link paragraphs) and the
-    `comparable` texts of paragraphs that only point at another page (a short label, then a link)."""
+    """What one pass over the page's paragraphs learns: prose word counts (mostly-not-link paragraphs), the
+    `comparable` texts of paragraphs that only point at another page (a short label, then a link), and those
+    of the headings."""
 
     prose: dict[HtmlElement, int]
     link_lines: frozenset[str]
+    headings: frozenset[str]
 
 
 def read_paragraphs(tree: HtmlElement) -> PageText:
-    prose, link_lines = {}, set()
-    for paragraph in tree.iter("p"):
+    prose, link_lines, headings = {}, set(), set()
+    for paragraph in tree.iter("p", *_HEADINGS):
         text = paragraph.text_content()
+        if paragraph.tag in _HEADINGS:
+            headings.add(comparable(text))
+            continue
         words = _WORD.findall(text)
         links = [a.text_content() for a in paragraph.iter("a")]
         linked = sum(len(_WORD.findall(link)) for link in links)
@@ -42,7 +48,7 @@ def read_paragraphs(tree: HtmlElement) -> PageText:
             prose[paragraph] = len(words)
         elif _is_link_line(text, words, links[0]):
             link_lines.add(comparable(text))
-    return PageText(prose, frozenset(link_lines))
+    return PageText(prose, frozenset(link_lines), frozenset(headings))
 
 
 def _is_link_line(text: str, words: list[str], first_link: str) -> bool:

@@ -71,7 +71,7 @@ class GenericExtractor:
             extracted = _second_opinion(tree, url, extracted, main)
         body = choose_body(extracted, article_body_paragraphs(structured.body))
         paragraphs = clean_paragraphs(
-            normalise_paragraphs(body), headlines, structured.authors, page.link_lines
+            normalise_paragraphs(body), headlines, structured.authors, page.link_lines, page.headings
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
