@@ -50,7 +50,7 @@ _WORD = re.compile(r"\w+")
 
 class GenericExtractor:
     name = "generic"
-    version = 2
+    version = 3
 
     def matches(self, url: str) -> bool:
         return True
