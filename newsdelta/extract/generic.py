@@ -110,10 +110,13 @@ def parse_page(html: str, url: str) -> HtmlElement:
 def trafilatura_paragraphs(
     tree: HtmlElement, url: str, precise: bool = False, fast: bool = True
 ) -> list[str]:
-    """Trafilatura's body lines, [] for none. favor_recall because a missed paragraph hides an edit while
-    chrome that slips through is what `cleanup` removes. fast skips the readability/justext second opinions:
-    their arbitration is by text length, which chrome around the article can swing from one fetch to the
-    next. `precise` is for short articles, where recall mode's rescue dumps the whole container."""
+    """Trafilatura's body lines, [] for none. The settings are chosen by measured accuracy on both halves of
+    extraction-dev (bench/extraction.py), whole pipeline, F1 half A / half B: fast + favor_recall
+    0.979 / 0.981; fast alone 0.979 / 0.981; fast + favor_precision 0.970 / 0.981; with trafilatura's
+    fallbacks (fast=False) and favor_recall the same as fast, without favor_recall 0.979 / 0.973, with
+    favor_precision 0.978 / 0.981, each at about two thirds of the speed. fast's one risk, a first pass that
+    picked the wrong block, is caught by `misses_main_text`, which then asks for fast=False. `precise` is for
+    short articles, where recall mode's rescue dumps the whole container."""
     try:
         document = trafilatura.bare_extraction(
             tree,
