@@ -267,8 +267,11 @@ CHROME_CLASS_WORDS = frozenset(
 # The parts of a class or id: split at anything not a letter or digit and where a lower-case letter meets an
 # upper-case one ("sidebarAds" -> sidebar, Ads).
 _NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-# Any chrome word anywhere in a name: a cheap test before the name is split into its parts.
-_CHROME_HINT = re.compile("|".join(sorted(CHROME_CLASS_WORDS)), re.IGNORECASE)
+# Any chrome word anywhere in a lower-cased name: a cheap test before the name is split into its parts (the
+# words that contain no other chrome word are enough: "ad" finds "ads" and "adslot" too).
+_CHROME_HINT = re.compile(
+    "|".join(sorted(w for w in CHROME_CLASS_WORDS if not any(o != w and o in w for o in CHROME_CLASS_WORDS)))
+)
 _NAMED_ELEMENTS = etree.XPath("//body//*[@class or @id]")
 # Chrome found by class names may remove at most this share of the page's prose, all blocks of one chrome
 # word together: a "related" or "ads" class on the blocks that hold the article is an unlucky name.
@@ -303,7 +306,7 @@ def drop_chrome_blocks(tree: HtmlElement, prose: dict[HtmlElement, int]) -> None
     by_word: dict[str, list[HtmlElement]] = {}
     for element in _NAMED_ELEMENTS(tree):
         name = f"{element.get('class', '')} {element.get('id', '')}"
-        if element.tag in _NEVER_DROPPED or not _CHROME_HINT.search(name):
+        if element.tag in _NEVER_DROPPED or not _CHROME_HINT.search(name.lower()):
             continue
         if word := chrome_word(name):
             by_word.setdefault(word, []).append(element)
