@@ -81,6 +81,29 @@ def test_a_two_paragraph_story_keeps_its_paragraphs_and_leaves_its_chrome_out(la
         assert result.title == STORIES[lang][0]
 
 
+def classed_short_story(lang: str, headline_inside: bool) -> str:
+    """The same story in a CMS article element: trafilatura finds too little text in its body block and
+    falls back to the whole element, byline and timestamps glued to the paragraphs."""
+    headline, byline, updated, first, second, counter = STORIES[lang]
+    h1 = f"<h1>{headline}</h1>"
+    return (
+        f"<html lang='{lang}'><head><title>{headline}</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"{'' if headline_inside else h1}<article class='story'>{h1 if headline_inside else ''}"
+        f"<div class='byline'>{byline}</div><div class='meta'>{updated.format(n=5)}</div>"
+        f"<div class='story-body'><p>{first}</p><p>{second}</p></div>"
+        f"<div class='counts'>{counter.format(c=12)}</div></article></body></html>"
+    )
+
+
+@pytest.mark.parametrize("headline_inside", [True, False], ids=["headline-inside", "headline-outside"])
+@pytest.mark.parametrize("lang", list(STORIES))
+def test_a_short_story_read_as_one_glued_run_is_split_into_its_paragraphs(
+    lang: str, headline_inside: bool
+) -> None:
+    result = GENERIC.parse(classed_short_story(lang, headline_inside), URL)
+    assert result.paragraphs == STORIES[lang][3:5]
+
+
 @pytest.mark.parametrize(
     ("line", "stamp"),
     [

@@ -12,12 +12,16 @@ from lxml.html import HtmlElement
 
 from newsdelta.text import normalise
 
-# Paragraph text counts as prose when no more than this share of it is link text.
+# Paragraph text counts as prose when no more than this share of it is link text, and when it is a sentence
+# or longer than a byline or dateline can be (and longer than a label in any case).
 MAX_PROSE_LINK_SHARE = 0.5
+MAX_LINE_WORDS = 12
+MAX_LABEL_WORDS = 3
 # A "label: link" paragraph ("Read more: <headline>", "Lesen Sie auch: <headline>") is no longer than this.
 MAX_LINK_LINE_WORDS = 25
 _WORD = re.compile(r"\w+")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_CLOSING_QUOTES = "\"'”’»」』)"
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", "؟", "।")
 
 
@@ -44,22 +48,23 @@ def read_paragraphs(tree: HtmlElement) -> PageText:
         linked = sum(len(_WORD.findall(link)) for link in links)
         if not words:
             continue
-        if linked <= MAX_PROSE_LINK_SHARE * len(words):
+        if linked > MAX_PROSE_LINK_SHARE * len(words):
+            if _is_link_line(text, words, links[0]):
+                link_lines.add(comparable(text))
+        elif len(words) > MAX_LABEL_WORDS and (len(words) > MAX_LINE_WORDS or _ends_sentence(text)):
             prose[paragraph] = len(words)
-        elif _is_link_line(text, words, links[0]):
-            link_lines.add(comparable(text))
     return PageText(prose, frozenset(link_lines), frozenset(headings))
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_END)
 
 
 def _is_link_line(text: str, words: list[str], first_link: str) -> bool:
     """Mostly link text, after a label of its own, and no sentence: a pointer to another story. (A bare
     link, such as a source's URL, or a sentence around a link is the article's.)"""
     label = text[: text.find(first_link)] if first_link in text else ""
-    return (
-        len(words) <= MAX_LINK_LINE_WORDS
-        and bool(_WORD.search(label))
-        and not text.rstrip().endswith(_SENTENCE_END)
-    )
+    return len(words) <= MAX_LINK_LINE_WORDS and bool(_WORD.search(label)) and not _ends_sentence(text)
 
 
 def comparable(text: str) -> str:

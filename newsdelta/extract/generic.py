@@ -65,8 +65,8 @@ class GenericExtractor:
         page = prepare_tree(tree)
         main = main_text(page.prose)
         extracted = trafilatura_paragraphs(tree, url)
-        if is_container_dump(extracted, headlines):
-            extracted = _precise_part(tree, url, extracted)
+        if is_container_dump(extracted, headlines, main):
+            extracted = _part_of_dump(tree, url, extracted, main)
         elif misses_main_text(extracted, main):
             extracted = _second_opinion(tree, url, extracted, main)
         body = choose_body(extracted, article_body_paragraphs(structured.body))
@@ -133,22 +133,30 @@ def trafilatura_paragraphs(
     return text.split("\n") if text.strip() else []
 
 
-def is_container_dump(paragraphs: Sequence[str], headlines: Sequence[str]) -> bool:
-    """One run of text that starts with the headline: trafilatura found too little article text (a brief
-    story) and fell back to the whole article element, byline and timestamps glued in where clean-up
-    cannot reach them. (A short one-paragraph result alone is no sign: most are real brief stories.)"""
+def is_container_dump(paragraphs: Sequence[str], headlines: Sequence[str], main: Sequence[str] = ()) -> bool:
+    """One run of text that starts with the headline, or that holds the densest block's paragraphs and more:
+    trafilatura found too little article text (a brief story) and fell back to the whole article element,
+    byline and timestamps glued in where clean-up cannot reach them. (A short one-paragraph result alone is
+    no sign: most are real brief stories.)"""
     lines = [p for p in paragraphs if p.strip()]
     if len(lines) != 1:
         return False
-    text = comparable(lines[0])
+    text, block = comparable(lines[0]), comparable(" ".join(main))
+    if block and block in text and len(text) > len(block):
+        return True
     return any(h and text.startswith(h) and len(text) > len(h) for h in map(comparable, headlines))
 
 
-def _precise_part(tree: HtmlElement, url: str, dump: list[str]) -> list[str]:
-    """Trafilatura in precision mode, which makes no such fallback, if it finds part of the dump."""
-    precise = trafilatura_paragraphs(tree, url, precise=True)
-    found = comparable(" ".join(precise))
-    return precise if found and found in comparable(dump[0]) else dump
+def _part_of_dump(tree: HtmlElement, url: str, dump: list[str], main: list[str]) -> list[str]:
+    """The article inside a container dump, its paragraphs apart: trafilatura in precision mode (which makes
+    no such fallback) if it finds a part of the dump that holds the densest block's prose, else that block's
+    own paragraphs if the dump holds them."""
+    whole = comparable(dump[0])
+    for candidate in (trafilatura_paragraphs(tree, url, precise=True), main):
+        found = comparable(" ".join(candidate))
+        if found and found in whole and coverage(candidate, main) >= MIN_MAIN_COVERAGE:
+            return candidate
+    return dump
 
 
 def misses_main_text(extracted: Sequence[str], main: Sequence[str]) -> bool:
