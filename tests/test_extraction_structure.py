@@ -300,3 +300,17 @@ def test_main_text_is_the_block_with_the_most_prose_not_the_most_links() -> None
         + "</p></div></body></html>"
     )
     assert main_text(read_paragraphs(tree).prose) == ["Kurz. " + PROSE[0], PROSE[1]]
+
+
+def test_when_both_passes_miss_the_dense_block_it_wins_only_over_a_far_shorter_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    main = [f"Paragraph {i}. {SENTENCE * 2}" for i in range(4)]
+    standfirst = ["The tester rode the bike for three weeks."]
+    elsewhere = [
+        f"Another long text {i}. " + "Readers wrote in about other bikes and other roads. " * 3
+        for i in range(4)
+    ]
+    for reading, expected in ((standfirst, main), (elsewhere, elsewhere)):
+        monkeypatch.setattr(generic, "trafilatura_paragraphs", lambda *args, r=reading, **kwargs: r)
+        assert generic._second_opinion(lxml.html.fromstring("<div></div>"), URL, reading, main) == expected

@@ -43,6 +43,9 @@ MIN_BODY_COVERAGE = 2 / 3
 # this many words, and given a second opinion when it holds less than this share of the block's word pairs.
 MIN_MAIN_WORDS = 80
 MIN_MAIN_COVERAGE = 0.5
+# When both of trafilatura's passes miss the densest block, it replaces their reading only if that has less
+# than a third of its words.
+MAX_SHORT_READING = 3
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _WORD = re.compile(r"\w+")
@@ -162,18 +165,21 @@ def _part_of_dump(tree: HtmlElement, url: str, dump: list[str], main: list[str])
 def misses_main_text(extracted: Sequence[str], main: Sequence[str]) -> bool:
     """trafilatura's fast pass read another block (a sign-up dialog, a menu, a promo strip) or only the
     standfirst: it holds under half of the prose of the page's densest block."""
-    return (
-        sum(len(_WORD.findall(p)) for p in main) >= MIN_MAIN_WORDS
-        and coverage(extracted, main) < MIN_MAIN_COVERAGE
-    )
+    return _words(main) >= MIN_MAIN_WORDS and coverage(extracted, main) < MIN_MAIN_COVERAGE
 
 
 def _second_opinion(tree: HtmlElement, url: str, extracted: list[str], main: list[str]) -> list[str]:
-    """trafilatura with its own fallbacks (readability, justext) on; failing that, the densest block."""
+    """trafilatura with its own fallbacks (readability, justext) on. When that misses the densest block too,
+    the block wins only over a far shorter reading (a standfirst, a promo strip): a long reading elsewhere
+    may well be the article, and the dense block a comment thread."""
     thorough = trafilatura_paragraphs(tree, url, fast=False)
     if not misses_main_text(thorough, main):
         return thorough
-    return main if coverage(main, extracted) < MIN_MAIN_COVERAGE else extracted
+    return main if _words(extracted) * MAX_SHORT_READING < _words(main) else extracted
+
+
+def _words(paragraphs: Sequence[str]) -> int:
+    return sum(len(_WORD.findall(p)) for p in paragraphs)
 
 
 def choose_body(extracted: Sequence[str], article_body: Sequence[str]) -> Sequence[str]:
