@@ -1,10 +1,13 @@
 """Dropping page chrome that survives content extraction, so the body is the same on every fetch.
 
 Extractors keep short lines that sit inside the article container but change between fetches or are not
-the article: relative timestamps ("3 minutes ago"), "Updated 12:04", live counters ("1,204 comments"),
-share/print widgets, "Read more:" links, newsletter and subscription promos, cookie banners, advert
-labels. Each rule matches a whole short line, so an article sentence that merely mentions cookies or
-newsletters is kept: a missed paragraph would hide an edit.
+the article: clocks and relative timestamps, bylines, live counters, "read more" pointers, labels. The rules
+that carry this work in every language look at structure and shape, not words: pointers are paragraphs of
+a label and a link (`density`), stamps are short unfinished lines with a number, and the body's edges lose
+short unfinished lines, the headline and the author's name; runs of such lines are lists and stay.
+An English phrase list (`is_chrome`: widget labels, newsletter and cookie promos) adds what shape cannot
+tell on English pages; each of its rules matches a whole short line, so a sentence that merely mentions
+cookies is kept. Nothing else relies on it: without it, extraction-dev F1 is 0.979 instead of 0.980.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """The extractor for every site without an outlet parser: structured data, then trafilatura, then clean-up.
 
 The page is parsed once: title, byline and dates come from its JSON-LD/OpenGraph, then `cleanup` repairs
-the same tree (chrome blocks out, layouts that hide article text undone) and trafilatura reads it, so doing
-more than trafilatura costs no second parse. The body is trafilatura's unless the page's own JSON-LD
-`articleBody` shows trafilatura missed much of the article. Last, `cleanup` drops the chrome lines that would
-otherwise make every fetch look like an edit.
+the same tree (chrome blocks out, layouts that hide article text undone) while `density` finds where its
+prose is, and trafilatura reads it, so doing more than trafilatura costs no second parse. trafilatura's fast
+pass is checked against the page's densest block of prose: a pass that read another block gets trafilatura's
+own fallbacks, and a container dumped whole is split back into the block's paragraphs. The body is
+trafilatura's unless the page's own JSON-LD `articleBody` shows trafilatura missed much of the article.
+Last, `cleanup` drops the chrome lines that would otherwise make every fetch look like an edit.
 """
 
 from __future__ import annotations
