@@ -233,7 +233,7 @@ def clean_paragraphs(
     kept = [
         p
         for p in drop_story_list_tail(list(paragraphs))
-        if not is_chrome(p) and comparable(p) not in link_lines
+        if not is_chrome(p) and not (link_lines and comparable(p) in link_lines)
     ]
     kept = drop_stamp_runs(kept, headings)
     return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)
