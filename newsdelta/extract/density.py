@@ -27,21 +27,25 @@ _SENTENCE_END = (".", "!", "?", "。", "！", "？", "؟", "।")
 
 @dataclass(frozen=True, slots=True)
 class PageText:
-    """What one pass over the page's paragraphs learns: prose word counts (mostly-not-link paragraphs), the
-    `comparable` texts of paragraphs that only point at another page (a short label, then a link), and those
-    of the headings."""
+    """What one pass over the page's paragraphs learns: prose word counts (mostly-not-link paragraphs), which
+    of them come before the first h1, the `comparable` texts of paragraphs that only point at another page
+    (a short label, then a link), and those of the headings."""
 
     prose: dict[HtmlElement, int]
     link_lines: frozenset[str]
     headings: frozenset[str]
+    before_headline: frozenset[HtmlElement] = frozenset()
 
 
 def read_paragraphs(tree: HtmlElement) -> PageText:
     prose, link_lines, headings = {}, set(), set()
+    before_headline: frozenset[HtmlElement] | None = None
     for paragraph in tree.iter("p", *_HEADINGS):
         text = paragraph.text_content()
         if paragraph.tag in _HEADINGS:
             headings.add(comparable(text))
+            if paragraph.tag == "h1" and before_headline is None:
+                before_headline = frozenset(prose)
             continue
         words = _WORD.findall(text)
         links = [a.text_content() for a in paragraph.iter("a")]
@@ -53,7 +57,7 @@ def read_paragraphs(tree: HtmlElement) -> PageText:
                 link_lines.add(comparable(text))
         elif len(words) > MAX_LABEL_WORDS and (len(words) > MAX_LINE_WORDS or _ends_sentence(text)):
             prose[paragraph] = len(words)
-    return PageText(prose, frozenset(link_lines), frozenset(headings))
+    return PageText(prose, frozenset(link_lines), frozenset(headings), before_headline or frozenset())
 
 
 def _ends_sentence(text: str) -> bool:
@@ -72,17 +76,21 @@ def comparable(text: str) -> str:
     return " ".join(_WORD.findall(normalise(text).casefold()))
 
 
-def main_text(prose: dict[HtmlElement, int]) -> list[str]:
+def main_text(page: PageText) -> list[str]:
     """The prose paragraphs of the element that holds the most prose words among its own paragraphs, in
-    page order: where a reader finds the article, whatever the page's class names or language."""
+    page order: where a reader finds the article, whatever the page's class names or language. Blocks that
+    end before the headline (a consent text, a promo at the top of the page) count only when no block has
+    prose after it."""
     blocks: dict[HtmlElement, list[HtmlElement]] = {}
-    for paragraph in prose:
+    for paragraph in page.prose:
         parent = paragraph.getparent()
         if parent is not None:
             blocks.setdefault(parent, []).append(paragraph)
-    if not blocks:
+    after = [ps for ps in blocks.values() if ps[-1] not in page.before_headline]
+    candidates = after or list(blocks.values())
+    if not candidates:
         return []
-    best = max(blocks.values(), key=lambda paragraphs: sum(prose[p] for p in paragraphs))
+    best = max(candidates, key=lambda paragraphs: sum(page.prose[p] for p in paragraphs))
     return [p.text_content() for p in best]
 
 

@@ -68,7 +68,7 @@ class GenericExtractor:
         structured = read_structured(tree)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         page = prepare_tree(tree)
-        main = main_text(page.prose)
+        main = main_text(page)
         extracted = trafilatura_paragraphs(tree, url)
         if is_container_dump(extracted, headlines, main):
             extracted = _part_of_dump(tree, url, extracted, main)
