@@ -304,8 +304,11 @@ def drop_chrome_blocks(tree: HtmlElement, prose: dict[HtmlElement, int]) -> None
     Extractors mostly drop these too, but one that appears, moves or changes size can tip their choice of
     block or of paragraph boundaries; removed first, they cannot. Each chrome word is checked against what
     it would remove: when its blocks hold a real share of the page's prose, they are the article. The
-    removed paragraphs leave `prose` too."""
-    total = sum(prose.values()) or 1
+    removed paragraphs leave `prose` too. A page without prose paragraphs gives nothing to check against,
+    so nothing is removed from it."""
+    total = sum(prose.values())
+    if not total:
+        return
     by_word: dict[str, list[HtmlElement]] = {}
     for element in _NAMED_ELEMENTS(tree):
         name = f"{element.get('class', '')} {element.get('id', '')}"
