@@ -19,7 +19,14 @@ from collections.abc import Iterable, Sequence, Set
 from lxml import etree
 from lxml.html import HtmlElement
 
-from newsdelta.extract.density import PageText, comparable, read_paragraphs
+from newsdelta.extract.density import (
+    MAX_LABEL_WORDS,
+    MAX_LINE_WORDS,
+    PageText,
+    comparable,
+    ends_sentence,
+    read_paragraphs,
+)
 
 # Lines longer than this are prose, never chrome, whatever words they contain.
 MAX_CHROME_WORDS = 40
@@ -27,8 +34,6 @@ MAX_CHROME_WORDS = 40
 MAX_TEASER_WORDS = 25
 # A byline or dateline with a ticking clock in it ("Jane Doe · 5 min ago") is no longer than this.
 MAX_BYLINE_WORDS = 12
-# A label ("Politics", "Tags", "Advertisement") at the edge of the body: no more words than this, no full stop.
-MAX_LABEL_WORDS = 3
 # A date, clock or counter line ("Aktualisiert vor 5 Minuten", "1 204 partages") is no longer than this.
 MAX_STAMP_WORDS = 8
 # Furniture at one edge of the body (clock, byline, "updated" line; or counters, tags) is at most this many
@@ -96,8 +101,6 @@ _TICKING_TIME = re.compile(
     rf"\b(?:{_NUMBER}\s*|an?\s+)(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?)\s+ago\b", re.I
 )
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
-# Sentence ends of other scripts and quoting styles (CJK, Arabic, Devanagari, guillemets).
-_SENTENCE_END_OTHER = ("。", "！", "？", "؟", "।", "»", "«", "…", ")", "」", "』")
 _CHROME_LINE = re.compile(r"^(?:" + "|".join(_CHROME_LINES) + r")[\s.!:…|)(]*$", re.IGNORECASE)
 _PROMO = re.compile("|".join(_PROMO_SENTENCES), re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -144,12 +147,12 @@ def is_meta_line(line: str, names: Iterable[str] = ()) -> bool:
     article's author (a byline). Only lines at the edges of the body are judged this way: in the middle a
     short unfinished line is as likely a subheading."""
     line = line.strip()
-    if line.endswith(_SENTENCE_END + _SENTENCE_END_OTHER) or line.startswith("|"):  # "|": a table row
+    if ends_sentence(line) or line.startswith("|"):  # "|": a table row
         return False
     words = _WORD.findall(line)
     if len(words) <= MAX_LABEL_WORDS:
         return True
-    if len(words) > MAX_BYLINE_WORDS:
+    if len(words) > MAX_LINE_WORDS:
         return False
     folded = line.casefold()
     return any(w[0].isdigit() for w in words) or any(n and n in folded for n in map(str.casefold, names))
@@ -159,7 +162,7 @@ def is_stamp_line(line: str) -> bool:
     """A short unfinished line with a digit in it, in any language and script: a date, a clock, a counter,
     an "updated N minutes ago" line."""
     line = line.strip()
-    if line.endswith(_SENTENCE_END + _SENTENCE_END_OTHER) or line.startswith(("|", "- ")):
+    if ends_sentence(line) or line.startswith(("|", "- ")):
         return False  # a sentence, a table row or a list item
     words = _WORD.findall(line)
     return len(words) <= MAX_STAMP_WORDS and any(w[0].isdigit() for w in words)
@@ -191,8 +194,7 @@ def _is_prose(line: str | None) -> bool:
     """A finished sentence of some length, or None for the body's edge."""
     if line is None:
         return True
-    line = line.strip()
-    return line.endswith(_SENTENCE_END + _SENTENCE_END_OTHER) and len(_WORD.findall(line)) > MAX_BYLINE_WORDS
+    return ends_sentence(line) and len(_WORD.findall(line)) > MAX_LINE_WORDS
 
 
 def trim_edges(

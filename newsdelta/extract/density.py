@@ -16,13 +16,16 @@ from newsdelta.text import normalise
 # or longer than a byline or dateline can be (and longer than a label in any case).
 MAX_PROSE_LINK_SHARE = 0.5
 MAX_LINE_WORDS = 12
+# A label ("Politik", "Tags", "Advertisement"): no more words than this.
 MAX_LABEL_WORDS = 3
 # A "label: link" paragraph ("Read more: <headline>", "Lesen Sie auch: <headline>") is no longer than this.
 MAX_LINK_LINE_WORDS = 25
 _WORD = re.compile(r"\w+")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_CLOSING_QUOTES = "\"'”’»」』)"
-_SENTENCE_END = (".", "!", "?", "。", "！", "？", "؟", "।")
+# What may close a sentence after its full stop, and the full stops of several scripts.
+_CLOSING_QUOTES = "\"'”’»」』"
+_CLOSING_BRACKETS = (")", "]", "）")
+_SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", "؟", "।")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class PageText:
 
 
 def read_paragraphs(tree: HtmlElement) -> PageText:
+    """One pass over the paragraphs and headings in page order (see PageText)."""
     prose, link_lines, headings = {}, set(), set()
     before_headline: frozenset[HtmlElement] | None = None
     for paragraph in tree.iter("p", *_HEADINGS):
@@ -55,20 +59,23 @@ def read_paragraphs(tree: HtmlElement) -> PageText:
         if linked > MAX_PROSE_LINK_SHARE * len(words):
             if _is_link_line(text, words, links[0]):
                 link_lines.add(comparable(text))
-        elif len(words) > MAX_LABEL_WORDS and (len(words) > MAX_LINE_WORDS or _ends_sentence(text)):
+        elif len(words) > MAX_LABEL_WORDS and (len(words) > MAX_LINE_WORDS or ends_sentence(text)):
             prose[paragraph] = len(words)
     return PageText(prose, frozenset(link_lines), frozenset(headings), before_headline or frozenset())
 
 
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip().rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_END)
+def ends_sentence(text: str) -> bool:
+    """The text ends as a sentence does, in any script, closing quotes aside, or with a closing bracket (a
+    caption's credit, an aside): a finished unit either way."""
+    text = text.rstrip()
+    return text.endswith(_CLOSING_BRACKETS) or text.rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_END)
 
 
 def _is_link_line(text: str, words: list[str], first_link: str) -> bool:
     """Mostly link text, after a label of its own, and no sentence: a pointer to another story. (A bare
     link, such as a source's URL, or a sentence around a link is the article's.)"""
     label = text[: text.find(first_link)] if first_link in text else ""
-    return len(words) <= MAX_LINK_LINE_WORDS and bool(_WORD.search(label)) and not _ends_sentence(text)
+    return len(words) <= MAX_LINK_LINE_WORDS and bool(_WORD.search(label)) and not ends_sentence(text)
 
 
 def comparable(text: str) -> str:
