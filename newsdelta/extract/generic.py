@@ -189,8 +189,8 @@ def choose_body(extracted: Sequence[str], article_body: Sequence[str]) -> Sequen
     declared, found = word_pairs(article_body), word_pairs(extracted)
     if not declared:
         return extracted
-    coverage = len(declared & found) / len(declared)
-    return article_body if coverage < MIN_BODY_COVERAGE and len(declared) > len(found) else extracted
+    share = len(declared & found) / len(declared)  # `coverage`, with both pair sets needed here
+    return article_body if share < MIN_BODY_COVERAGE and len(declared) > len(found) else extracted
 
 
 def article_body_paragraphs(body: str) -> list[str]:
