@@ -329,3 +329,25 @@ def test_when_both_passes_miss_the_dense_block_it_wins_only_over_a_far_shorter_r
     for reading, expected in ((standfirst, main), (elsewhere, elsewhere)):
         monkeypatch.setattr(generic, "trafilatura_paragraphs", lambda *args, r=reading, **kwargs: r)
         assert generic._second_opinion(lxml.html.fromstring("<div></div>"), URL, reading, main) == expected
+
+
+def test_a_real_page_whose_fast_pass_reads_only_the_opening_is_read_whole(corpus: Path) -> None:
+    """A Washington Post capture (outlets/) read by the generic extractor: trafilatura's fast pass stops
+    after the opening two paragraphs; the densest block shows the article goes on, and the second opinion
+    reads it."""
+    root = corpus / "outlets"
+    fixture = "washingtonpost/will-a-bust-follow-the-boom-in-britain.html.gz"
+    case = next(
+        c
+        for c in json.loads((root / "expectations.json").read_text(encoding="utf-8"))
+        if c["fixture"] == fixture
+    )
+    html = gzip.decompress((root / fixture).read_bytes()).decode("utf-8", "replace")
+    tree = generic.parse_page(html, case["url"])
+    main = main_text(generic.prepare_tree(tree))
+    fast = generic.trafilatura_paragraphs(tree, case["url"])
+    assert len(fast) <= 2
+    assert generic.misses_main_text(fast, main)
+    paragraphs = GENERIC.parse(html, case["url"]).paragraphs
+    assert len(paragraphs) >= 0.8 * case["paragraph_count"]
+    assert paragraphs[-1] == normalise(case["paragraphs"]["-1"])
