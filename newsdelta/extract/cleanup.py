@@ -1,22 +1,32 @@
 """Dropping page chrome that survives content extraction, so the body is the same on every fetch.
 
 Extractors keep short lines that sit inside the article container but change between fetches or are not
-the article: relative timestamps ("3 minutes ago"), "Updated 12:04", live counters ("1,204 comments"),
-share/print widgets, "Read more:" links, newsletter and subscription promos, cookie banners, advert
-labels. Each rule matches a whole short line, so an article sentence that merely mentions cookies or
-newsletters is kept: a missed paragraph would hide an edit.
+the article: clocks and relative timestamps, bylines, live counters, "read more" pointers, labels. The rules
+that carry this work in every language look at structure and shape, not words: pointers are paragraphs of
+a label and a link (`density`), stamps are short unfinished lines with a number, and the body's edges lose
+short unfinished lines, the headline and the author's name; runs of such lines are lists and stay.
+An English phrase list (`is_chrome`: widget labels, newsletter and cookie promos) adds what shape cannot
+tell on English pages; each of its rules matches a whole short line, so a sentence that merely mentions
+cookies is kept. Nothing else relies on it: without it, extraction-dev F1 is 0.979 instead of 0.980.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from newsdelta.text import normalise
+from newsdelta.extract.density import (
+    MAX_LABEL_WORDS,
+    MAX_LINE_WORDS,
+    PageText,
+    comparable,
+    ends_sentence,
+    read_paragraphs,
+)
 
 # Lines longer than this are prose, never chrome, whatever words they contain.
 MAX_CHROME_WORDS = 40
@@ -24,6 +34,11 @@ MAX_CHROME_WORDS = 40
 MAX_TEASER_WORDS = 25
 # A byline or dateline with a ticking clock in it ("Jane Doe · 5 min ago") is no longer than this.
 MAX_BYLINE_WORDS = 12
+# A date, clock or counter line ("Aktualisiert vor 5 Minuten", "1 204 partages") is no longer than this.
+MAX_STAMP_WORDS = 8
+# Furniture at one edge of the body (clock, byline, "updated" line; or counters, tags) is at most this many
+# lines; a longer run of short lines there is a list that belongs to the article.
+MAX_EDGE_LINES = 3
 
 _NUMBER = r"\d[\d,.\s]*[kKmM]?"
 _TIME_UNITS = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?)"
@@ -104,11 +119,6 @@ def is_chrome(line: str) -> bool:
     return bool(_CHROME_LINE.match(line) or _PROMO.search(line))
 
 
-def comparable(text: str) -> str:
-    """The text's words, case-folded: for telling whether two renderings say the same thing."""
-    return " ".join(_WORD.findall(normalise(text).casefold()))
-
-
 def drop_repeated_headline(paragraphs: Sequence[str], headlines: Iterable[str]) -> list[str]:
     """Drop leading paragraphs that repeat the headline: the title is stored on its own, not as body text."""
     known = {comparable(h) for h in headlines} - {""}
@@ -131,10 +141,104 @@ def drop_story_list_tail(paragraphs: Sequence[str]) -> list[str]:
     return list(paragraphs[:cut])
 
 
-def clean_paragraphs(paragraphs: Iterable[str], headlines: Iterable[str] = ()) -> list[str]:
-    """The article paragraphs without chrome lines, story lists and a leading copy of the headline."""
-    kept = [p for p in drop_story_list_tail(list(paragraphs)) if not is_chrome(p)]
-    return drop_repeated_headline(kept, headlines)
+def is_meta_line(line: str, names: Iterable[str] = ()) -> bool:
+    """A line shaped like page furniture rather than prose, in any language: not a finished sentence, and
+    either a few words, or a short line with a number in it (a date, a clock, a counter), or one naming the
+    article's author (a byline). Only lines at the edges of the body are judged this way: in the middle a
+    short unfinished line is as likely a subheading."""
+    line = line.strip()
+    if ends_sentence(line) or line.startswith("|"):  # "|": a table row
+        return False
+    words = _WORD.findall(line)
+    if len(words) <= MAX_LABEL_WORDS:
+        return True
+    if len(words) > MAX_LINE_WORDS:
+        return False
+    folded = line.casefold()
+    return any(w[0].isdigit() for w in words) or any(n and n in folded for n in map(str.casefold, names))
+
+
+def is_stamp_line(line: str) -> bool:
+    """A short unfinished line with a digit in it, in any language and script: a date, a clock, a counter,
+    an "updated N minutes ago" line."""
+    line = line.strip()
+    if ends_sentence(line) or line.startswith(("|", "- ")):
+        return False  # a sentence, a table row or a list item
+    words = _WORD.findall(line)
+    return len(words) <= MAX_STAMP_WORDS and any(w[0].isdigit() for w in words)
+
+
+def drop_stamp_runs(paragraphs: Sequence[str], headings: Set[str] = frozenset()) -> list[str]:
+    """Drop stamp lines that stand between prose paragraphs (or between prose and the body's edge), at most
+    MAX_EDGE_LINES together: a date line under the standfirst, a counter between two paragraphs. Stamp-like
+    lines next to other short lines are a list or a table (fixtures, results, tour dates) and stay, as do the
+    page's own headings however they look."""
+    stamp = [is_stamp_line(p) and comparable(p) not in headings for p in paragraphs]
+    kept: list[str] = []
+    index = 0
+    for is_stamp, run in itertools.groupby(stamp):
+        length = len(list(run))
+        lines = paragraphs[index : index + length]
+        before, after = (
+            paragraphs[index - 1] if index else None,
+            paragraphs[index + length : index + length + 1],
+        )
+        index += length
+        between_prose = _is_prose(before) and _is_prose(after[0] if after else None)
+        if not (is_stamp and length <= MAX_EDGE_LINES and between_prose):
+            kept.extend(lines)
+    return kept
+
+
+def _is_prose(line: str | None) -> bool:
+    """A finished sentence of some length, or None for the body's edge."""
+    if line is None:
+        return True
+    return ends_sentence(line) and len(_WORD.findall(line)) > MAX_LINE_WORDS
+
+
+def trim_edges(
+    paragraphs: Sequence[str], headlines: Iterable[str] = (), names: Iterable[str] = ()
+) -> list[str]:
+    """Drop furniture lines and headline copies from both ends of the body: clocks and tickers above the
+    headline, byline and "updated" lines under it, counters and tags after the last paragraph. A longer run
+    of such lines at an edge is a list the article ends or opens with (fixtures, tour dates), and stays."""
+    known = {comparable(h) for h in headlines} - {""}
+    names = tuple(names)
+    lines = list(paragraphs)
+
+    def edge_run(ordered: Sequence[str], allow_headline: bool) -> int:
+        run = furniture = 0
+        for line in ordered:
+            if allow_headline and comparable(line) in known:
+                run += 1
+            elif is_meta_line(line, names):
+                run, furniture = run + 1, furniture + 1
+            else:
+                break
+        return run if furniture <= MAX_EDGE_LINES else 0
+
+    start = edge_run(lines, allow_headline=True)
+    end = len(lines) - edge_run(lines[start:][::-1], allow_headline=False)
+    return lines[start:end]
+
+
+def clean_paragraphs(
+    paragraphs: Iterable[str],
+    headlines: Iterable[str] = (),
+    names: Iterable[str] = (),
+    link_lines: Set[str] = frozenset(),
+    headings: Set[str] = frozenset(),
+) -> list[str]:
+    """The article paragraphs without chrome lines, pointers to other stories (`link_lines`, see `density`),
+    story lists, edge furniture and a leading headline copy."""
+    kept = [
+        p
+        for p in drop_story_list_tail(list(paragraphs))
+        if not is_chrome(p) and not (link_lines and comparable(p) in link_lines)
+    ]
+    kept = drop_stamp_runs(kept, headings)
+    return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)
 
 
 # --- repairs to the page tree before extraction ------------------------------------------------------------
@@ -156,20 +260,27 @@ _NOT_BODY_CLASS = re.compile(
     r"comment|related|promo|recirc|sidebar|aside|rail|footer|header|nav|teaser|card|share|social|ad\b|ad[-_]",
     re.IGNORECASE,
 )
-# Whole words of class/id names that mark page chrome: adverts, consent banners, recommendation widgets.
+# Words of class/id names that mark page chrome: adverts, consent banners, recommendation widgets. Matched
+# against whole parts of a name ("ad-slot", "dfp_top", "sidebarAds"; not "header", "load" or "adobe").
 CHROME_CLASS_WORDS = frozenset(
     {
         "ad", "ads", "advert", "adverts", "advertisement", "advertising", "adslot", "adunit", "dfp", "gpt",
-        "cookie", "cookies", "consent", "gdpr", "cmp",
+        "cookie", "cookies", "consent", "gdpr",
         "outbrain", "taboola", "recirc", "recirculation", "related",
     }
 )  # fmt: skip
-# A chrome word as a whole word of a class or id ("ad-slot", "dfp_top"; not "header" or "load").
-_CHROME_NAME = re.compile(
-    rf"(?<![a-z0-9])(?:{'|'.join(sorted(CHROME_CLASS_WORDS))})(?![a-z0-9])", re.IGNORECASE
+# The parts of a class or id: split at anything not a letter or digit and where a lower-case letter meets an
+# upper-case one ("sidebarAds" -> sidebar, Ads).
+_NAME_PART = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Any chrome word anywhere in a lower-cased name: a cheap test before the name is split into its parts (the
+# words that contain no other chrome word are enough: "ad" finds "ads" and "adslot" too).
+_CHROME_HINT = re.compile(
+    "|".join(sorted(w for w in CHROME_CLASS_WORDS if not any(o != w and o in w for o in CHROME_CLASS_WORDS)))
 )
 _NAMED_ELEMENTS = etree.XPath("//body//*[@class or @id]")
-_LONG_PARAGRAPHS = etree.XPath(".//p[string-length() > 80]")
+# Chrome found by class names may remove at most this share of the page's prose, all blocks of one chrome
+# word together: a "related" or "ads" class on the blocks that hold the article is an unlucky name.
+MAX_CHROME_PROSE_SHARE = 0.2
 _NEVER_DROPPED = frozenset({"html", "body", "main", "article"})
 # Parts of a split body are joined only when no more than this much text lies between them.
 MAX_WORDS_BETWEEN_PARTS = 10
@@ -177,30 +288,61 @@ _INVISIBLE_TAGS = frozenset({"script", "noscript", "style", "template"})
 _TABLE_PARTS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
 
-def prepare_tree(tree: HtmlElement) -> None:
-    """Drop chrome blocks, then undo three layouts that make extractors lose article text (in place)."""
-    drop_chrome_blocks(tree)
+def prepare_tree(tree: HtmlElement) -> PageText:
+    """Drop scripts and chrome blocks, then undo three layouts that make extractors lose article text (in
+    place). trafilatura drops the invisible elements too; done first, no measure of text counts their code.
+    Returns what `density` read of the paragraphs, less those dropped."""
+    etree.strip_elements(tree, *_INVISIBLE_TAGS, with_tail=False)
+    page = read_paragraphs(tree)
+    drop_chrome_blocks(tree, page.prose)
     lift_embedded_posts(tree)
     unwrap_layout_tables(tree)
     merge_split_bodies(tree)
+    return page
 
 
-def drop_chrome_blocks(tree: HtmlElement) -> None:
+def drop_chrome_blocks(tree: HtmlElement, prose: dict[HtmlElement, int]) -> None:
     """Remove adverts, consent banners and story-recommendation widgets, keeping the text that follows them.
     Extractors mostly drop these too, but one that appears, moves or changes size can tip their choice of
-    block or of paragraph boundaries; removed first, they cannot. A block holding several paragraphs is
-    kept whatever its class: that is an article wearing an unlucky class name, not a widget."""
+    block or of paragraph boundaries; removed first, they cannot. Each chrome word is checked against what
+    it would remove: when its blocks hold a real share of the page's prose, they are the article. The
+    removed paragraphs leave `prose` too. A page without prose paragraphs gives nothing to check against,
+    so nothing is removed from it."""
+    total = sum(prose.values())
+    if not total:
+        return
+    by_word: dict[str, list[HtmlElement]] = {}
+    for element in _NAMED_ELEMENTS(tree):
+        name = f"{element.get('class', '')} {element.get('id', '')}"
+        if element.tag in _NEVER_DROPPED or not _CHROME_HINT.search(name.lower()):
+            continue
+        if word := chrome_word(name):
+            by_word.setdefault(word, []).append(element)
     doomed = [
         element
-        for element in _NAMED_ELEMENTS(tree)
-        if _CHROME_NAME.search(f"{element.get('class', '')} {element.get('id', '')}")
-        and element.tag not in _NEVER_DROPPED
-        and len(_LONG_PARAGRAPHS(element)) < 3
+        for blocks in by_word.values()
+        if sum(prose_in(block, prose) for block in _outermost(blocks)) <= MAX_CHROME_PROSE_SHARE * total
+        for element in blocks
     ]
-    doomed_ids = {id(element) for element in doomed}
-    for element in doomed:
-        if not any(id(ancestor) in doomed_ids for ancestor in element.iterancestors()):
-            element.drop_tree()
+    for element in _outermost(doomed):
+        for paragraph in element.iter("p"):
+            prose.pop(paragraph, None)
+        element.drop_tree()
+
+
+def chrome_word(name: str) -> str | None:
+    """The chrome word that is a whole part of a class/id attribute, if any."""
+    return next((w for w in map(str.lower, _NAME_PART.findall(name)) if w in CHROME_CLASS_WORDS), None)
+
+
+def prose_in(block: HtmlElement, prose: dict[HtmlElement, int]) -> int:
+    return sum(prose.get(paragraph, 0) for paragraph in block.iter("p"))
+
+
+def _outermost(elements: list[HtmlElement]) -> list[HtmlElement]:
+    """The elements not inside another of them (removing those removes the rest)."""
+    ids = {id(element) for element in elements}
+    return [e for e in elements if not any(id(a) in ids for a in e.iterancestors())]
 
 
 def lift_embedded_posts(tree: HtmlElement) -> None:
