@@ -16,6 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from web_support import TOKEN, Demo, demo  # noqa: F401
 
 from newsdelta.cli import cli
+from newsdelta.config import Settings
+from newsdelta.distributed.celery_app import make_celery
+from newsdelta.distributed.scheduler import SchedulerOptions, schedule_once
+from newsdelta.distributed.tasks import NOTIFY_TASK
 from newsdelta.notify import add_subscription, deliver, delivery_report
 from newsdelta.notify import dispatch as dispatch_module
 from newsdelta.store.db import open_database
@@ -160,6 +164,16 @@ def test_a_failing_receiver_gets_the_message_after_backoff(
     assert (report["id"], report["failure_streak"], report["pending"]) == (subscription, 0, 0)
 
 
+def test_health_shows_a_subscription_s_failures(demo: Demo) -> None:  # noqa: F811
+    with demo.sessions.begin() as session:
+        subscription = add_subscription(session, "http://127.0.0.1:9/hook", T0)
+        subscription.failure_streak, subscription.last_error = 2, "the webhook answered HTTP 500"
+    page = demo.client.get("/health").text
+    assert "the webhook answered HTTP 500" in page and "<td>2</td>" in page
+    (row,) = demo.client.get("/api/health").json()["notifications"]
+    assert (row["failure_streak"], row["channel"]) == (2, "http://127.0.0.1…")
+
+
 def test_removal_reaches_email_through_apprise(store: sessionmaker[Session]) -> None:
     box = MailBox()
     serving = serve_smtp(box)
@@ -240,3 +254,25 @@ def test_commands_add_list_test_send_and_remove(
     assert '"notifications": [{"id": 1' in status.output
     assert runner.invoke(cli, [*base, "notify", "remove", "1"]).exit_code == 0
     assert runner.invoke(cli, [*base, "notify", "remove", "1"]).exit_code == 1
+
+
+def test_celery_delivers_in_its_task_when_the_scheduler_asks(
+    store: sessionmaker[Session],
+    receiver: tuple[WebhookReceiver, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hook, url = receiver
+    article = _article(store)
+    _subscribe(store, hook, url)
+    _edit(store, article, "Minister quits", ["The minister resigned on Monday."], T0)
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'notify.sqlite3'}", broker_url="memory://")
+    app = make_celery(settings, clock=lambda: T0)
+    requested: list[str] = []
+    monkeypatch.setattr(app, "send_task", lambda name, *args, **kwargs: requested.append(name))
+    assert schedule_once(app, store, lambda: T0, SchedulerOptions()).notify
+    assert requested == [NOTIFY_TASK]
+    assert app.tasks[NOTIFY_TASK].apply().get() == {"queued": 1, "sent": 1, "failed": 0}
+    assert hook.ids == {f"newsdelta:1:{article}:1": 1}
+    assert not schedule_once(app, store, lambda: T0, SchedulerOptions()).notify  # nothing owed any more
+    assert requested == [NOTIFY_TASK]

@@ -62,7 +62,7 @@ async def send_webhook(
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
     if not response.is_success:
-        raise DeliveryError(f"HTTP {response.status_code} from {url}")
+        raise DeliveryError(f"the webhook answered HTTP {response.status_code}")  # its URL may hold a token
 
 
 def apprise_channel(url: str) -> Any:

@@ -229,7 +229,7 @@ class Dispatcher:
             for version_id, change in self.candidates(session, versions).items():
                 if version_id in have or not matches(subscription, change):
                     continue
-                session.add(_outbox_row(subscription.id, change.new, now))
+                session.add(_outbox_row(subscription, change.new, now))
                 queued += 1
             subscription.cursor = versions[-1].id
             session.flush()
@@ -289,16 +289,18 @@ class Dispatcher:
         return Path(handle.name)
 
 
-def _outbox_row(subscription_id: int, version: Version, now: datetime) -> Notification:
+def _outbox_row(subscription: Subscription, version: Version, now: datetime) -> Notification:
+    """A digest's rows are not due before their period ends, so nothing polls for them meanwhile."""
+    due = period_of(version.fetched_at, subscription.digest)[1] if subscription.digest else now
     return Notification(
-        subscription_id=subscription_id,
+        subscription_id=subscription.id,
         article_id=version.article_id,
         version_id=version.id,
         version_number=version.number,
         fetched_at=version.fetched_at,
         created_at=now,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=due,
     )
 
 
@@ -370,7 +372,7 @@ async def _send_digests(
     for row in _pending(session, subscription.id):
         periods.setdefault(period_of(row.fetched_at, subscription.digest or "daily"), []).append(row)
     for period, rows in sorted(periods.items()):
-        if period[1] > now or max(row.next_attempt_at for row in rows) > now:
+        if max(row.next_attempt_at for row in rows) > now:  # the period is not over, or a retry waits
             return
         messages = [m for m in (dispatcher.message(session, row) for row in rows) if m is not None]
         try:
