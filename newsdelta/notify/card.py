@@ -58,10 +58,12 @@ def _wrap(tokens: Sequence[Token], face: Font, width: int, max_lines: int) -> li
     lines: list[list[Token]] = [[]]
     used = 0.0
     space = face.getlength(" ")
+    ellipsis = face.getlength(" …")
     for token in tokens:
         word = token.text.rstrip()
         size = face.getlength(word) if word else 0.0
-        if lines[-1] and used + size > width:
+        room = width - ellipsis if len(lines) == max_lines else width  # the last line keeps room for "…"
+        if lines[-1] and used + size > room:
             if len(lines) == max_lines:
                 lines[-1].append(Token("…", "equal"))
                 return lines
