@@ -22,6 +22,7 @@ from newsdelta.distributed.scheduler import SchedulerOptions, schedule_once
 from newsdelta.distributed.tasks import NOTIFY_TASK
 from newsdelta.notify import add_subscription, deliver, delivery_report
 from newsdelta.notify import dispatch as dispatch_module
+from newsdelta.notify.message import render_body, sample_message
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Source
 from newsdelta.web.fixtures import add_version, new_article
@@ -276,3 +277,15 @@ def test_celery_delivers_in_its_task_when_the_scheduler_asks(
     assert hook.ids == {f"newsdelta:1:{article}:1": 1}
     assert not schedule_once(app, store, lambda: T0, SchedulerOptions()).notify  # nothing owed any more
     assert requested == [NOTIFY_TASK]
+
+
+def test_each_channel_gets_deletions_and_insertions_in_its_own_markup() -> None:
+    message = sample_message(T0)
+    assert "of ~~nothing~~ **every change it subscribes to**." in render_body(message, "markdown")
+    html = render_body(message, "html")
+    assert '<del style="color:#b3261e">nothing</del> <ins style="color:#1b7a34">every change' in html
+    assert "of [-nothing-] {+every change it subscribes to+}." in render_body(message, "text")
+    assert "Test message from newsdelta → Test message from newsdelta: it works" in render_body(
+        message, "text"
+    )
+    assert render_body(message, "text").endswith(f"id: {message.id}")

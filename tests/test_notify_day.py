@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from crawl_support import fast_fetcher, sqlite_store
 from notify_support import MailBox, WebhookReceiver, serve_smtp, serve_webhook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from newsdelta.crawl import CrawlContext
+from newsdelta.crawl import CrawlContext, loop
 from newsdelta.notify import add_subscription, deliver
 from newsdelta.notify.dispatch import period_of
 from newsdelta.store.models import Version
@@ -108,3 +109,57 @@ def test_a_digest_is_one_message_per_hour_with_changes(day: dict[str, Any]) -> N
         message.id == f"newsdelta:{day['ids']['hourly']}:digest:{message.body['period']['start']}"
         for message in digests
     )
+
+
+class Crash(BaseException):
+    """A kill: not an Exception, so the crawl's guard around delivery does not catch it."""
+
+
+def test_a_crawler_killed_between_storing_and_delivering_still_delivers_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = sqlite_store(tmp_path)
+    hook = WebhookReceiver()
+    server = serve_webhook(hook)
+    url = next(server)
+
+    def changes_stored() -> int:
+        with sessions() as session:
+            return session.scalar(select(func.count()).where(Version.number > 0)) or 0
+
+    async def killed_once_changes_exist(*args: object, **kwargs: object) -> None:
+        if changes_stored():
+            raise Crash
+        return await real_deliver(*args, **kwargs)
+
+    real_deliver = loop.deliver
+    try:
+        with Newsroom() as newsroom:
+            register_newsroom(sessions, newsroom, period=600)
+            with sessions.begin() as session:
+                hook.secret = add_subscription(session, url, newsroom.clock.now()).secret
+            until = newsroom.script.start + timedelta(hours=4)
+
+            async def crawl() -> None:
+                async with fast_fetcher() as fetcher:
+                    ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
+                    await crawl_until(ctx, newsroom, until)
+
+            monkeypatch.setattr(loop, "deliver", killed_once_changes_exist)
+            with pytest.raises(Crash):
+                asyncio.run(crawl())
+            stored_before_restart = changes_stored()
+            assert stored_before_restart and hook.requests == 0
+            monkeypatch.setattr(loop, "deliver", real_deliver)
+            asyncio.run(crawl())  # the restart
+    finally:
+        server.close()
+    with sessions() as session:
+        expected = {
+            f"newsdelta:1:{article}:{number}"
+            for article, number in session.execute(
+                select(Version.article_id, Version.number).where(Version.number > 0)
+            )
+        }
+    assert len(expected) > stored_before_restart
+    assert hook.ids == dict.fromkeys(expected, 1)

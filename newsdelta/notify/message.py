@@ -146,20 +146,29 @@ def build_message(subscription_id: int, change: Candidate) -> ChangeMessage:
 _MARKS: dict[Format, tuple[Any, str, str]] = {
     "markdown": (lambda text: re.sub(r"([\\`*_~\[\]<>#|])", r"\\\1", text), "~~{}~~", "**{}**"),
     "html": (html.escape, '<del style="color:#b3261e">{}</del>', '<ins style="color:#1b7a34">{}</ins>'),
-    "text": (lambda text: text, "[-{}-]", "{+{}+}"),
+    "text": (lambda text: text, "[-{}-]", "{{+{}+}}"),
 }
 
 
+def _marked(mark: str, text: str) -> str:
+    """Mark a changed run with its surrounding whitespace left outside (Markdown needs that)."""
+    core = text.strip()
+    left = text[: len(text) - len(text.lstrip())]
+    return left + mark.format(core) + text[len(left) + len(core) :]
+
+
 def render_spans(spans: Sequence[Span], fmt: Format) -> str:
+    """One sentence with its changes marked; a replacement reads "~~old~~ **new**", not "~~old~~**new**"."""
     escape, deleted, inserted = _MARKS[fmt]
     parts = []
+    previous = "equal"
     for span in spans:
         text = escape(span.text)
-        if span.op == "delete" and span.text.strip():
-            text = deleted.format(text.strip()) + (" " if span.text.endswith(" ") else "")
-        elif span.op == "insert" and span.text.strip():
-            text = inserted.format(text.strip()) + (" " if span.text.endswith(" ") else "")
+        mark = {"delete": deleted, "insert": inserted}.get(span.op)
+        if mark is not None and span.text.strip():
+            text = (" " if previous == "delete" and span.op == "insert" else "") + _marked(mark, text)
         parts.append(text)
+        previous = span.op
     return "".join(parts).strip()
 
 
