@@ -289,3 +289,20 @@ def test_each_channel_gets_deletions_and_insertions_in_its_own_markup() -> None:
         message, "text"
     )
     assert render_body(message, "text").endswith(f"id: {message.id}")
+
+
+def test_admin_pages_subscribe_and_unsubscribe(demo: Demo) -> None:  # noqa: F811
+    form = {"url": "https://hooks.example/desk", "kinds": ["headline", "removed"], "sources": "bbc, guardian"}
+    assert demo.client.post("/admin/notifications", data={**form, "token": "wrong"}).status_code == 403
+    page = demo.client.post("/admin/notifications", data={**form, "token": TOKEN})
+    assert page.status_code == 200 and "signing secret" in page.text
+    with demo.sessions() as session:
+        (row,) = delivery_report(session)
+    assert (row["kinds"], row["sources"], row["channel"]) == (
+        ["headline", "removed"],
+        ["bbc", "guardian"],
+        "https://hooks.example…",
+    )
+    assert "headline, removed; bbc, guardian" in demo.client.get("/admin/notifications").text
+    gone = demo.client.post(f"/admin/notifications/{row['id']}/delete", data={"token": TOKEN})
+    assert gone.status_code == 200 and "No subscriptions yet" in gone.text

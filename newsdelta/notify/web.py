@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from newsdelta.notify.card import CardCache
 from newsdelta.notify.dispatch import (
@@ -17,9 +18,10 @@ from newsdelta.notify.dispatch import (
 from newsdelta.notify.message import build_message
 from newsdelta.notify.rules import KINDS, Candidate
 from newsdelta.store import queries
-from newsdelta.web.admin import bearer_token
+from newsdelta.web.admin import bearer_token, form_token
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
+from newsdelta.web.render import templates
 
 router = APIRouter()
 CARD_HEADERS = {"cache-control": "public, max-age=86400"}
@@ -50,6 +52,64 @@ def share_card(
         diffs.diff(old_version, new_version),
     )
     return Response(cache.render(build_message(0, change)), media_type="image/png", headers=CARD_HEADERS)
+
+
+# --- admin pages ------------------------------------------------------------------------------------------------
+
+
+def _admin_page(request: Request, db: Session, *, done: str = "", secret: str = "") -> Response:
+    context = {"subscriptions": delivery_report(db), "kinds": KINDS, "done": done, "secret": secret}
+    return templates.TemplateResponse(request, "admin_notify.html", context)
+
+
+@router.get("/admin/notifications", include_in_schema=False)
+def admin_notifications(request: Request, db: SessionDep, done: str = "") -> Response:
+    return _admin_page(request, db, done=done)
+
+
+@router.post("/admin/notifications", include_in_schema=False, dependencies=[Depends(form_token)])
+def admin_subscribe(
+    request: Request,
+    db: SessionDep,
+    now: NowDep,
+    url: Annotated[str, Form(max_length=4096)],
+    kinds: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
+    sources: Annotated[str, Form(max_length=500)] = "",
+    url_pattern: Annotated[str, Form(max_length=500)] = "",
+    term: Annotated[str, Form(max_length=200)] = "",
+    min_change: Annotated[int, Form(ge=0)] = 0,
+    digest: Annotated[str, Form()] = "",
+) -> Response:
+    """Answers with the page itself rather than a redirect, so the secret never travels in a URL."""
+    try:
+        subscription = add_subscription(
+            db,
+            url.strip(),
+            now,
+            sources=[name.strip() for name in sources.split(",") if name.strip()],
+            url_pattern=url_pattern.strip() or None,
+            term=term.strip() or None,
+            kinds=kinds,
+            min_change=min_change,
+            digest=digest or None,
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    db.commit()
+    return _admin_page(request, db, done=f"subscription {subscription.id} saved", secret=subscription.secret)
+
+
+@router.post(
+    "/admin/notifications/{subscription_id}/delete",
+    include_in_schema=False,
+    dependencies=[Depends(form_token)],
+)
+def admin_unsubscribe(db: SessionDep, subscription_id: int) -> Response:
+    remove_subscription(db, subscription_id)
+    db.commit()
+    return RedirectResponse(
+        f"/admin/notifications?done=subscription {subscription_id} removed", status_code=303
+    )
 
 
 # --- admin API ------------------------------------------------------------------------------------------------
