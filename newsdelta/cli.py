@@ -263,6 +263,7 @@ def _report_pass(as_json: bool, progress: Any) -> Any:
             "articles_added": stats.articles_added,
             "checks": stats.checks,
             "outcomes": dict(stats.outcomes),
+            "notifications_sent": stats.notifications_sent,
         }
         if as_json:
             _print_json_lines([figures])
