@@ -30,8 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
 from newsdelta.notify.card import render_card
-from newsdelta.notify.message import ChangeMessage, build_message
-from newsdelta.notify.rules import Candidate
+from newsdelta.notify.message import ChangeMessage, pair_message
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Version
 from newsdelta.web.app import create_app
@@ -145,12 +144,10 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 
 
 def seed_card_message(sessions: sessionmaker[Session], article_id: int) -> ChangeMessage:
-    """The message the card route draws for seed-guardian v3 → v4, built the same way."""
+    """The message the card route draws for seed-guardian v3 → v4."""
     with sessions() as session:
-        article = session.get(Article, article_id)
         old, new = version_pair(session, article_id, 3, 4)
-        change = Candidate(article.source.name, article_id, article.url, old, new, DiffCache().diff(old, new))
-        return build_message(0, change)
+        return pair_message(session.get(Article, article_id), old, new, DiffCache().diff(old, new))
 
 
 if __name__ == "__main__":

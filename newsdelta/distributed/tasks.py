@@ -183,7 +183,8 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         log.info("poll feed=%s added=%s", feed_id, added)
         return added
 
-    @app.task(name=NOTIFY_TASK)
+    # Not shared: Celery would otherwise hand this closure (its runtime, its database) to apps made later.
+    @app.task(name=NOTIFY_TASK, shared=False)
     def notify() -> dict[str, int]:
         """Deliver what stored versions owe subscribers; the scheduler sends this whenever something is due.
         Subscriptions are leased, so this task running twice at once sends nothing twice."""

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from newsdelta.diff import Span, VersionDiff
 from newsdelta.notify.rules import Candidate, change_kinds
+from newsdelta.store.models import Article, Version
 
 Format = Literal["markdown", "html", "text"]
 BASE_URL_ENV = "NEWSDELTA_BASE_URL"
@@ -140,6 +141,11 @@ def build_message(subscription_id: int, change: Candidate) -> ChangeMessage:
         summary="The page was removed" if removed else diff.summary(),
         excerpt=() if removed else tuple(changed_sentences(diff)),
     )
+
+
+def pair_message(article: Article, old: Version, new: Version, diff: VersionDiff) -> ChangeMessage:
+    """The message for any two versions, outside a subscription: what a share card shows."""
+    return build_message(0, Candidate(article.source.name, article.id, article.url, old, new, diff))
 
 
 # How each format marks a span: (escape, deleted, inserted).

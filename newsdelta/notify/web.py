@@ -1,4 +1,4 @@
-"""The web side of notifications: share-card PNGs, the admin API for subscriptions, the webhook's schema."""
+"""The web side of notifications: share-card PNGs, subscriptions in the admin pages and API, the webhook's schema."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from newsdelta.notify.dispatch import (
     delivery_report,
     remove_subscription,
 )
-from newsdelta.notify.message import build_message
-from newsdelta.notify.rules import KINDS, Candidate
+from newsdelta.notify.message import pair_message
+from newsdelta.notify.rules import KINDS
 from newsdelta.store import queries
 from newsdelta.web.admin import bearer_token, form_token
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
@@ -43,15 +43,8 @@ def share_card(
     """The change from version `old` to `new` as a 1200×675 image, for social posts and the page's og:image."""
     article = queries.visible_article(db, article_id)
     old_version, new_version = version_pair(db, article_id, old, new)
-    change = Candidate(
-        article.source.name,
-        article.id,
-        article.url,
-        old_version,
-        new_version,
-        diffs.diff(old_version, new_version),
-    )
-    return Response(cache.render(build_message(0, change)), media_type="image/png", headers=CARD_HEADERS)
+    message = pair_message(article, old_version, new_version, diffs.diff(old_version, new_version))
+    return Response(cache.render(message), media_type="image/png", headers=CARD_HEADERS)
 
 
 # --- admin pages ------------------------------------------------------------------------------------------------
