@@ -4,8 +4,10 @@ Served by uvicorn on 127.0.0.1 and requested over HTTP with keep-alive, so the f
 queries, the diff and template rendering. Diff pages are measured twice: cold (every request a pair not yet
 diffed, so the diff engine runs) and warm (the per-process diff cache hit). The peer in the same run is the
 standard library's side-by-side view, difflib.HtmlDiff, rendering the same pair of versions.
+Share cards (the PNG of a change) are timed on the seed-guardian article (../shared/corpus): cold over every
+pair of its versions, warm on v3 → v4, and the drawing alone; `--card PATH` also writes the v3 → v4 card.
 
-    .venv/bin/python bench/web.py [--words 10000] [--versions 50] [--rounds 30]
+    .venv/bin/python bench/web.py [--words 10000] [--versions 50] [--rounds 30] [--card docs/seed-card.png]
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ from pathlib import Path
 import httpx
 import uvicorn
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
+from newsdelta.notify.card import render_card
+from newsdelta.notify.message import ChangeMessage, pair_message
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Version
+from newsdelta.store.models import Article, Version
 from newsdelta.web.app import create_app
-from newsdelta.web.fixtures import seed_live_blog
+from newsdelta.web.diffing import DiffCache, version_pair
+from newsdelta.web.fixtures import seed_demo, seed_live_blog
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
 
 def measure(name: str, calls: list[Callable[[], object]]) -> None:
@@ -62,6 +70,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=10_000)
     parser.add_argument("--versions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--card", type=Path, help="Write the seed-guardian v3 → v4 share card here.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsdelta-bench-web-") as folder:
         run(Path(folder), args)
@@ -112,12 +121,33 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         )
         measure("article RSS feed (30 items, warm)", [page(f"/articles/{article}/feed.rss") for _ in rounds])
         measure("search page", [page("/search?q=w17+w42") for _ in rounds])
+        guardian = seed_demo(
+            sessions, CORPUS
+        ).guardian  # after the pages above, so their figures stay comparable
+        pairs = [(old, new) for new in range(6) for old in range(new)]
+        cards = [page(f"/articles/{guardian}/diff/{old}/{new}.png") for old, new in pairs]
+        measure("share card, cold (drawn), seed-guardian pairs", cards)
+        card_path = f"/articles/{guardian}/diff/3/4.png"
+        measure("share card, warm (cached), seed-guardian v3 → v4", [page(card_path) for _ in rounds])
+        if args.card:
+            args.card.write_bytes(client.get(card_path).content)
+            print(f"wrote {args.card}")
     server.should_exit = True
     sessions.kw["bind"].dispose()
+
+    message = seed_card_message(sessions, guardian)
+    measure("share card drawing alone (render_card), v3 → v4", [lambda: render_card(message) for _ in rounds])
 
     old, new = versions[-2].paragraphs, versions[-1].paragraphs
     peer = [lambda: difflib.HtmlDiff(wrapcolumn=70).make_table(old, new) for _ in range(5)]
     measure("peer: difflib.HtmlDiff.make_table, same pair", peer)
+
+
+def seed_card_message(sessions: sessionmaker[Session], article_id: int) -> ChangeMessage:
+    """The message the card route draws for seed-guardian v3 → v4."""
+    with sessions() as session:
+        old, new = version_pair(session, article_id, 3, 4)
+        return pair_message(session.get(Article, article_id), old, new, DiffCache().diff(old, new))
 
 
 if __name__ == "__main__":

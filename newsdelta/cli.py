@@ -29,6 +29,10 @@ from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
 from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, parse_networks
 from newsdelta.fetch.charset import decode_text
+from newsdelta.notify import add_subscription, deliver, delivery_report
+from newsdelta.notify.channels import DeliveryError
+from newsdelta.notify.dispatch import remove_subscription, send_test, subscription_dict
+from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.store.models import Article, Feed, Source
@@ -297,6 +301,7 @@ def _report_pass(as_json: bool, progress: Any) -> Any:
             "articles_added": stats.articles_added,
             "checks": stats.checks,
             "outcomes": dict(stats.outcomes),
+            "notifications_sent": stats.notifications_sent,
         }
         if as_json:
             _print_json_lines([figures])
@@ -523,6 +528,113 @@ def status(ctx: Context, as_json: bool) -> None:
         click.echo(text)
     else:
         console.print_json(text)
+
+
+@cli.group()
+def notify() -> None:
+    """Notifications: subscribe a channel (apprise URL or signed http(s) webhook) to changes, and deliver."""
+
+
+@notify.command("add")
+@click.argument("url")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--article", "article_ids", type=int, multiple=True, help="Only this article id (repeatable).")
+@click.option("--url-pattern", help="Only articles whose URL matches this regex.")
+@click.option("--term", help="Only articles whose headline or text mentions this.")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(KINDS),
+    help="Only these kinds of change (repeatable; default any).",
+)
+@click.option(
+    "--min-change", type=int, default=0, show_default=True, help="Minimum words deleted plus inserted."
+)
+@click.option(
+    "--digest", type=click.Choice(sorted(DIGESTS)), help="One message per hour or day, not per change."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def notify_add(ctx: Context, url: str, as_json: bool, **rules: Any) -> None:
+    """Subscribe URL to changes stored from now on; prints the webhook's signing secret."""
+    with ctx.sessions.begin() as session:
+        try:
+            row = add_subscription(session, url, datetime.now(UTC), **rules)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+        result = {**subscription_dict(row), "secret": row.secret}
+    if as_json:
+        _print_json_lines([result])
+    else:
+        console.print(
+            f"subscription {result['id']} to {result['channel']}; signing secret: {result['secret']}"
+        )
+
+
+@notify.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def notify_list(ctx: Context, as_json: bool) -> None:
+    """List subscriptions with their rules, pending messages and delivery failures."""
+    with ctx.sessions() as session:
+        rows = delivery_report(session)
+    _emit(
+        rows,
+        as_json,
+        [
+            ("id", lambda row: str(row["id"])),
+            ("channel", lambda row: row["channel"]),
+            ("kinds", lambda row: ",".join(row["kinds"])),
+            ("sources", lambda row: ",".join(row["sources"]) or "all"),
+            ("digest", lambda row: row["digest"] or "-"),
+            ("pending", lambda row: str(row["pending"])),
+            ("failures", lambda row: str(row["failure_streak"])),
+            ("last error", lambda row: row["last_error"] or "-"),
+        ],
+    )
+
+
+@notify.command("remove")
+@click.argument("subscription_id", type=int)
+@pass_context
+def notify_remove(ctx: Context, subscription_id: int) -> None:
+    """Delete a subscription and its undelivered messages."""
+    with ctx.sessions.begin() as session:
+        try:
+            remove_subscription(session, subscription_id)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+    console.print(f"subscription {subscription_id} removed")
+
+
+@notify.command("test")
+@click.argument("url")
+@click.option("--secret", default="test", show_default=True, help="Signing secret for an http(s) webhook.")
+def notify_test(url: str, secret: str) -> None:
+    """Send a made-up change to URL now, to check the channel works (nothing is stored)."""
+    try:
+        sent_id = asyncio.run(send_test(url, secret, datetime.now(UTC)))
+    except DeliveryError as exc:
+        raise click.ClickException(f"not delivered: {exc}") from exc
+    console.print(f"sent test message {sent_id}")
+
+
+@notify.command("send")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@pass_context
+def notify_send(ctx: Context, as_json: bool) -> None:
+    """Deliver what is pending now (new versions since each cursor, due retries, finished digests); no crawl."""
+    stats = asyncio.run(deliver(ctx.sessions, datetime.now(UTC)))
+    figures = {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed, "errors": stats.errors}
+    if as_json:
+        _print_json_lines([figures])
+    else:
+        console.print(f"queued {stats.queued}, sent {stats.sent}, failed {stats.failed}")
+        for error in stats.errors:
+            err_console.print(error, markup=False)
+    if stats.failed:
+        sys.exit(1)
 
 
 def main() -> None:

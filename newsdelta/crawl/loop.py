@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 from collections import Counter
@@ -21,8 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
+from newsdelta.notify import deliver
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -30,6 +34,7 @@ class PassStats:
     feeds_polled: int = 0
     articles_added: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    notifications_sent: int = 0
 
     @property
     def checks(self) -> int:
@@ -109,14 +114,24 @@ async def check_due_articles(
 async def run_pass(
     ctx: CrawlContext, *, concurrency: int = 16, force: bool = False, on_check: OnCheck | None = None
 ) -> PassStats:
-    """One pass: poll due feeds, then check due articles (all of them with `force`)."""
+    """One pass: poll due feeds, check due articles (all of them with `force`), then notify what they stored."""
     stats = PassStats()
     await poll_due_feeds(ctx, stats, concurrency=concurrency)
     forced_since = ctx.clock() if force else None
     await check_due_articles(
         ctx, stats, concurrency=concurrency, forced_since=forced_since, on_check=on_check
     )
+    stats.notifications_sent = await deliver_notifications(ctx)
     return stats
+
+
+async def deliver_notifications(ctx: CrawlContext) -> int:
+    """Send what the stored versions owe subscribers; a failing channel never stops the crawl (it retries)."""
+    try:
+        return (await deliver(ctx.sessions, ctx.clock())).sent
+    except Exception:
+        log.exception("notification delivery failed; pending messages stay queued")
+        return 0
 
 
 def next_due(sessions: sessionmaker[Session]) -> datetime | None:

@@ -10,7 +10,9 @@ schedulers can run: FOR UPDATE SKIP LOCKED makes their claims disjoint.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,11 +28,13 @@ from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_d
 from newsdelta.distributed.tasks import (
     CHECK_TASK,
     CHECKS_PER_TASK,
+    NOTIFY_TASK,
     POLL_TASK,
     Clock,
     feed_token,
     release_claims,
 )
+from newsdelta.notify import notifications_due
 from newsdelta.runtime import open_store
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due
@@ -48,6 +52,8 @@ class SchedulerOptions:
     feed_lease: timedelta = FEED_LEASE
     interval: float = 1.0
     max_queued: int = 5000
+    # At most one notify task per this many seconds: a delivery under way must not be re-sent every tick.
+    notify_interval: float = 5.0
 
 
 @dataclass(slots=True)
@@ -56,6 +62,7 @@ class TickStats:
     articles: int = 0
     unsent: int = 0
     queue_depth: int | None = None
+    notify: bool = False
 
 
 def claim_token() -> str:
@@ -104,10 +111,30 @@ def _dispatch(
     return sent, len(unsent)
 
 
+def _request_delivery(app: Celery, sessions: sessionmaker[Session], now: datetime) -> bool:
+    """Send the notify task when versions wait past a cursor or a message is due; a lost one is re-sent
+    next tick, as the condition still holds."""
+    with sessions() as session:
+        if not notifications_due(session, now):
+            return False
+    try:
+        app.send_task(NOTIFY_TASK)
+    except broker_errors(app):
+        log.warning("broker unreachable: notify task not sent")
+        return False
+    return True
+
+
 def schedule_once(
-    app: Celery, sessions: sessionmaker[Session], clock: Clock, options: SchedulerOptions
+    app: Celery,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    options: SchedulerOptions,
+    *,
+    notify: bool = True,
 ) -> TickStats:
-    """One tick: due feeds, then due articles in batches, never filling the queue beyond `max_queued`."""
+    """One tick: due feeds, then due articles in batches, never filling the queue beyond `max_queued`; then,
+    with `notify`, the notify task if anything is owed to subscribers."""
     stats = TickStats(queue_depth=queue_depth(app))
     if stats.queue_depth is None:
         log.warning("broker unreachable; claiming nothing this tick")
@@ -124,6 +151,7 @@ def schedule_once(
         room -= sent
         if sent < options.batch:
             break
+    stats.notify = notify and _request_delivery(app, sessions, now)
     if stats.feeds or stats.articles or stats.unsent:
         log.info(
             "tick feeds=%d articles=%d unsent=%d queued_before=%d",
@@ -149,9 +177,13 @@ def run_scheduler(
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema
     app = make_celery(settings)
+    notified = -math.inf
     while True:
         try:
-            stats = schedule_once(app, sessions, clock, options)
+            notify = time.monotonic() - notified >= options.notify_interval
+            stats = schedule_once(app, sessions, clock, options, notify=notify)
+            if stats.notify:
+                notified = time.monotonic()
         except Exception:  # a daemon outlives a database or broker hiccup; leases cover what the tick missed
             log.exception("scheduler tick failed")
             stats = TickStats()

@@ -12,6 +12,7 @@ from newsdelta.config import Settings
 from newsdelta.crawl.context import utc_now
 from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
+from newsdelta.notify import delivery_report
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Source
 from newsdelta.store.queries import fallback_pages
@@ -71,6 +72,7 @@ def status_report(settings: Settings, *, now: datetime | None = None) -> dict[st
                 "articles": _due_counts(session, Article, now),
                 "feeds": _due_counts(session, Feed, now),
                 "sources": _source_error_rates(session, now - ERROR_WINDOW),
+                "notifications": delivery_report(session),
             }
     finally:
         sessions.kw["bind"].dispose()

@@ -29,6 +29,7 @@ from newsdelta.crawl.loop import check_batch
 from newsdelta.distributed import metrics
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
+from newsdelta.notify import deliver
 from newsdelta.runtime import make_context
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Feed
@@ -44,6 +45,7 @@ CHECK_TASK = "newsdelta.check_articles"
 CHECKS_PER_TASK = 20
 CHECKS_IN_FLIGHT = 1
 POLL_TASK = "newsdelta.poll_feed"
+NOTIFY_TASK = "newsdelta.deliver_notifications"
 REDIS_URL_ENV = "NEWSDELTA_REDIS"
 QUEUE_ENV = "NEWSDELTA_QUEUE"
 DEFAULT_QUEUE = "newsdelta"
@@ -182,3 +184,13 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         metrics.ARTICLES_DISCOVERED.inc(added)
         log.info("poll feed=%s added=%s", feed_id, added)
         return added
+
+    # Not shared: Celery would otherwise hand this closure (its runtime, its database) to apps made later.
+    @app.task(name=NOTIFY_TASK, shared=False)
+    def notify() -> dict[str, int]:
+        """Deliver what stored versions owe subscribers; the scheduler sends this whenever something is due.
+        Subscriptions are leased, so this task running twice at once sends nothing twice."""
+        runtime = runtimes.get()
+        stats = runtime.run(deliver(runtime.context.sessions, runtime.context.clock()))
+        log.info("notify queued=%d sent=%d failed=%d", stats.queued, stats.sent, stats.failed)
+        return {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed}

@@ -219,3 +219,58 @@ class Check(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     version_number: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscription(Base):
+    """Who is told about which changes, through which channel (an apprise URL or a signed http(s) webhook).
+
+    `cursor` is the highest version id already turned into notifications: delivery reads stored versions
+    past it, never a check's state, so a crawler killed after storing a version still notifies it later.
+    """
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    # Rules; empty lists and None mean "any".
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    url_pattern: Mapped[str | None] = mapped_column(Text)
+    term: Mapped[str | None] = mapped_column(Text)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_change: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[str | None] = mapped_column(String(16))  # None | hourly | daily
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cursor: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Delivery health, shown on /health and by `newsdelta status`.
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """One matching version for one subscription: the outbox row delivery works through until it is sent.
+
+    Unique per (subscription, version), so re-reading versions past a cursor can never queue one twice.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "version_id", name="uq_notification_subscription_version"),
+        Index("ix_notification_pending", "subscription_id", "delivered_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"))
+    version_number: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
@@ -119,6 +120,9 @@ class HealthOut(BaseModel):
     ok: bool
     stale: list[str]
     sources: list[queries.SourceHealth]
+    notifications: list[dict[str, Any]] = Field(
+        description="Subscriptions: pending messages, failure streak, last error"
+    )
 
 
 @router.get("/sources", response_model=list[queries.SourceHealth])
@@ -202,5 +206,5 @@ def health(db: SessionDep, now: NowDep) -> JSONResponse:
     """503 when a source older than a day stored nothing in the last 24 hours."""
     stats = queries.source_health(db, now)
     stale = [row.name for row in stats if row.stale]
-    body = HealthOut(ok=not stale, stale=stale, sources=stats)
+    body = HealthOut(ok=not stale, stale=stale, sources=stats, notifications=delivery_report(db))
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if stale else 200)

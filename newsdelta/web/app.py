@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsdelta.config import Settings
 from newsdelta.distributed.metrics import metrics_app
+from newsdelta.notify import web as notify_web
 from newsdelta.store.db import open_database
 from newsdelta.store.queries import HiddenArticle
 from newsdelta.store.repository import NotFound
@@ -155,6 +156,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/metrics", metrics_app)  # this process's counters: the demo's crawl, or the site alone
+    notify_web.register(app)  # before the pages: a share card's address extends its diff page's
     for router in (pages.router, feeds.router, api.router, admin.router):
         app.include_router(router)
     app.add_middleware(SecurityHeaders)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
@@ -149,7 +150,8 @@ def health(request: Request, db: SessionDep, now: NowDep) -> Response:
     """503 when any source older than a day stored nothing in the last 24 hours: something upstream broke."""
     stats = queries.source_health(db, now)
     stale = [row.name for row in stats if row.stale]
-    response = _page(request, "health.html", health=stats, stale=stale, now=now)
+    notifications = delivery_report(db)
+    response = _page(request, "health.html", health=stats, stale=stale, notifications=notifications, now=now)
     response.status_code = 503 if stale else 200
     return response
 
