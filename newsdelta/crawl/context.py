@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import Fetcher
 from newsdelta.schedule import BackoffPolicy
 
@@ -31,3 +32,7 @@ class CrawlContext:
     clock: Callable[[], datetime] = utc_now
     owner: str = field(default_factory=process_owner)
     lease: timedelta = timedelta(minutes=10)
+    # Reads a page (html, url); swapped by tests and by bench/fidelity.py to run peers behind the same loop.
+    extractor: Callable[[str, str], Extracted] = extract
+    # Fetch twice before storing changed text (newsdelta.fidelity); off only to measure what that buys.
+    confirm: bool = True
