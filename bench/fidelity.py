@@ -30,20 +30,20 @@ from pathlib import Path
 os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from extraction import readability_lxml, trafilatura_alone  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from extraction import readability_lxml, trafilatura_alone
+from sqlalchemy import select
 
-from newsdelta.crawl import CrawlContext, run_pass  # noqa: E402
-from newsdelta.extract import Extracted, ExtractionError, extract  # noqa: E402
-from newsdelta.extract.generic import GENERIC  # noqa: E402
-from newsdelta.fetch import Fetcher  # noqa: E402
-from newsdelta.store.db import open_database  # noqa: E402
-from newsdelta.store.models import Check  # noqa: E402
-from newsdelta.store.repository import get_or_create_source, track_article  # noqa: E402
-from newsdelta.testing.chrome import EDITS, VolatilePage  # noqa: E402
-from newsdelta.testing.drive import crawl_until, register_newsroom  # noqa: E402
-from newsdelta.testing.httpserver import BackgroundServer, Request, Response  # noqa: E402
-from newsdelta.testing.newsroom import Newsroom  # noqa: E402
+from newsdelta.crawl import CrawlContext, run_pass
+from newsdelta.extract import Extracted, ExtractionError, extract
+from newsdelta.extract.generic import GENERIC
+from newsdelta.fetch import Fetcher
+from newsdelta.store.db import open_database
+from newsdelta.store.models import Check
+from newsdelta.store.repository import get_or_create_source, track_article
+from newsdelta.testing.chrome import EDITS, VolatilePage
+from newsdelta.testing.drive import crawl_until, register_newsroom
+from newsdelta.testing.httpserver import BackgroundServer, Request, Response
+from newsdelta.testing.newsroom import Newsroom
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CHECKS = 5
@@ -161,26 +161,28 @@ async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
                 await run_pass(ctx, concurrency=8, force=True)
     finally:
         server.stop()
-    return _judge(sessions, ids, site.requests)
+    return _judge(sessions, {a: pages[i].edit_made for a, i in ids.items()}, site.requests)
 
 
-def _judge(sessions: object, ids: dict[int, int], requests: int) -> Figures:
+def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
     """One version at the first check and one at the edit's check: anything else is false or missed."""
     outcomes: dict[int, list[str]] = defaultdict(list)
     with sessions() as session:  # type: ignore[operator]
-        for article_id, outcome in session.execute(select(Check.article_id, Check.outcome).order_by(Check.id)):
+        for article_id, outcome in session.execute(
+            select(Check.article_id, Check.outcome).order_by(Check.id)
+        ):
             outcomes[article_id].append(outcome)
     figures = Figures(requests=requests)
-    for article_id in ids:
+    for article_id, edit_made in edited.items():
         seen = outcomes[article_id]
         figures.checks += len(seen)
         figures.errors += seen.count("error")
         if len(seen) != CHECKS or seen[0] != "new_version":
             continue
-        figures.edits += 1
         versions = [index for index, outcome in enumerate(seen) if outcome in ("new_version", "flipflop")]
-        figures.missed += EDIT_AT not in versions
-        figures.false_versions += len([v for v in versions if v not in (0, EDIT_AT)])
+        figures.edits += edit_made
+        figures.missed += edit_made and EDIT_AT not in versions
+        figures.false_versions += len([v for v in versions if v != 0 and (v != EDIT_AT or not edit_made)])
     return figures
 
 
@@ -201,7 +203,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
     args = parser.parse_args()
     sources = corpus_pages()[: args.limit or None]
-    print(f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}")
+    print(
+        f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}"
+    )
     for setup in SETUPS:
         figures = asyncio.run(crawl(setup, sources, args.seed))
         print(figures.row(setup, len(sources)), flush=True)

@@ -257,8 +257,16 @@ async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | 
     merged = stable(_reading(page.extracted), page.masks.apply(_reading(second)))
     extracted = _with_reading(page.extracted, merged.reading)
     text_hash = version_hash(extracted.title, extracted.paragraphs)
+    # What was just learned also masks the latest version when comparing: a value both fetches of an earlier
+    # check happened to agree on is volatile all the same.
+    masks = Masks(page.masks.rules + merged.learned, page.masks.boilerplate)
     return replace(
-        page, extracted=extracted, text_hash=text_hash, learned=merged.learned, volatile=merged.volatile
+        page,
+        extracted=extracted,
+        text_hash=text_hash,
+        masks=masks,
+        learned=merged.learned,
+        volatile=merged.volatile,
     )
 
 
@@ -421,7 +429,8 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
                 version = _version_from_page(session, page, now)
                 number = _add_or_flipflop(session, article, version, now)
                 outcome = "new_version" if number == version.number else "flipflop"
-                count_paragraphs(session, article.source_id, article.id, version.paragraphs)
+                if version.number == 0:  # a template's text is there from the start; a correction is not
+                    count_paragraphs(session, article.source_id, article.id, version.paragraphs)
         remember_rules(session, article.source_id, article.id, page.learned, now)
         changed = outcome != "unchanged"
         _apply(article, _schedule_values(ctx.policy, article.check_period_seconds, now, changed=changed))

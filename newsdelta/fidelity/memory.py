@@ -1,7 +1,9 @@
 """What the store remembers about volatile text, so later checks mask it without fetching twice.
 
 Rules are kept per article; a rule learned on several articles of one source holds for all of its articles.
-Paragraphs are counted per source by the articles that carry them; one carried by many is boilerplate.
+Paragraphs are counted per source by the articles whose first version carries them; one carried by many is
+boilerplate. Only first versions count: a template's text (sign-ups, disclaimers) is there from the start,
+while a note added later, even in the same words on many articles (a standard correction), is an edit.
 Every write is an insert that ignores rows already there, so concurrent checks never conflict.
 """
 

@@ -25,9 +25,13 @@ from newsdelta.text import normalise
 # Stands for text that changed between two fetches seconds apart; rarely if ever part of article text.
 SLOT = "⋯"
 # A learned slot covers at most this many words: a wider one could swallow a real sentence.
-MAX_SLOT_WORDS = 6
-# Paragraphs of two readings are the same paragraph (with volatile words) when this share of words agrees.
+MAX_SLOT_WORDS = 10
+# Paragraphs of two readings are the same paragraph (with volatile words) when this share of words agrees,
+# or when they open with the same words ("Read more: …" with a different story each time).
 SAME_PARAGRAPH = 0.5
+SAME_OPENING_WORDS = 2
+# Words agreeing by chance between two volatile spans (a rotating headline's "the") are part of the slot.
+ISLAND_WORDS = 2
 # A paragraph is boilerplate once it appears verbatim in this many articles of one source.
 BOILERPLATE_ARTICLES = 3
 
@@ -120,10 +124,13 @@ def stable(first: Reading, second: Reading) -> Merged:
     return Merged(Reading(title, tuple(paragraphs)), tuple(dict.fromkeys(learned)), volatile)
 
 
-def _similarity(a: str, b: str) -> float:
+def _same_paragraph(a: str, b: str) -> bool:
     wa, wb = a.split(" "), b.split(" ")
+    opening = wa[:SAME_OPENING_WORDS]
+    if len(wa) > SAME_OPENING_WORDS and opening == wb[:SAME_OPENING_WORDS] and _has_words(opening):
+        return True
     same = sum(block.size for block in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks())
-    return same / max(len(wa), len(wb))
+    return same / max(len(wa), len(wb)) >= SAME_PARAGRAPH
 
 
 def _pair(firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
@@ -132,9 +139,7 @@ def _pair(firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list[tuple[str
     alone: list[str] = []
     start = 0
     for a in firsts:
-        match = next(
-            (j for j in range(start, len(seconds)) if _similarity(a, seconds[j]) >= SAME_PARAGRAPH), None
-        )
+        match = next((j for j in range(start, len(seconds)) if _same_paragraph(a, seconds[j])), None)
         if match is None:
             alone.append(a)
             continue
@@ -160,10 +165,31 @@ def _merge_words(a: str, b: str) -> tuple[str, Rule | None]:
             else:
                 words.append(word)
                 widths.append(width)
+    words, widths = _absorb_islands(words, widths)
     masked = " ".join(words)
-    if max(widths) > MAX_SLOT_WORDS or not _has_words(words):
+    literal = [w for w, n in zip(words, widths, strict=True) if not n]
+    if max(widths) > MAX_SLOT_WORDS or sum(map(_has_words, ([w] for w in literal))) < 2:
         return masked, None
     return masked, Rule("slot", _pattern(words, widths), masked)
+
+
+def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], list[int]]:
+    """Merge SLOT, a few words, SLOT into one SLOT: words two random spans share are chance, not text."""
+    out_words: list[str] = []
+    out_widths: list[int] = []
+    for word, width in zip(words, widths, strict=True):
+        out_words.append(word)
+        out_widths.append(width)
+        if not width or len(out_widths) < 2:
+            continue
+        run = 0
+        while run < len(out_widths) - 1 and not out_widths[-2 - run]:
+            run += 1
+        if 0 < run <= ISLAND_WORDS and len(out_widths) - 2 - run >= 0 and out_widths[-2 - run]:
+            total = sum(out_widths[-2 - run :]) + run
+            del out_words[-1 - run :], out_widths[-1 - run :]
+            out_widths[-1] = total
+    return out_words, out_widths
 
 
 def _drop_rule(paragraph: str) -> Rule | None:
@@ -181,9 +207,11 @@ def _has_words(words: Sequence[str]) -> bool:
 
 def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
     """A regex for the paragraph: literal words separated by one space; a slot takes one to `width` words or
-    none at all (a span that vanished in one reading), so the space beside a slot is optional."""
+    none at all (a span that vanished in one reading), so the space beside a slot is optional. Two fetches
+    show a span's width only roughly (a rotating headline is longer on the next), so the slot allows twice it."""
     parts = [
-        rf"(?:\S+(?: \S+){{0,{n - 1}}})?" if n else re.escape(w) for w, n in zip(words, widths, strict=True)
+        rf"(?:\S+(?: \S+){{0,{min(2 * n, MAX_SLOT_WORDS) - 1}}})?" if n else re.escape(w)
+        for w, n in zip(words, widths, strict=True)
     ]
     out = parts[0]
     for index in range(1, len(parts)):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+_MONTHS = ("January", "March", "June", "September", "November")
 EDITS = ("word", "sentence", "paragraph", "headline", "correction")
 _WORDS = [
     "council",
@@ -97,6 +98,7 @@ class VolatilePage:
     truth: str = ""  # the article's true text, if known: edits then only touch its paragraphs
     edit_kind: str | None = None
     edited: bool = False
+    edit_made: bool = False  # whether the page had what the edit needs (a headline, body paragraphs)
     _slots: list[_Slot] = field(default_factory=list)
     _requests: int = 0
 
@@ -120,7 +122,7 @@ class VolatilePage:
         values = random.Random(f"{self.seed}/{self._requests}")
         tree = lxml_html.fromstring(self.html)
         if self.edited and self.edit_kind:
-            _edit(tree, self.edit_kind, self.truth)
+            self.edit_made = _edit(tree, self.edit_kind, self.truth)
         paragraphs = _body_paragraphs(tree, self.truth)
         for slot in self._slots:
             _place(tree, paragraphs, slot, values)
@@ -182,21 +184,23 @@ def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: _Slot, values
         body.append(_element(slot, text))
 
 
-def _edit(tree: HtmlElement, kind: str, truth: str) -> None:
-    """One real edit of the article, made everywhere the page states the text (markup and JSON-LD)."""
+def _edit(tree: HtmlElement, kind: str, truth: str) -> bool:
+    """One real edit of the article, made everywhere the page states the text (markup and JSON-LD);
+    False when the page lacks what the edit needs."""
     paragraphs = _body_paragraphs(tree, truth)
     if kind == "headline":
-        _edit_headline(tree)
-        return
+        return _edit_headline(tree)
     if not paragraphs:
-        return
+        return False
     if kind == "correction":
         note = lxml_html.Element("p")
+        when = random.Random(truth or len(paragraphs))
         note.text = (
-            "Correction: an earlier version of this article gave the wrong date for the council meeting."
+            f"This article was amended on {when.randrange(1, 28)} {when.choice(_MONTHS)} 2026 to correct "
+            "the date of the council meeting."
         )
         paragraphs[-1].addnext(note)
-        return
+        return True
     target = paragraphs[len(paragraphs) // 3]
     before = _text(target)
     if kind == "paragraph":
@@ -211,6 +215,7 @@ def _edit(tree: HtmlElement, kind: str, truth: str) -> None:
         _change_a_word(target)
         after = _text(target)
     _edit_scripts(tree, before, after)
+    return True
 
 
 def _change_a_word(paragraph: HtmlElement) -> None:
@@ -226,23 +231,42 @@ def _change_a_word(paragraph: HtmlElement) -> None:
             return
 
 
-def _edit_headline(tree: HtmlElement) -> None:
+def _edit_headline(tree: HtmlElement) -> bool:
+    """The headline gets words added wherever the page states it: <h1>, <title>, social tags, JSON-LD."""
     headline = tree.find(".//h1")
-    old = _text(headline) if headline is not None else ""
-    new = f"{old} as talks collapse" if old else ""
-    if headline is not None:
-        for child in list(headline):
-            headline.remove(child)
-        headline.text = new
+    if headline is None:
+        return False
+    old = _text(headline)
+    for child in list(headline):
+        headline.remove(child)
+    headline.text = f"{old} {_HEADLINE_ADDITION}"
     title = tree.find(".//title")
-    for element in (title, *tree.iterfind(".//meta[@property='og:title']")):
-        if element is None:
+    if title is not None:
+        title.text = f"{title.text or ''} {_HEADLINE_ADDITION}"
+    for meta in tree.iterfind(".//meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() in ("og:title", "twitter:title", "title"):
+            meta.set("content", f"{meta.get('content', '')} {_HEADLINE_ADDITION}")
+    for script in tree.iterfind(".//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
             continue
-        if element.tag == "title":
-            element.text = f"{element.text or ''} as talks collapse"
-        else:
-            element.set("content", f"{element.get('content', '')} as talks collapse")
-    _edit_scripts(tree, old, new)
+        script.text = json.dumps(_add_to_headlines(data), ensure_ascii=False)
+    return True
+
+
+_HEADLINE_ADDITION = "as talks collapse"
+
+
+def _add_to_headlines(data: object) -> object:
+    if isinstance(data, dict):
+        return {
+            k: f"{v} {_HEADLINE_ADDITION}" if k == "headline" and isinstance(v, str) else _add_to_headlines(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_add_to_headlines(v) for v in data]
+    return data
 
 
 def _edit_scripts(tree: HtmlElement, before: str, after: str) -> None:
