@@ -40,9 +40,9 @@ from newsdelta.fetch import Fetcher
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Check
 from newsdelta.store.repository import get_or_create_source, track_article
-from newsdelta.testing.chrome import EDITS, VolatilePage
+from newsdelta.testing.chrome import EDITS, VolatilePage, VolatileSite
 from newsdelta.testing.drive import crawl_until, register_newsroom
-from newsdelta.testing.httpserver import BackgroundServer, Request, Response
+from newsdelta.testing.httpserver import BackgroundServer
 from newsdelta.testing.newsroom import Newsroom
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -111,28 +111,13 @@ class Figures:
         )
 
 
-class Site:
-    """Serves /p/<n> as the n-th volatile page; robots.txt is absent."""
-
-    def __init__(self, pages: list[VolatilePage]) -> None:
-        self.pages = pages
-        self.requests = 0
-
-    def handle(self, request: Request) -> Response:
-        if not request.path.startswith("/p/"):
-            return Response(404, b"not found\n", [("Content-Type", "text/plain")])
-        self.requests += 1
-        page = self.pages[int(request.path.removeprefix("/p/"))]
-        return Response(200, page.render(), [("Content-Type", "text/html; charset=utf-8")])
-
-
 async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
     extractor, confirm = SETUPS[setup]
     pages = [
         VolatilePage(s.html, seed=seed * 100_003 + i, truth=s.truth, edit_kind=EDITS[i % len(EDITS)])
         for i, s in enumerate(sources)
     ]
-    site = Site(pages)
+    site = VolatileSite(pages)
     server = BackgroundServer(site.handle, "127.0.0.1", 0)
     port = server.start()
     sessions = open_database(f"sqlite:///{tempfile.mkdtemp()}/fidelity.sqlite3")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 from lxml.html import HtmlElement
 
+from newsdelta.testing.httpserver import Request, Response
+
 _MONTHS = ("January", "March", "June", "September", "November")
 EDITS = ("word", "sentence", "paragraph", "headline", "correction")
 _WORDS = [
@@ -81,7 +83,9 @@ PLACES = ("before_headline", "between", "after_last", "body_start", "body_end", 
 
 
 @dataclass(frozen=True, slots=True)
-class _Slot:
+class ChromeSlot:
+    """One piece of chrome: where it goes, what kind (and which variant of it), in which tag and class."""
+
     place: str
     kind: str
     variant: int
@@ -99,15 +103,17 @@ class VolatilePage:
     edit_kind: str | None = None
     edited: bool = False
     edit_made: bool = False  # whether the page had what the edit needs (a headline, body paragraphs)
-    _slots: list[_Slot] = field(default_factory=list)
+    slots: list[ChromeSlot] = field(default_factory=list)  # none given: a random layout from the seed
     _requests: int = 0
 
     def __post_init__(self) -> None:
+        if self.slots:
+            return
         layout = random.Random(self.seed)
         for _ in range(layout.randrange(3, 8)):
             kind = layout.choice(tuple(KINDS))
-            self._slots.append(
-                _Slot(
+            self.slots.append(
+                ChromeSlot(
                     layout.choice(PLACES),
                     kind,
                     layout.randrange(len(KINDS[kind])),
@@ -121,10 +127,10 @@ class VolatilePage:
         self._requests += 1
         values = random.Random(f"{self.seed}/{self._requests}")
         tree = lxml_html.fromstring(self.html)
-        if self.edited and self.edit_kind:
-            self.edit_made = _edit(tree, self.edit_kind, self.truth)
         paragraphs = _body_paragraphs(tree, self.truth)
-        for slot in self._slots:
+        if self.edited and self.edit_kind:
+            self.edit_made = _edit(tree, paragraphs, self.edit_kind)
+        for slot in self.slots:
             _place(tree, paragraphs, slot, values)
         return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
@@ -146,7 +152,7 @@ def _body_paragraphs(tree: HtmlElement, truth: str) -> list[HtmlElement]:
     return [p for p in long if p.getparent() is container]
 
 
-def _element(slot: _Slot, text: str) -> HtmlElement:
+def _element(slot: ChromeSlot, text: str) -> HtmlElement:
     element = lxml_html.Element(slot.tag)
     element.text = text
     if slot.cls:
@@ -154,7 +160,7 @@ def _element(slot: _Slot, text: str) -> HtmlElement:
     return element
 
 
-def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: _Slot, values: random.Random) -> None:
+def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: ChromeSlot, values: random.Random) -> None:
     text = KINDS[slot.kind][slot.variant](values)
     body = tree.find(".//body")
     body = tree if body is None else body
@@ -177,24 +183,23 @@ def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: _Slot, values
     elif slot.place == "in_paragraph" and paragraphs and slot.kind == "counter":
         span = lxml_html.Element("span")
         span.text = f" ({text})"
-        paragraphs[0].append(span)
+        paragraphs[len(paragraphs) // 3].append(span)  # the paragraph edits change
     elif slot.place == "body_start":
         body.insert(0, _element(slot, text))
     else:
         body.append(_element(slot, text))
 
 
-def _edit(tree: HtmlElement, kind: str, truth: str) -> bool:
+def _edit(tree: HtmlElement, paragraphs: list[HtmlElement], kind: str) -> bool:
     """One real edit of the article, made everywhere the page states the text (markup and JSON-LD);
-    False when the page lacks what the edit needs."""
-    paragraphs = _body_paragraphs(tree, truth)
+    False when the page lacks what the edit needs. A removed paragraph leaves `paragraphs` too."""
     if kind == "headline":
         return _edit_headline(tree)
     if not paragraphs:
         return False
     if kind == "correction":
         note = lxml_html.Element("p")
-        when = random.Random(truth or len(paragraphs))
+        when = random.Random(_text(paragraphs[0]))
         note.text = (
             f"This article was amended on {when.randrange(1, 28)} {when.choice(_MONTHS)} 2026 to correct "
             "the date of the council meeting."
@@ -205,6 +210,7 @@ def _edit(tree: HtmlElement, kind: str, truth: str) -> bool:
     before = _text(target)
     if kind == "paragraph":
         target.drop_tree()
+        paragraphs.remove(target)
         after = ""
     elif kind == "sentence":
         tail = lxml_html.Element("span")
@@ -287,3 +293,18 @@ def _replace_in(data: object, before: str, after: str) -> object:
     if isinstance(data, str) and before and before in " ".join(data.split()):
         return " ".join(data.split()).replace(before, after)
     return data
+
+
+class VolatileSite:
+    """An HTTP handler serving /p/<n> as the n-th page, freshly rendered on every request; no robots.txt."""
+
+    def __init__(self, pages: list[VolatilePage]) -> None:
+        self.pages = pages
+        self.requests = 0
+
+    def handle(self, request: Request) -> Response:
+        if not request.path.startswith("/p/"):
+            return Response(404, b"not found\n", [("Content-Type", "text/plain")])
+        self.requests += 1
+        page = self.pages[int(request.path.removeprefix("/p/"))]
+        return Response(200, page.render(), [("Content-Type", "text/html; charset=utf-8")])
