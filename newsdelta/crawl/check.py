@@ -155,7 +155,7 @@ async def check_article(
             release_article_leases(session, [snapshot.article_id], ctx.owner, ctx.clock())
         return "conflict"
     except Exception as exc:  # one bad page (a parser bug, a hostile document) never ends the pass
-        log.exception("check of %s raised", snapshot.url)
+        logging.getLogger(__name__).exception("check of %s raised", snapshot.url)  # `log` is the batch's here
         return _record_error(ctx, snapshot, f"{type(exc).__name__}: {exc}", status=None)
     if isinstance(outcome, NoChange):
         if log is None:

@@ -167,8 +167,7 @@ def _merge_words(a: str, b: str) -> tuple[str, Rule | None]:
                 widths.append(width)
     words, widths = _absorb_islands(words, widths)
     masked = " ".join(words)
-    literal = [w for w, n in zip(words, widths, strict=True) if not n]
-    if max(widths) > MAX_SLOT_WORDS or sum(map(_has_words, ([w] for w in literal))) < 2:
+    if max(widths) > MAX_SLOT_WORDS or not _has_words(words):  # a rule needs words of its own to match
         return masked, None
     return masked, Rule("slot", _pattern(words, widths), masked)
 
@@ -193,12 +192,17 @@ def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], lis
 
 
 def _drop_rule(paragraph: str) -> Rule | None:
-    """A paragraph seen in one reading only: its shape, numbers as slots, is dropped from now on."""
-    words = paragraph.split(" ")
-    if not _has_words(words):
-        return None
-    widths = [MAX_SLOT_WORDS if w == SLOT else int(any(c.isdigit() for c in w)) for w in words]
-    return Rule("drop", _pattern([SLOT if n else w for w, n in zip(words, widths, strict=True)], widths))
+    """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on."""
+    words: list[str] = []
+    widths: list[int] = []
+    for word in paragraph.split(" "):
+        width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
+        if width and widths and widths[-1]:
+            widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
+        else:
+            words.append(SLOT if width else word)
+            widths.append(width)
+    return Rule("drop", _pattern(words, widths)) if _has_words(words) else None
 
 
 def _has_words(words: Sequence[str]) -> bool:
@@ -206,14 +210,16 @@ def _has_words(words: Sequence[str]) -> bool:
 
 
 def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
-    """A regex for the paragraph: literal words separated by one space; a slot takes one to `width` words or
-    none at all (a span that vanished in one reading), so the space beside a slot is optional. Two fetches
-    show a span's width only roughly (a rotating headline is longer on the next), so the slot allows twice it."""
-    parts = [
-        rf"(?:\S+(?: \S+){{0,{min(2 * n, MAX_SLOT_WORDS) - 1}}})?" if n else re.escape(w)
-        for w, n in zip(words, widths, strict=True)
-    ]
-    out = parts[0]
-    for index in range(1, len(parts)):
-        out += (" ?" if widths[index] or widths[index - 1] else " ") + parts[index]
+    """A regex for the paragraph: literal words separated by one space; a slot (never two in a row) takes one
+    to twice its `width` words — two fetches show a span's width only roughly — or none at all (a span that
+    vanished in one reading), its own space included, so words never split and matching stays linear."""
+    out = ""
+    for index, (word, width) in enumerate(zip(words, widths, strict=True)):
+        space = " " if index and not widths[index - 1] else ""
+        if not width:
+            out += space + re.escape(word)
+            continue
+        body = rf"\S+(?: \S+){{0,{min(2 * width, MAX_SLOT_WORDS) - 1}}}"
+        last = index + 1 == len(words)
+        out += rf"(?: {body})?" if last and index else space + rf"(?:{body} )?"
     return out
