@@ -105,7 +105,7 @@ class Merged:
 
 def stable(first: Reading, second: Reading) -> Merged:
     """What two readings of the same page, fetched seconds apart, agree on (see the module docstring)."""
-    title, title_rule = _merge_words(first.title, second.title)
+    title, title_rule, _ = _merge_words(first.title, second.title)
     paragraphs: list[str] = []
     learned: list[Rule] = [title_rule] if title_rule else []
     volatile = int(title != first.title or title != second.title)
@@ -116,8 +116,11 @@ def stable(first: Reading, second: Reading) -> Merged:
             continue
         pairs, alone = _pair(first.paragraphs[i1:i2], second.paragraphs[j1:j2])
         for a, b in pairs:
-            text, rule = _merge_words(a, b)
-            paragraphs.append(text)
+            text, rule, mostly_stable = _merge_words(a, b)
+            if mostly_stable:
+                paragraphs.append(text)
+            elif rule:  # more chrome than text ("Read more: <another story>"): dropped, now and later
+                rule = Rule("drop", rule.pattern)
             learned.extend([rule] if rule else [])
         learned.extend(r for r in map(_drop_rule, alone) if r)
         volatile += len(pairs) + len(alone)
@@ -150,10 +153,11 @@ def _pair(firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list[tuple[str
     return pairs, alone
 
 
-def _merge_words(a: str, b: str) -> tuple[str, Rule | None]:
-    """The paragraph with the words that differ replaced by SLOT, and the rule that masks them next time."""
+def _merge_words(a: str, b: str) -> tuple[str, Rule | None, bool]:
+    """The paragraph with the words that differ replaced by SLOT, the rule that masks them next time, and
+    whether more of it is stable than volatile (whether it is text with a counter in it, or chrome)."""
     if a == b:
-        return a, None
+        return a, None, True
     wa, wb = a.split(" "), b.split(" ")
     words: list[str] = []
     widths: list[int] = []  # per word of `words`: 0 for a literal word, the widest span for a SLOT
@@ -167,9 +171,10 @@ def _merge_words(a: str, b: str) -> tuple[str, Rule | None]:
                 widths.append(width)
     words, widths = _absorb_islands(words, widths)
     masked = " ".join(words)
+    mostly_stable = widths.count(0) > sum(widths)
     if max(widths) > MAX_SLOT_WORDS or not _has_words(words):  # a rule needs words of its own to match
-        return masked, None
-    return masked, Rule("slot", _pattern(words, widths), masked)
+        return masked, None, mostly_stable
+    return masked, Rule("slot", _pattern(words, widths), masked), mostly_stable
 
 
 def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], list[int]]:
