@@ -155,7 +155,7 @@ async def check_article(
             release_article_leases(session, [snapshot.article_id], ctx.owner, ctx.clock())
         return "conflict"
     except Exception as exc:  # one bad page (a parser bug, a hostile document) never ends the pass
-        logging.getLogger(__name__).exception("check of %s raised", snapshot.url)  # `log` is the batch's here
+        logging.getLogger(__name__).exception("check of %s raised", snapshot.url)  # `log` is a parameter here
         return _record_error(ctx, snapshot, f"{type(exc).__name__}: {exc}", status=None)
     if isinstance(outcome, NoChange):
         if log is None:
@@ -421,9 +421,8 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
         outcome, number, detail = "unchanged", None, _volatility_note(page)
         if page.text_hash != article.current_hash:
             if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
-                article.current_hash = (
-                    page.text_hash
-                )  # newly learned chrome masked: a rebaseline, not an edit
+                # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
+                article.current_hash = page.text_hash
                 detail = "rebaselined: text newly known to be volatile or boilerplate is masked"
             else:
                 version = _version_from_page(session, page, now)
