@@ -25,6 +25,7 @@ from newsdelta.extract.registry import decode_html
 from newsdelta.fidelity.volatility import SLOT, Masks, Reading, stable
 from newsdelta.store.evidence import raw_page_text
 from newsdelta.store.models import Article, Check, Version
+from newsdelta.store.queries import source_health
 from newsdelta.store.repository import get_or_create_source, track_article
 from newsdelta.testing.chrome import EDITS, KINDS, PLACES, ChromeSlot, VolatilePage, VolatileSite
 from newsdelta.testing.httpserver import BackgroundServer, Request, Response
@@ -250,6 +251,9 @@ async def test_a_page_that_makes_the_extractor_raise_is_an_error_check_and_the_p
         assert failed.error_streak == 1
         assert failed.next_check_at is not None and failed.next_check_at > crawl.now  # backed off
         assert failed.lease_owner is None
+        with crawl.sessions() as session:
+            [health] = source_health(session, crawl.now)  # what /health shows
+        assert (health.checks, health.errors) == (3, 1)
 
 
 # --- evidence is re-read as it was fetched -----------------------------------------------------------------
