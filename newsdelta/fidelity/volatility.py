@@ -155,7 +155,7 @@ def _pair(firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list[tuple[str
 
 def _merge_words(a: str, b: str) -> tuple[str, Rule | None, bool]:
     """The paragraph with the words that differ replaced by SLOT, the rule that masks them next time, and
-    whether more of it is stable than volatile (whether it is text with a counter in it, or chrome)."""
+    whether more of it is stable than volatile (text with a counter in it, or chrome around a changing story)."""
     if a == b:
         return a, None, True
     wa, wb = a.split(" "), b.split(" ")
@@ -171,7 +171,9 @@ def _merge_words(a: str, b: str) -> tuple[str, Rule | None, bool]:
                 widths.append(width)
     words, widths = _absorb_islands(words, widths)
     masked = " ".join(words)
-    mostly_stable = widths.count(0) > sum(widths)
+    # Measured in characters, not words: in Chinese or Japanese a whole sentence is one "word".
+    stable_chars = sum(len(w) + 1 for w, n in zip(words, widths, strict=True) if not n)
+    mostly_stable = 2 * stable_chars > max(len(a), len(b))
     if max(widths) > MAX_SLOT_WORDS or not _has_words(words):  # a rule needs words of its own to match
         return masked, None, mostly_stable
     return masked, Rule("slot", _pattern(words, widths), masked), mostly_stable
