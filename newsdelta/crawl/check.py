@@ -7,9 +7,10 @@ the whole check or none of it, and the article comes back once its lease expires
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -20,12 +21,15 @@ from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.discovery import canonicalize_url, same_site
-from newsdelta.extract import Extracted, ExtractionError, extract
+from newsdelta.extract import Extracted, ExtractionError
 from newsdelta.extract.registry import current_readings
 from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
+from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
+from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
+from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
 from newsdelta.schedule import BackoffPolicy
-from newsdelta.store.evidence import body_sha256, keep_raw_page, load_raw_page
+from newsdelta.store.evidence import body_sha256, keep_raw_page, raw_page_text
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import (
     article_by_url,
@@ -45,7 +49,9 @@ class Snapshot:
     """What a check needs to know about the article before fetching, read in a short transaction."""
 
     article_id: int
+    source_id: int
     url: str
+    current_hash: str | None
     etag: str | None
     last_modified: str | None
     body_sha256: str | None
@@ -56,7 +62,9 @@ class Snapshot:
 
 SNAPSHOT_COLUMNS = (
     Article.id,
+    Article.source_id,
     Article.url,
+    Article.current_hash,
     Article.etag,
     Article.last_modified,
     Article.body_sha256,
@@ -108,11 +116,17 @@ class NoChangeLog:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A fetched page and what was read from it."""
+    """A fetched page and what was read from it, with known volatile text masked (`masks`).
+
+    After a confirming fetch, `learned` holds the rules for what differed and `volatile` how much did.
+    """
 
     result: FetchResult
     extracted: Extracted
     text_hash: str
+    masks: Masks
+    learned: tuple[Rule, ...] = ()
+    volatile: int = 0
 
 
 @lru_cache(maxsize=65_536)
@@ -141,6 +155,9 @@ async def check_article(
         with ctx.sessions.begin() as session:  # due at once: the next check sees what the other one stored
             release_article_leases(session, [snapshot.article_id], ctx.owner, ctx.clock())
         return "conflict"
+    except Exception as exc:  # one bad page (a parser bug, a hostile document) never ends the pass
+        logging.getLogger(__name__).exception("check of %s raised", snapshot.url)  # `log` is a parameter here
+        return _record_error(ctx, snapshot, f"{type(exc).__name__}: {exc}", status=None)
     if isinstance(outcome, NoChange):
         if log is None:
             record_no_change(ctx, [outcome])
@@ -173,11 +190,85 @@ async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
     if body_sha256(result.body) == snapshot.body_sha256 and not reparse_needed:
         return NoChange(snapshot, ctx.clock(), "unchanged", http_status=result.status, result=result)
     try:
-        extracted = extract(result.text, result.final_url)
+        extracted = ctx.extractor(result.text, result.final_url)
     except ExtractionError as exc:
         return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=result.status)
-    page = Page(result, extracted, version_hash(extracted.title, extracted.paragraphs))
+    page, known = _masked_page(ctx, snapshot, result, extracted)
+    if ctx.confirm and not known:
+        confirmed = await _confirm(ctx, snapshot, page)
+        if isinstance(confirmed, str):
+            return confirmed
+        page = confirmed
     return _record_page(ctx, snapshot, page)
+
+
+def _reading(extracted: Extracted) -> Reading:
+    return Reading(extracted.title, extracted.paragraphs)
+
+
+def _with_reading(extracted: Extracted, reading: Reading) -> Extracted:
+    return replace(extracted, title=reading.title, paragraphs=reading.paragraphs)
+
+
+def _masked_page(
+    ctx: CrawlContext, snapshot: Snapshot, result: FetchResult, extracted: Extracted
+) -> tuple[Page, bool]:
+    """The page with what is known to be volatile masked, and whether its text is already known: the same
+    as the article's current text, or as its latest version once masked by what has been learned since."""
+    with ctx.sessions() as session:
+        masks = load_masks(session, snapshot.source_id, snapshot.article_id, extracted.paragraphs)
+        masked = _with_reading(extracted, masks.apply(_reading(extracted)))
+        page = Page(result, masked, version_hash(masked.title, masked.paragraphs), masks)
+        if snapshot.current_hash is None:
+            return page, False
+        known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
+            session, snapshot.article_id, masks
+        )
+    return page, known
+
+
+def _latest_masked_hash(session: Session, article_id: int, masks: Masks) -> str | None:
+    """The latest fetched version's text as it reads with today's masks, when they mask more of it than when
+    it was stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
+    latest = latest_version(session, article_id)
+    if latest is None or latest.origin == "removed":
+        return None
+    reading = masks.apply(Reading(latest.title, tuple(latest.paragraphs)))
+    masked = version_hash(reading.title, reading.paragraphs)
+    return None if masked == latest.text_hash else masked
+
+
+async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | str:
+    """Fetch the page again after a pause and keep only the text both fetches agree on.
+
+    Seconds apart, the outlet has not edited the article: whatever differs is chrome (counters, clocks,
+    rotating lists), masked here and remembered so that the next checks need no second fetch.
+    """
+    await asyncio.sleep(ctx.fetcher.per_host_delay)
+    try:
+        again = await ctx.fetcher.get(snapshot.url)
+    except FetchError as exc:
+        return _record_error(ctx, snapshot, f"confirming fetch failed: {exc}", status=exc.status)
+    if again.status != page.result.status:
+        return _record_error(ctx, snapshot, f"confirming fetch got HTTP {again.status}", status=again.status)
+    try:
+        second = ctx.extractor(again.text, again.final_url)
+    except ExtractionError as exc:
+        return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=again.status)
+    merged = stable(_reading(page.extracted), page.masks.apply(_reading(second)))
+    extracted = _with_reading(page.extracted, merged.reading)
+    text_hash = version_hash(extracted.title, extracted.paragraphs)
+    # What was just learned also masks the latest version when comparing: a value both fetches of an earlier
+    # check happened to agree on is volatile all the same.
+    masks = Masks(page.masks.rules + merged.learned, page.masks.boilerplate)
+    return replace(
+        page,
+        extracted=extracted,
+        text_hash=text_hash,
+        masks=masks,
+        learned=merged.learned,
+        volatile=merged.volatile,
+    )
 
 
 def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Article | None:
@@ -325,14 +416,22 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
         if not _settle_url(session, article, page):
             log.info("%s is another URL of %s", snapshot.url, page.result.final_url)
             return "merged"
-        _reparse_latest(session, article, page.extracted, now)
+        _reparse_latest(ctx, session, article, page, now)
         article.state = "live"
         article.gone_at = None
-        outcome, number = "unchanged", None
+        outcome, number, detail = "unchanged", None, _volatility_note(page)
         if page.text_hash != article.current_hash:
-            version = _version_from_page(session, page, now)
-            number = _add_or_flipflop(session, article, version, now)
-            outcome = "new_version" if number == version.number else "flipflop"
+            if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
+                # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
+                article.current_hash = page.text_hash
+                detail = "rebaselined: text newly known to be volatile or boilerplate is masked"
+            else:
+                version = _version_from_page(session, page, now)
+                number = _add_or_flipflop(session, article, version, now)
+                outcome = "new_version" if number == version.number else "flipflop"
+                if version.number == 0:  # a template's text is there from the start; a correction is not
+                    count_paragraphs(session, article.source_id, article.id, version.paragraphs)
+        remember_rules(session, article.source_id, article.id, page.learned, now)
         changed = outcome != "unchanged"
         _apply(article, _schedule_values(ctx.policy, article.check_period_seconds, now, changed=changed))
         _apply(article, _validators(page.result))
@@ -347,12 +446,20 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
             outcome,
             http_status=page.result.status,
             version_number=number,
+            detail=detail,
         )
+
+
+def _volatility_note(page: Page) -> str | None:
+    if not page.volatile:
+        return None
+    return f"{page.volatile} volatile spans or paragraphs differed between two fetches and were masked"
 
 
 def _version_from_page(session: Session, page: Page, now: datetime) -> Version:
     raw = keep_raw_page(session, page.result.body, page.result.headers.get("content-type"), now)
-    evidence = Evidence(now, page.result.status, page.result.final_url, raw)
+    charset = header_charset(page.result.headers.get("content-type"))
+    evidence = Evidence(now, page.result.status, page.result.final_url, raw, charset)
     return _version_of(page.extracted, page.text_hash, evidence, origin="fetch")
 
 
@@ -364,6 +471,7 @@ class Evidence:
     http_status: int
     final_url: str | None
     raw_sha256: str | None
+    charset: str | None
 
 
 def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, origin: str) -> Version:
@@ -381,6 +489,7 @@ def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, ori
         parser=extracted.parser,
         parser_version=extracted.parser_version,
         raw_sha256=evidence.raw_sha256,
+        charset=evidence.charset,
     )
 
 
@@ -402,27 +511,32 @@ def _add_or_flipflop(session: Session, article: Article, version: Version, now: 
     return version.number
 
 
-def _reparse_latest(session: Session, article: Article, extracted: Extracted, now: datetime) -> None:
+def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime) -> None:
     """Before comparing, re-read the latest version's stored page with the parser that read this fetch.
 
     Otherwise an improved parser would show up as an edit by the outlet (News Sniffer's lesson). A different
     reading is stored as a `reparse` version from the same evidence, clearly not the outlet's doing.
     """
+    extracted = page.extracted
     if (article.parser, article.parser_version) == (extracted.parser, extracted.parser_version):
         return
     latest = latest_version(session, article.id)
     if latest is None or latest.raw_sha256 is None:
         return
-    raw = load_raw_page(session, latest.raw_sha256)
     try:
-        reread = extract(raw or b"", latest.final_url or article.url, reading=extracted.parser)
+        reread = ctx.extractor(
+            raw_page_text(session, latest), latest.final_url or article.url, reading=extracted.parser
+        )
     except ExtractionError as exc:
         log.warning("re-reading version %s of %s failed: %s", latest.number, article.url, exc)
         return
+    reread = _with_reading(reread, page.masks.apply(_reading(reread)))
     text_hash = version_hash(reread.title, reread.paragraphs)
     if text_hash == article.current_hash:
         return
-    evidence = Evidence(latest.fetched_at, latest.http_status, latest.final_url, latest.raw_sha256)
+    evidence = Evidence(
+        latest.fetched_at, latest.http_status, latest.final_url, latest.raw_sha256, latest.charset
+    )
     reparsed = _version_of(reread, text_hash, evidence, origin="reparse")
     number = _add_or_flipflop(session, article, reparsed, now)
     if number == reparsed.number:

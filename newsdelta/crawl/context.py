@@ -7,15 +7,24 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import FEED_MAX_ITEMS
+from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import Fetcher
 from newsdelta.schedule import BackoffPolicy
 
 # How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
 FEED_LEASE = timedelta(minutes=5)
+
+
+class Extractor(Protocol):
+    """Reads a page. `reading` names the parser that must read it (a stored version's `parser`), so a re-read
+    of old evidence uses the parser that read the new fetch; a peer extractor in a bench may ignore it."""
+
+    def __call__(self, html: str, url: str, *, reading: str | None = None) -> Extracted: ...
 
 
 def utc_now() -> datetime:
@@ -37,3 +46,7 @@ class CrawlContext:
     lease: timedelta = timedelta(minutes=10)
     feed_lease: timedelta = FEED_LEASE
     feed_max_items: int = FEED_MAX_ITEMS
+    # Swapped by tests and by bench/fidelity.py to run peers behind the same loop.
+    extractor: Extractor = extract
+    # Fetch twice before storing changed text (newsdelta.fidelity); off only to measure what that buys.
+    confirm: bool = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,11 @@ ARTICLE_TYPES = frozenset(
 )
 # JSON-LD blocks beyond this size are app state, not article metadata; skipping them bounds the work.
 MAX_JSON_LD_CHARS = 2_000_000
+# Nesting deeper than this is hostile or broken; the JSON parser recurses per level, so such blocks are skipped
+# before parsing rather than left to exhaust the stack of whatever called the extractor.
+MAX_JSON_LD_DEPTH = 64
+_JSON_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +118,7 @@ def _json_ld_nodes(tree: HtmlElement) -> list[dict[str, Any]]:
         if not (script.get("type") or "").strip().lower().startswith("application/ld+json"):
             continue
         raw = script.text or ""
-        if len(raw) > MAX_JSON_LD_CHARS:
+        if len(raw) > MAX_JSON_LD_CHARS or _too_deep(raw):
             continue
         try:
             data = json.loads(raw)
@@ -120,6 +126,16 @@ def _json_ld_nodes(tree: HtmlElement) -> list[dict[str, Any]]:
             continue
         found.extend(_nodes(data))
     return found
+
+
+def _too_deep(raw: str) -> bool:
+    """Whether brackets outside strings nest deeper than MAX_JSON_LD_DEPTH (a linear scan, no recursion)."""
+    depth = 0
+    for bracket in _NOT_BRACKETS.sub("", _JSON_STRINGS.sub("", raw)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_JSON_LD_DEPTH:
+            return True
+    return False
 
 
 def _nodes(data: Any) -> Iterator[dict[str, Any]]:

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsdelta.store.models import RawPage
+from newsdelta.fetch.charset import decode_text
+from newsdelta.store.models import RawPage, Version
 
 
 def body_sha256(body: bytes) -> str:
@@ -39,3 +40,13 @@ def keep_raw_page(session: Session, body: bytes, content_type: str | None, now: 
 def load_raw_page(session: Session, sha: str) -> bytes | None:
     page = session.get(RawPage, sha)
     return None if page is None else zlib.decompress(page.compressed)
+
+
+def raw_page_text(session: Session, version: Version) -> str:
+    """A version's evidence decoded exactly as its live fetch was: with the charset its HTTP header gave
+    (versions stored before that was kept fall back to the header the page was first stored with)."""
+    page = session.get(RawPage, version.raw_sha256) if version.raw_sha256 else None
+    if page is None:
+        return ""
+    content_type = f"text/html; charset={version.charset}" if version.charset else page.content_type
+    return decode_text(zlib.decompress(page.compressed), content_type)

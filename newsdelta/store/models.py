@@ -191,6 +191,9 @@ class Version(Base):
     parser: Mapped[str | None] = mapped_column(String(64))
     parser_version: Mapped[int | None] = mapped_column(Integer)
     raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_page.sha256"))
+    # The charset the HTTP header gave when this version was fetched: re-reading the evidence decodes it the
+    # same way (the raw page is shared by content, so its own content type is only the first fetch's).
+    charset: Mapped[str | None] = mapped_column(String(64))
 
     article: Mapped[Article] = relationship(back_populates="versions")
     raw: Mapped[RawPage | None] = relationship()
@@ -274,3 +277,34 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class VolatileRule(Base):
+    """A mask learned where two fetches of an article seconds apart disagreed (see newsdelta.fidelity).
+
+    It holds for its article; a rule learned on several articles of a source holds for the whole source.
+    """
+
+    __tablename__ = "volatile_rule"
+    __table_args__ = (UniqueConstraint("article_id", "key", name="uq_volatile_rule_article_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # slot | drop
+    pattern: Mapped[str] = mapped_column(Text)
+    masked: Mapped[str] = mapped_column(Text)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SourceParagraph(Base):
+    """Which articles of a source carry a paragraph (by hash): one carried by many is boilerplate."""
+
+    __tablename__ = "source_paragraph"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), primary_key=True)
+    paragraph_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,232 @@
+"""Telling the outlet's edits from page chrome that changes on every request, without phrase lists.
+
+Two readings of the same page fetched seconds apart can only differ where the page is volatile: counters,
+clocks, "updated N minutes ago", rotating most-read lists. `stable` aligns the two readings paragraph by
+paragraph and, inside paragraphs that match, word by word; what differs becomes a slot (`SLOT`) and what
+appears in only one reading is dropped. Only the rest — the text both readings agree on — is article text.
+
+What was found volatile is remembered as `Rule`s (a regex of the paragraph's literal words with slots, or the
+shape of a paragraph to drop), so later checks mask the same chrome without fetching twice. A rule matches a
+whole paragraph, so a counter inside a body paragraph masks only the counter: an edit elsewhere in that
+paragraph no longer matches the rule and still shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from newsdelta.text import normalise
+
+# Stands for text that changed between two fetches seconds apart; rarely if ever part of article text.
+SLOT = "⋯"
+# A learned slot covers at most this many words: a wider one could swallow a real sentence.
+MAX_SLOT_WORDS = 10
+# Paragraphs of two readings are the same paragraph (with volatile words) when this share of words agrees,
+# or when they open with the same words ("Read more: …" with a different story each time).
+SAME_PARAGRAPH = 0.5
+SAME_OPENING_WORDS = 2
+# Words agreeing by chance between two volatile spans (a rotating headline's "the") are part of the slot.
+ISLAND_WORDS = 2
+# A paragraph is boilerplate once it appears verbatim in this many articles of one source.
+BOILERPLATE_ARTICLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one fetch said: the title and the paragraphs."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A learned mask. `slot`: a paragraph fully matching `pattern` reads as `masked`. `drop`: a paragraph
+    fully matching `pattern` is chrome and is left out."""
+
+    kind: str  # slot | drop
+    pattern: str
+    masked: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identifies the rule across articles (a rule seen on several articles holds for the source)."""
+        return hashlib.sha256(f"{self.kind}\x00{self.pattern}".encode()).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def paragraph_key(paragraph: str) -> str:
+    """A paragraph's identity for boilerplate counting."""
+    return hashlib.sha256(normalise(paragraph).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Masks:
+    """Everything known to be volatile for one article: its own and its source's rules, and the source's
+    boilerplate paragraphs (by `paragraph_key`)."""
+
+    rules: tuple[Rule, ...] = ()
+    boilerplate: frozenset[str] = field(default_factory=frozenset)
+
+    def apply(self, reading: Reading) -> Reading:
+        """The reading with boilerplate and dropped paragraphs left out and known volatile words masked."""
+        drops = [_compiled(r.pattern) for r in self.rules if r.kind == "drop"]
+        kept = (
+            p
+            for p in reading.paragraphs
+            if paragraph_key(p) not in self.boilerplate and not any(d.fullmatch(p) for d in drops)
+        )
+        return Reading(self._mask(reading.title), tuple(self._mask(p) for p in kept))
+
+    def _mask(self, paragraph: str) -> str:
+        for rule in self.rules:
+            if rule.kind == "slot" and _compiled(rule.pattern).fullmatch(paragraph):
+                paragraph = rule.masked
+        return paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """The text two readings agree on, and the rules that describe where they differed."""
+
+    reading: Reading
+    learned: tuple[Rule, ...]
+    volatile: int  # how many spans or paragraphs differed
+
+
+def stable(first: Reading, second: Reading) -> Merged:
+    """What two readings of the same page, fetched seconds apart, agree on (see the module docstring)."""
+    title, title_rule, _ = _merge_words(first.title, second.title)
+    paragraphs: list[str] = []
+    learned: list[Rule] = [title_rule] if title_rule else []
+    volatile = int(title != first.title or title != second.title)
+    matcher = SequenceMatcher(None, first.paragraphs, second.paragraphs, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            paragraphs.extend(first.paragraphs[i1:i2])
+            continue
+        pairs, alone = _pair(first.paragraphs[i1:i2], second.paragraphs[j1:j2])
+        for a, b in pairs:
+            text, rule, mostly_stable = _merge_words(a, b)
+            if mostly_stable:
+                paragraphs.append(text)
+            elif rule:  # more chrome than text ("Read more: <another story>"): dropped, now and later
+                rule = Rule("drop", rule.pattern)
+            learned.extend([rule] if rule else [])
+        learned.extend(r for r in map(_drop_rule, alone) if r)
+        volatile += len(pairs) + len(alone)
+    return Merged(Reading(title, tuple(paragraphs)), tuple(dict.fromkeys(learned)), volatile)
+
+
+def _same_paragraph(a: str, b: str) -> bool:
+    wa, wb = a.split(" "), b.split(" ")
+    opening = wa[:SAME_OPENING_WORDS]
+    if len(wa) > SAME_OPENING_WORDS and opening == wb[:SAME_OPENING_WORDS] and _has_words(opening):
+        return True
+    same = sum(block.size for block in SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks())
+    return same / max(len(wa), len(wb)) >= SAME_PARAGRAPH
+
+
+def _pair(firsts: Sequence[str], seconds: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Pair differing paragraphs in order when most of their words agree; the rest appear in one reading only."""
+    pairs: list[tuple[str, str]] = []
+    alone: list[str] = []
+    start = 0
+    for a in firsts:
+        match = next((j for j in range(start, len(seconds)) if _same_paragraph(a, seconds[j])), None)
+        if match is None:
+            alone.append(a)
+            continue
+        alone.extend(seconds[start:match])
+        pairs.append((a, seconds[match]))
+        start = match + 1
+    alone.extend(seconds[start:])
+    return pairs, alone
+
+
+def _merge_words(a: str, b: str) -> tuple[str, Rule | None, bool]:
+    """The paragraph with the words that differ replaced by SLOT, the rule that masks them next time, and
+    whether more of it is stable than volatile (text with a counter in it, or chrome around a changing story)."""
+    if a == b:
+        return a, None, True
+    wa, wb = a.split(" "), b.split(" ")
+    words: list[str] = []
+    widths: list[int] = []  # per word of `words`: 0 for a literal word, the widest span for a SLOT
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        spans = [(w, MAX_SLOT_WORDS if w == SLOT else 0) for w in wa[i1:i2]] if op == "equal" else []
+        for word, width in spans or [(SLOT, max(i2 - i1, j2 - j1))]:
+            if word == SLOT and words and words[-1] == SLOT:
+                widths[-1] = max(widths[-1], width)
+            else:
+                words.append(word)
+                widths.append(width)
+    words, widths = _absorb_islands(words, widths)
+    masked = " ".join(words)
+    # Measured in characters, not words: in Chinese or Japanese a whole sentence is one "word".
+    stable_chars = sum(len(w) + 1 for w, n in zip(words, widths, strict=True) if not n)
+    mostly_stable = 2 * stable_chars > max(len(a), len(b))
+    if max(widths) > MAX_SLOT_WORDS or not _has_words(words):  # a rule needs words of its own to match
+        return masked, None, mostly_stable
+    return masked, Rule("slot", _pattern(words, widths), masked), mostly_stable
+
+
+def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], list[int]]:
+    """Merge SLOT, a few words, SLOT into one SLOT: words two random spans share are chance, not text."""
+    out_words: list[str] = []
+    out_widths: list[int] = []
+    for word, width in zip(words, widths, strict=True):
+        out_words.append(word)
+        out_widths.append(width)
+        if not width or len(out_widths) < 2:
+            continue
+        run = 0
+        while run < len(out_widths) - 1 and not out_widths[-2 - run]:
+            run += 1
+        if 0 < run <= ISLAND_WORDS and len(out_widths) - 2 - run >= 0 and out_widths[-2 - run]:
+            total = sum(out_widths[-2 - run :]) + run
+            del out_words[-1 - run :], out_widths[-1 - run :]
+            out_widths[-1] = total
+    return out_words, out_widths
+
+
+def _drop_rule(paragraph: str) -> Rule | None:
+    """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on."""
+    words: list[str] = []
+    widths: list[int] = []
+    for word in paragraph.split(" "):
+        width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
+        if width and widths and widths[-1]:
+            widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
+        else:
+            words.append(SLOT if width else word)
+            widths.append(width)
+    return Rule("drop", _pattern(words, widths)) if _has_words(words) else None
+
+
+def _has_words(words: Sequence[str]) -> bool:
+    return any(w != SLOT and any(c.isalpha() for c in w) for w in words)
+
+
+def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
+    """A regex for the paragraph: literal words separated by one space; a slot (never two in a row) takes one
+    to twice its `width` words — two fetches show a span's width only roughly — or none at all (a span that
+    vanished in one reading), its own space included, so words never split and matching stays linear."""
+    out = ""
+    for index, (word, width) in enumerate(zip(words, widths, strict=True)):
+        space = " " if index and not widths[index - 1] else ""
+        if not width:
+            out += space + re.escape(word)
+            continue
+        body = rf"\S+(?: \S+){{0,{min(2 * width, MAX_SLOT_WORDS) - 1}}}"
+        last = index + 1 == len(words)
+        out += rf"(?: {body})?" if last and index else space + rf"(?:{body} )?"
+    return out

@@ -1,0 +1,292 @@
+"""A version only for a real edit, every real edit a version: real pages with chrome that changes on every
+request, crawled through the real crawl loop; checks that raise; evidence re-read with the fetch's charset."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from crawl_support import fast_fetcher, sqlite_store
+from lxml import html as lxml_html
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsdelta.crawl import CrawlContext, run_pass
+from newsdelta.crawl.check import current_parser
+from newsdelta.crawl.context import Extractor
+from newsdelta.extract import Extracted, extract
+from newsdelta.extract.generic import GENERIC
+from newsdelta.extract.registry import decode_html
+from newsdelta.fidelity.volatility import SLOT, Masks, Reading, stable
+from newsdelta.store.evidence import raw_page_text
+from newsdelta.store.models import Article, Check, Version
+from newsdelta.store.queries import source_health
+from newsdelta.store.repository import get_or_create_source, track_article
+from newsdelta.testing.chrome import EDITS, KINDS, PLACES, ChromeSlot, VolatilePage, VolatileSite
+from newsdelta.testing.httpserver import BackgroundServer, Request, Response
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+PAGE_IDS = (
+    "04a6711caa7c687592777718866e781e976e0fe684faebe8b3cedcef8cd0ea34",
+    "076f4f33bf75059db581bedf36e76fb65e89a8f7752db3339aa3ea11c5122f32",
+    "0d46122928b6f468cc4bbc694051d0dbae5702bc75a16dab82a99b58daf150a0",
+)
+# Every kind of chrome at every place, so no test depends on what a random layout happened to choose.
+ALL_CHROME = [
+    ChromeSlot(place, kind, variant, tag, cls)
+    for index, (place, kind) in enumerate((p, k) for p in PLACES for k in KINDS)
+    for variant, tag, cls in [
+        (index % len(KINDS[kind]), ("p", "div", "span")[index % 3], (None, "meta")[index % 2])
+    ]
+]
+
+
+def _real_page(corpus: Path, page_id: str) -> tuple[str, str]:
+    root = corpus / "extraction-dev"
+    truth = json.loads((root / "ground-truth.json").read_text())[page_id]["articleBody"]
+    return gzip.decompress((root / "html" / f"{page_id}.html.gz").read_bytes()).decode(), truth
+
+
+@dataclass
+class Crawl:
+    """Articles served by a local handler, crawled with forced passes an hour apart."""
+
+    tmp_path: Path
+    handler: Callable[[Request], Response]
+    count: int
+    extractor: Extractor = extract
+    sessions: sessionmaker[Session] = field(init=False)
+    ids: list[int] = field(default_factory=list)
+    now: datetime = START
+
+    def __enter__(self) -> Crawl:
+        self.server = BackgroundServer(self.handler, "127.0.0.1", 0)
+        port = self.server.start()
+        self.sessions = sqlite_store(self.tmp_path)
+        with self.sessions.begin() as session:
+            source = get_or_create_source(session, "volatile", START)
+            for n in range(self.count):
+                url = f"http://127.0.0.1:{port}/p/{n}"
+                article, _ = track_article(session, url, source, START, initial_period=timedelta(hours=1))
+                session.flush()
+                self.ids.append(article.id)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    async def check_all(self) -> list[str]:
+        """One forced pass; each article's outcome, in article order."""
+        self.now += timedelta(hours=1)
+        async with fast_fetcher() as fetcher:
+            ctx = CrawlContext(
+                sessions=self.sessions, fetcher=fetcher, clock=lambda: self.now, extractor=self.extractor
+            )
+            await run_pass(ctx, force=True)
+        with self.sessions() as session:
+            return [
+                session.scalars(
+                    select(Check.outcome).where(Check.article_id == i).order_by(Check.id.desc()).limit(1)
+                ).one()
+                for i in self.ids
+            ]
+
+    def versions(self, index: int = 0) -> list[Version]:
+        with self.sessions() as session:
+            query = select(Version).where(Version.article_id == self.ids[index]).order_by(Version.number)
+            return list(session.scalars(query))
+
+    def article(self, index: int = 0) -> Article:
+        with self.sessions() as session:
+            return session.get(Article, self.ids[index])  # type: ignore[return-value]
+
+
+def _volatile_crawl(tmp_path: Path, pages: list[VolatilePage]) -> tuple[Crawl, VolatileSite]:
+    site = VolatileSite(pages)
+    return Crawl(tmp_path, site.handle, len(pages)), site
+
+
+# --- the alignment itself -----------------------------------------------------------------------------------
+
+
+def test_words_that_differ_between_two_fetches_are_masked_and_an_edit_beside_them_still_shows() -> None:
+    body = "The storm closed {} roads on Monday and 4,120 readers shared this story"
+    first = Reading("Storm", (body.format("12"), "Updated 3 minutes ago", "Read more: cats"))
+    second = Reading("Storm", (body.format("12").replace("4,120", "4,131"), "Updated 4 minutes ago"))
+    merged = stable(first, second)
+    assert merged.reading.paragraphs == (
+        f"The storm closed 12 roads on Monday and {SLOT} readers shared this story",
+        f"Updated {SLOT} minutes ago",
+    )
+    masks = Masks(merged.learned)
+    later = Reading("Storm", (body.format("12").replace("4,120", "5,007"), "Updated 41 minutes ago"))
+    assert masks.apply(later) == merged.reading  # the next check needs no second fetch
+    edited = Reading("Storm", (body.format("15").replace("4,120", "5,007"), "Updated 41 minutes ago"))
+    assert masks.apply(edited) != merged.reading  # the rule holds the paragraph's words: the edit shows
+    confirmed = stable(masks.apply(edited), masks.apply(Reading("Storm", (body.format("15"), "Updated now"))))
+    assert (
+        confirmed.reading.paragraphs[0]
+        == f"The storm closed 15 roads on Monday and {SLOT} readers shared this story"
+    )
+
+
+# --- real pages through the crawl loop ------------------------------------------------------------------------
+
+
+async def test_a_real_page_with_chrome_that_changes_on_every_request_checked_five_times_is_one_version(
+    corpus: Path, tmp_path: Path
+) -> None:
+    html, truth = _real_page(corpus, PAGE_IDS[0])
+    crawl, site = _volatile_crawl(tmp_path, [VolatilePage(html, seed=1, truth=truth, slots=ALL_CHROME)])
+    with crawl:
+        outcomes = [(await crawl.check_all())[0] for _ in range(5)]
+    assert outcomes == ["new_version"] + ["unchanged"] * 4
+    [version] = crawl.versions()
+    clean = extract(VolatilePage(html, seed=1, truth=truth, slots=[]).render().decode(), "http://x/p/0")
+    assert set(version.paragraphs) <= set(clean.paragraphs) | {p for p in version.paragraphs if SLOT in p}
+    assert site.requests <= 5 + 2  # the confirming fetch is rare: what it learned masks the later checks
+
+
+@pytest.mark.parametrize("edit", EDITS)
+async def test_each_kind_of_real_edit_on_a_page_with_volatile_chrome_is_exactly_one_new_version(
+    corpus: Path, tmp_path: Path, edit: str
+) -> None:
+    html, truth = _real_page(corpus, PAGE_IDS[1])
+    page = VolatilePage(html, seed=2, truth=truth, edit_kind=edit, slots=ALL_CHROME)
+    crawl, _ = _volatile_crawl(tmp_path, [page])
+    with crawl:
+        outcomes = []
+        for check in range(5):
+            page.edited = check >= 2
+            outcomes.append((await crawl.check_all())[0])
+    assert page.edit_made
+    assert outcomes == ["new_version", "unchanged", "new_version", "unchanged", "unchanged"]
+    before, after = crawl.versions()
+    assert (before.title, before.paragraphs) != (after.title, after.paragraphs)
+
+
+async def test_a_counter_inside_a_body_paragraph_does_not_hide_an_edit_in_that_paragraph(
+    corpus: Path, tmp_path: Path
+) -> None:
+    html, truth = _real_page(corpus, PAGE_IDS[2])
+    counter = ChromeSlot("in_paragraph", "counter", 1, "span", None)  # "Shared N times" inside the paragraph
+    page = VolatilePage(html, seed=3, truth=truth, edit_kind="word", slots=[counter])
+    crawl, _ = _volatile_crawl(tmp_path, [page])
+    with crawl:
+        outcomes = []
+        for check in range(4):
+            page.edited = check >= 2
+            outcomes.append((await crawl.check_all())[0])
+    assert outcomes == ["new_version", "unchanged", "new_version", "unchanged"]
+    before, after = crawl.versions()
+    [edited] = [p for p in after.paragraphs if "zeppelin" in p or "balloon" in p]
+    assert f"Shared {SLOT} times" in edited  # the counter is masked in the very paragraph that was edited
+    assert not any("zeppelin" in p or "balloon" in p for p in before.paragraphs)
+
+
+async def test_boilerplate_learned_across_a_source_is_a_rebaseline_and_a_correction_stays(
+    corpus: Path, tmp_path: Path
+) -> None:
+    signup = "Reporting for this series was supported by a grant from the Civic Journalism Fund, which had no say over its content."
+    pages = []
+    for n, page_id in enumerate(PAGE_IDS):
+        html, truth = _real_page(corpus, page_id)
+        tree = lxml_html.fromstring(html)
+        [*_, last] = (p for p in tree.iter("p") if p.text_content().strip() and p.text_content() in truth)
+        note = lxml_html.Element("p")
+        note.text = signup
+        last.addnext(note)
+        text = lxml_html.tostring(tree, encoding="unicode")
+        pages.append(
+            VolatilePage(text, seed=10 + n, truth=truth, edit_kind="correction", slots=ALL_CHROME[:3])
+        )
+    crawl, _ = _volatile_crawl(tmp_path, pages)
+    with crawl:
+        assert await crawl.check_all() == ["new_version"] * 3
+        assert all(signup in crawl.versions(n)[0].paragraphs for n in range(3))
+        # Three articles of the source carry it: from now on it is boilerplate, masked without any new version.
+        assert await crawl.check_all() == ["unchanged"] * 3
+        pages[0].edited = True
+        assert (await crawl.check_all())[0] == "new_version"
+    _, corrected = crawl.versions(0)
+    assert signup not in corrected.paragraphs
+    assert any(p.startswith("This article was amended on") for p in corrected.paragraphs)
+
+
+# --- one bad page never ends the pass ----------------------------------------------------------------------
+
+
+def _nested_json_ld(html: str, depth: int = 100_000) -> str:
+    block = '{"@type": "NewsArticle", "x": ' + "[" * depth + "]" * depth + "}"
+    return html.replace("</head>", f'<script type="application/ld+json">{block}</script></head>', 1)
+
+
+async def test_a_page_that_makes_the_extractor_raise_is_an_error_check_and_the_pass_goes_on(
+    corpus: Path, tmp_path: Path
+) -> None:
+    html, _ = _real_page(corpus, PAGE_IDS[0])
+    bodies = [html, _nested_json_ld(html), html]
+
+    def handler(request: Request) -> Response:
+        if not request.path.startswith("/p/"):
+            return Response(404)
+        body = bodies[int(request.path.removeprefix("/p/"))].encode()
+        return Response(200, body, [("Content-Type", "text/html; charset=utf-8")])
+
+    def extractor(page: str, url: str, *, reading: str | None = None) -> Extracted:
+        if url.endswith("/p/2"):
+            raise RecursionError("maximum recursion depth exceeded")  # as a parser bug would
+        return extract(page, url, reading=reading)
+
+    with Crawl(tmp_path, handler, 3, extractor=extractor) as crawl:
+        # The deeply nested JSON-LD is skipped, the page read as any other; the raising check is an error.
+        assert await crawl.check_all() == ["new_version", "new_version", "error"]
+        failed = crawl.article(2)
+        assert "RecursionError" in (failed.last_error or "")
+        assert failed.error_streak == 1
+        assert failed.next_check_at is not None and failed.next_check_at > crawl.now  # backed off
+        assert failed.lease_owner is None
+        with crawl.sessions() as session:
+            [health] = source_health(session, crawl.now)  # what /health shows
+        assert (health.checks, health.errors) == (3, 1)
+
+
+# --- evidence is re-read as it was fetched -----------------------------------------------------------------
+
+
+async def test_reparse_of_a_page_served_as_iso_8859_2_reads_the_same_text_as_the_live_fetch(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    html, truth = _real_page(corpus, PAGE_IDS[0])
+    # The page keeps its own <meta charset="utf-8">: the server re-encoded it, and the HTTP header wins.
+    assert re.search(r"<meta[^>]+charset=.?utf-8", html, flags=re.I)
+    opening = truth[:40]
+    assert opening in html
+    html = html.replace(opening, f"Mieszkańcy Łodzi, Gdańska i Wrocławia: {opening}", 1)
+    body = html.encode("iso-8859-2", "xmlcharrefreplace")
+    assert decode_html(body) != body.decode("iso-8859-2")  # without the header the bytes read otherwise
+
+    def handler(request: Request) -> Response:
+        if not request.path.startswith("/p/"):
+            return Response(404)
+        return Response(200, body, [("Content-Type", "text/html; charset=iso-8859-2")])
+
+    with Crawl(tmp_path, handler, 1) as crawl:
+        assert await crawl.check_all() == ["new_version"]
+        [live] = crawl.versions()
+        assert any("Mieszkańcy Łodzi" in p for p in live.paragraphs)
+        with crawl.sessions() as session:
+            again = extract(raw_page_text(session, live), live.final_url or "")
+        assert (again.title, again.paragraphs) == (live.title, tuple(live.paragraphs))
+        # A new parser version re-reads the evidence before comparing: the same text, so no reparse version.
+        monkeypatch.setattr(GENERIC, "version", GENERIC.version + 1)
+        current_parser.cache_clear()
+        request.addfinalizer(current_parser.cache_clear)
+        assert await crawl.check_all() == ["unchanged"]
+    assert [v.origin for v in crawl.versions()] == ["fetch"]
