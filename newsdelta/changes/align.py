@@ -1,0 +1,176 @@
+"""Sentence alignment between two versions, with NewsEdits' actions: addition, deletion, edit, refactor.
+
+Similarity is 1 − the normalised Indel distance between the two sentences' *token* sequences (words and
+punctuation marks, case kept): the share of tokens the two have in common, in order. Tokens rather than
+characters, because a changed word is one edit whatever its length, and a typo in a 40-word sentence must
+still count as an edit (a character ratio would call it 99.5 % equal). As in NewsEdits (Spangher et al.,
+NAACL 2022):
+
+- sentences are matched in both directions: each old sentence to its most similar new one and each new
+  sentence to its most similar old one, when their distance is below MATCH_DISTANCE (0.44); the union of the
+  two allows a sentence split in two or two merged into one;
+- a matched pair farther apart than EDIT_DISTANCE (0.01) is an edit (with tokens, any changed word or mark);
+- matched pairs that cross others are refactors (moved): those outside a longest order-preserving chain;
+- sentences matched in neither direction are additions (new side) and deletions (old side).
+
+Identical sentences are paired first, in order, so only the changed remainder is scored (rapidfuzz's
+`extractOne` over tokens encoded as characters).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz.distance import Indel
+from rapidfuzz.process import extractOne
+
+# Bump when splitting, matching or kinds change: stored alignments of an older algorithm are recomputed.
+ALGORITHM = 1
+MATCH_DISTANCE = 0.44
+EDIT_DISTANCE = 0.01
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+class Action(StrEnum):
+    UNCHANGED = "unchanged"
+    ADDITION = "addition"
+    DELETION = "deletion"
+    EDIT = "edit"
+    REFACTOR = "refactor"
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePair:
+    """One row of an alignment: indexes into the old and new sentence lists (None on the missing side)."""
+
+    old: int | None
+    new: int | None
+    action: Action
+    similarity: float
+
+
+class _Encoder:
+    """Maps each distinct token to one character, so rapidfuzz compares token sequences at C speed."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        return "".join(self._code(token) for token in TOKEN.findall(text))
+
+    def _code(self, token: str) -> str:
+        code = self.codes.get(token)
+        if code is None:
+            number = len(self.codes) + 0x100
+            code = self.codes[token] = chr(number + 0x800 if number >= 0xD800 else number)
+        return code
+
+
+def align(old: Sequence[str], new: Sequence[str]) -> list[SentencePair]:
+    """Align two versions' sentences; every sentence of both sides appears in exactly the rows it belongs to."""
+    encode = _Encoder()
+    old_codes = [encode(text) for text in old]
+    new_codes = [encode(text) for text in new]
+    matches = _identical(old_codes, new_codes)
+    matches.update(_similar(old_codes, new_codes, matches))
+    return _rows(len(old), len(new), matches)
+
+
+def _identical(old: Sequence[str], new: Sequence[str]) -> dict[tuple[int, int], float]:
+    """Identical sentences, paired first come first served."""
+    waiting: dict[str, deque[int]] = defaultdict(deque)
+    for index, code in enumerate(old):
+        waiting[code].append(index)
+    pairs: dict[tuple[int, int], float] = {}
+    for index, code in enumerate(new):
+        if waiting.get(code):
+            pairs[(waiting[code].popleft(), index)] = 0.0
+    return pairs
+
+
+def _similar(
+    old: Sequence[str], new: Sequence[str], taken: dict[tuple[int, int], float]
+) -> dict[tuple[int, int], float]:
+    """Best matches in both directions among the sentences not paired with an identical one."""
+    old_left = sorted(set(range(len(old))) - {i for i, _ in taken})
+    new_left = sorted(set(range(len(new))) - {j for _, j in taken})
+    if not old_left or not new_left:
+        return {}
+    pairs: dict[tuple[int, int], float] = {}
+    for i in old_left:
+        best = _best(old[i], [new[j] for j in new_left])
+        if best is not None:
+            pairs[(i, new_left[best[1]])] = best[0]
+    for j in new_left:
+        best = _best(new[j], [old[i] for i in old_left])
+        if best is not None:
+            pairs[(old_left[best[1]], j)] = best[0]
+    return pairs
+
+
+def _best(query: str, choices: list[str]) -> tuple[float, int] | None:
+    """The closest choice's (distance, position), if closer than MATCH_DISTANCE (ties: the first)."""
+    found = extractOne(query, choices, scorer=Indel.normalized_distance, score_cutoff=MATCH_DISTANCE)
+    if found is None or found[1] >= MATCH_DISTANCE:
+        return None
+    return float(found[1]), found[2]
+
+
+def _in_order(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+    """A longest chain of pairs increasing on both sides (patience sorting): the pairs that did not move."""
+    tails: list[int] = []  # smallest new index ending a chain of each length
+    tail_at: list[int] = []  # which pair ends it
+    previous: list[int] = []
+    for position, (_, new) in enumerate(pairs):
+        length = bisect.bisect_left(tails, new)
+        if length == len(tails):
+            tails.append(new)
+            tail_at.append(position)
+        else:
+            tails[length] = new
+            tail_at[length] = position
+        previous.append(tail_at[length - 1] if length else -1)
+    chain: set[tuple[int, int]] = set()
+    position = tail_at[-1] if tail_at else -1
+    while position >= 0:
+        chain.add(pairs[position])
+        position = previous[position]
+    return chain
+
+
+def _rows(old_count: int, new_count: int, matches: dict[tuple[int, int], float]) -> list[SentencePair]:
+    """Rows in the new version's reading order; a deleted sentence follows its old predecessor's row."""
+    ordered = sorted(matches)
+    kept = _in_order(ordered)
+    rows: list[tuple[float, int, SentencePair]] = []
+    for i, j in ordered:
+        distance = matches[(i, j)]
+        if (i, j) not in kept:
+            action = Action.REFACTOR
+        elif distance > EDIT_DISTANCE:
+            action = Action.EDIT
+        else:
+            action = Action.UNCHANGED
+        rows.append((j, 0, SentencePair(i, j, action, round(1.0 - distance, 4))))
+    matched_new = {j for _, j in matches}
+    rows.extend(
+        (j, 0, SentencePair(None, j, Action.ADDITION, 0.0)) for j in range(new_count) if j not in matched_new
+    )
+    anchor = (
+        -0.5
+    )  # where a deletion goes: just after the row of the nearest earlier old sentence kept in order
+    anchors = dict(sorted(kept))
+    matched_old = {i for i, _ in matches}
+    for i in range(old_count):
+        if i in anchors:
+            anchor = anchors[i] + 0.5
+        elif i not in matched_old:
+            rows.append((anchor, i + 1, SentencePair(i, None, Action.DELETION, 0.0)))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return [row[2] for row in rows]
