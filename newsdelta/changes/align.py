@@ -9,7 +9,8 @@ NAACL 2022):
 - sentences are matched in both directions: each old sentence to its most similar new one and each new
   sentence to its most similar old one, when their distance is below MATCH_DISTANCE (0.44); the union of the
   two allows a sentence split in two or two merged into one;
-- a matched pair farther apart than EDIT_DISTANCE (0.01) is an edit (with tokens, any changed word or mark);
+- a matched pair farther apart than EDIT_DISTANCE (0.01) is an edit, and so is any pair whose words differ
+  (a sentence of over 100 tokens with one word changed is below 0.01; only punctuation is let pass there);
 - matched pairs that cross others are refactors (moved): those outside a longest order-preserving chain;
 - sentences matched in neither direction are additions (new side) and deletions (old side).
 
@@ -35,6 +36,7 @@ MATCH_DISTANCE = 0.44
 EDIT_DISTANCE = 0.01
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
+WORD = re.compile(r"\w+")
 
 
 class Action(StrEnum):
@@ -56,15 +58,15 @@ class SentencePair:
 
 
 class _Encoder:
-    """Maps each distinct token to one character, so rapidfuzz compares token sequences at C speed."""
+    """Maps each distinct token (or sentence) to one character, so rapidfuzz compares token sequences at C speed."""
 
     def __init__(self) -> None:
         self.codes: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
-        return "".join(self._code(token) for token in TOKEN.findall(text))
+        return "".join(self.code(token) for token in TOKEN.findall(text))
 
-    def _code(self, token: str) -> str:
+    def code(self, token: str) -> str:
         code = self.codes.get(token)
         if code is None:
             number = len(self.codes) + 0x100
@@ -79,17 +81,32 @@ def align(old: Sequence[str], new: Sequence[str]) -> list[SentencePair]:
     new_codes = [encode(text) for text in new]
     matches = _identical(old_codes, new_codes)
     matches.update(_similar(old_codes, new_codes, matches))
-    return _rows(len(old), len(new), matches)
+    edited = {
+        (i, j)
+        for (i, j), distance in matches.items()
+        if distance > EDIT_DISTANCE or (distance and WORD.findall(old[i]) != WORD.findall(new[j]))
+    }
+    return _rows(len(old), len(new), matches, edited)
 
 
 def _identical(old: Sequence[str], new: Sequence[str]) -> dict[tuple[int, int], float]:
-    """Identical sentences, paired first come first served."""
-    waiting: dict[str, deque[int]] = defaultdict(deque)
-    for index, code in enumerate(old):
-        waiting[code].append(index)
+    """Identical sentences: a longest common subsequence first (so repeated sentences pair in order), then
+    the identical ones left over (moved), first come first served."""
+    encode = _Encoder()
+    old_seq, new_seq = "".join(map(encode.code, old)), "".join(map(encode.code, new))
     pairs: dict[tuple[int, int], float] = {}
+    for block in Indel.opcodes(old_seq, new_seq):
+        if block.tag == "equal":
+            for offset in range(block.src_end - block.src_start):
+                pairs[(block.src_start + offset, block.dest_start + offset)] = 0.0
+    waiting: dict[str, deque[int]] = defaultdict(deque)
+    paired_old = {i for i, _ in pairs}
+    paired_new = {j for _, j in pairs}
+    for index, code in enumerate(old):
+        if index not in paired_old:
+            waiting[code].append(index)
     for index, code in enumerate(new):
-        if waiting.get(code):
+        if index not in paired_new and waiting.get(code):
             pairs[(waiting[code].popleft(), index)] = 0.0
     return pairs
 
@@ -144,7 +161,9 @@ def _in_order(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
     return chain
 
 
-def _rows(old_count: int, new_count: int, matches: dict[tuple[int, int], float]) -> list[SentencePair]:
+def _rows(
+    old_count: int, new_count: int, matches: dict[tuple[int, int], float], edited: set[tuple[int, int]]
+) -> list[SentencePair]:
     """Rows in the new version's reading order; a deleted sentence follows its old predecessor's row."""
     ordered = sorted(matches)
     kept = _in_order(ordered)
@@ -153,7 +172,7 @@ def _rows(old_count: int, new_count: int, matches: dict[tuple[int, int], float])
         distance = matches[(i, j)]
         if (i, j) not in kept:
             action = Action.REFACTOR
-        elif distance > EDIT_DISTANCE:
+        elif (i, j) in edited:
             action = Action.EDIT
         else:
             action = Action.UNCHANGED

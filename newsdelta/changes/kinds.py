@@ -101,6 +101,7 @@ MONTHS = wordlist(
     januar februar märz juni juli oktober dezember
     enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
     gennaio febbraio aprile maggio giugno luglio settembre ottobre
+    janeiro fevereiro março maio junho setembro outubro novembro dezembro
     """
 )
 

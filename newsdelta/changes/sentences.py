@@ -39,7 +39,8 @@ ABBREVIATIONS = wordlist(
 # Abbreviations that end a sentence only when no number follows ("No. 10 Downing Street", "Art. 5").
 BEFORE_NUMBER = frozenset({"no", "nos", "nr", "art", "p", "pp", "op", "vol", "ch", "sec", "para", "tel"})
 
-_CANDIDATE = re.compile(r"([.!?…]+|[。！？]+)((?:\s?[\"'”’»)\]」』])*)(\s*)")
+# Closing marks after the stop; French spacing puts a space before » (a straight quote after a space opens).
+_CANDIDATE = re.compile(r"([.!?…]+|[。！？]+)((?:[\"'”’»)\]」』]|\s»)*)(\s*)")
 _LETTERS_WITH_STOPS = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")
 _OPENERS = "\"'“‘«(¿¡[「『„"
 _TOKEN_BEFORE = re.compile(r"(\S+)$")
