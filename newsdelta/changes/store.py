@@ -8,16 +8,19 @@ analysis must never cost a crawl its version.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.changes.align import ALGORITHM, Action
-from newsdelta.changes.kinds import Comparison, compare
+from newsdelta.changes.kinds import KINDS, Comparison, compare
 from newsdelta.store.models import Version, VersionChange, VersionKind
 
 log = logging.getLogger(__name__)
+
+# A first version has nothing to be compared with: no rows, no kinds.
+FIRST = Comparison([], [], [], [], 0)
 
 
 def previous_version(session: Session, version: Version) -> Version | None:
@@ -38,32 +41,26 @@ def record_changes(session: Session, version: Version) -> None:
     """Compare a version being stored with its predecessor and add the result to the same transaction."""
     previous = previous_version(session, version)
     try:
-        comparison = compare(previous, version) if previous is not None else None
+        comparison = compare(previous, version) if previous is not None else FIRST
     except Exception:  # a bug in analysis must not lose the version; the backfill retries
         log.exception("comparing version %s of article %s failed", version.number, version.article_id)
         return
-    _add(session, version, previous, comparison)
-
-
-def _add(session: Session, version: Version, previous: Version | None, comparison: Comparison | None) -> None:
-    counts = comparison.counts if comparison is not None else {}
+    counts = comparison.counts
     session.add(
         VersionChange(
             version=version,
             previous_number=previous.number if previous is not None else None,
             algorithm=ALGORITHM,
-            size_words=comparison.size_words if comparison is not None else 0,
-            additions=counts.get(Action.ADDITION, 0),
-            deletions=counts.get(Action.DELETION, 0),
-            edits=counts.get(Action.EDIT, 0),
-            refactors=counts.get(Action.REFACTOR, 0),
-            sentences=[[pair.old, pair.new, pair.action.value, pair.similarity] for pair in comparison.pairs]
-            if comparison is not None
-            else [],
+            size_words=comparison.size_words,
+            additions=counts[Action.ADDITION],
+            deletions=counts[Action.DELETION],
+            edits=counts[Action.EDIT],
+            refactors=counts[Action.REFACTOR],
+            kinds=comparison.kinds,
+            sentences=[[pair.old, pair.new, pair.action.value, pair.similarity] for pair in comparison.pairs],
         )
     )
-    for kind in comparison.kinds if comparison is not None else ():
-        session.add(VersionKind(version=version, kind=kind))
+    session.add_all(VersionKind(version=version, kind=kind) for kind in comparison.kinds)
 
 
 def _pending(session: Session, after_id: int, limit: int) -> list[Version]:
@@ -101,3 +98,27 @@ def backfill(
                     on_version()
             after_id = ids[-1]
             done += len(versions)
+
+
+def summaries(session: Session, article_id: int) -> dict[int, VersionChange]:
+    """Each compared version of an article, by version number."""
+    query = (
+        select(Version.number, VersionChange)
+        .join(VersionChange, VersionChange.version_id == Version.id)
+        .where(Version.article_id == article_id)
+    )
+    return {number: change for number, change in session.execute(query)}
+
+
+def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Every kind of change each article has had, in KINDS order."""
+    query = (
+        select(Version.article_id, VersionKind.kind)
+        .join(VersionKind, VersionKind.version_id == Version.id)
+        .where(Version.article_id.in_(article_ids))
+        .distinct()
+    )
+    found: dict[int, set[str]] = {}
+    for article_id, kind in session.execute(query):
+        found.setdefault(article_id, set()).add(kind)
+    return {article_id: [k for k in KINDS if k in kinds] for article_id, kinds in found.items()}

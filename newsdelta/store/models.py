@@ -239,6 +239,7 @@ class VersionChange(Base):
     deletions: Mapped[int] = mapped_column(Integer)
     edits: Mapped[int] = mapped_column(Integer)
     refactors: Mapped[int] = mapped_column(Integer)
+    kinds: Mapped[list[str]] = mapped_column(JSON)  # as in version_kind, for readers of whole rows
     sentences: Mapped[list[list[object]]] = mapped_column(JSON)
 
     version: Mapped[Version] = relationship()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from newsdelta.changes.kinds import KINDS
 from newsdelta.store import queries
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
@@ -18,6 +19,9 @@ router = APIRouter(prefix="/api", tags=["read"])
 T = TypeVar("T")
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1-based page number")]
 PerPage = Annotated[int, Query(ge=1, le=200, description="Items per page")]
+KindQuery = Annotated[
+    str | None, Query(pattern=f"^({'|'.join(KINDS)})$", description="Only versions with this kind of change")
+]
 
 
 class Out(BaseModel):
@@ -127,9 +131,19 @@ def sources(db: SessionDep, now: NowDep) -> list[queries.SourceHealth]:
 
 
 @router.get("/changes", response_model=Paged[queries.Change])
-def changes(db: SessionDep, page: PageNumber = 1, per_page: PerPage = 50, source: str | None = None) -> dict:
-    """New versions (each with a predecessor), newest first."""
-    return paged(queries.recent_changes(db, page=page, per_page=per_page, source=source))
+def changes(
+    db: SessionDep,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+    source: str | None = None,
+    kind: KindQuery = None,
+    min_size: Annotated[int | None, Query(ge=0, description="At least this many words changed")] = None,
+) -> dict:
+    """New versions (each with a predecessor), newest first, with their kinds of change and size in words."""
+    found = queries.recent_changes(
+        db, page=page, per_page=per_page, source=source, kind=kind, min_size=min_size
+    )
+    return paged(found)
 
 
 @router.get("/articles", response_model=Paged[queries.ArticleRow])

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("deletions", sa.Integer(), nullable=False),
         sa.Column("edits", sa.Integer(), nullable=False),
         sa.Column("refactors", sa.Integer(), nullable=False),
+        sa.Column("kinds", sa.JSON(), nullable=False),
         sa.Column("sentences", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
