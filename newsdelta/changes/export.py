@@ -139,16 +139,15 @@ def pair_records(session: Session, filters: Filters) -> Iterator[dict[str, Any]]
     previous: Any = None
     previous_sentences: list[Sentence] = []
     for row in _stream(session, _query(filters)):
+        sentences = split(row.paragraphs)
         if row.previous_number is not None:
-            if previous is None or (previous.article_id, previous.number) != (
-                row.article_id,
-                row.previous_number,
-            ):
-                previous = _version_row(session, row.article_id, row.previous_number)
+            wanted = (row.article_id, row.previous_number)
+            if previous is None or (previous.article_id, previous.number) != wanted:
+                previous = _version_row(session, *wanted)
                 previous_sentences = split(previous.paragraphs)
-            yield _pair(previous, previous_sentences, row)
+            yield _pair(previous, previous_sentences, row, sentences)
         if row.origin != "removed":
-            previous, previous_sentences = row, split(row.paragraphs)
+            previous, previous_sentences = row, sentences
 
 
 def _version_row(session: Session, article_id: int, number: int) -> Any:
@@ -156,8 +155,7 @@ def _version_row(session: Session, article_id: int, number: int) -> Any:
     return session.execute(query).one()
 
 
-def _pair(old: Any, old_sentences: list[Sentence], new: Any) -> dict[str, Any]:
-    new_sentences = split(new.paragraphs)
+def _pair(old: Any, old_sentences: list[Sentence], new: Any, new_sentences: list[Sentence]) -> dict[str, Any]:
     record: dict[str, Any] = {"article_id": new.article_id, "source": new.name, "url": new.url}
     for name in _VERSION_FIELDS:
         record[f"old_{name}"] = getattr(old, name)
