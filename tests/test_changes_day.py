@@ -178,3 +178,24 @@ def test_backfill_recomputes_what_is_missing(day: dict[str, Any]) -> None:
     assert after == before
     assert kinds == sum(len(k) for k, _ in after.values())
     assert backfill(sessions) == 0
+
+
+def test_feeds_and_pages_show_kinds_and_filter_by_them(day: dict[str, Any]) -> None:
+    with TestClient(create_app(Settings(), day["sessions"])) as client:
+        everything = client.get("/feed.rss").text
+        headlines = client.get("/feed.rss", params={"kind": "headline"}).text
+        atom = client.get("/feed.atom", params={"kind": "correction_note"}).text
+        assert client.get("/feed.rss", params={"kind": "nonsense"}).status_code == 422
+        home = client.get("/", params={"kind": "removed"}).text
+        removal = client.get("/api/changes", params={"kind": "removed"}).json()["items"][0]
+        article = client.get(f"/articles/{removal['article_id']}").text
+        diff = client.get(
+            f"/articles/{removal['article_id']}/diff/{removal['number'] - 1}/{removal['number']}"
+        ).text
+    items = headlines.count("<item>")
+    assert 0 < items < everything.count("<item>")
+    assert headlines.count("<category>headline</category>") == items
+    assert atom.count("<entry>") and atom.count('<category term="correction_note"/>') == atom.count("<entry>")
+    assert '<option value="removed" selected>' in home and 'class="kind kind-removed"' in home
+    assert home.count('class="kind kind-removed"') == home.count("<li>")
+    assert 'class="kind kind-removed"' in article and 'class="kind kind-removed"' in diff

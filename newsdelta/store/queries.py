@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.store.models import Article, Check, Source, Version, VersionChange, VersionKind
@@ -183,7 +183,7 @@ def recent_changes(
         query = query.where(Source.name == source)
     if article_id is not None:
         query = query.where(Version.article_id == article_id)
-    if kind is not None:
+    if kind:
         with_kind = select(VersionKind.version_id).where(
             VersionKind.kind == kind, VersionKind.version_id == Version.id
         )
@@ -211,6 +211,18 @@ def version_rows(session: Session, article_id: int) -> list[VersionRow]:
         .order_by(Version.number)
     )
     return [VersionRow(*row) for row in session.execute(query)]
+
+
+def version_kinds(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    """The kinds of change of versions given by (article id, number), for those already compared."""
+    if not keys:
+        return {}
+    query = (
+        select(Version.article_id, Version.number, VersionChange.kinds)
+        .join(VersionChange, VersionChange.version_id == Version.id)
+        .where(tuple_(Version.article_id, Version.number).in_(sorted(set(keys))))
+    )
+    return {(article_id, number): kinds for article_id, number, kinds in session.execute(query)}
 
 
 def get_version(session: Session, article_id: int, number: int) -> Version:

@@ -9,19 +9,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from newsdelta.changes.kinds import KINDS
 from newsdelta.store import queries
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
+from newsdelta.web.kinds import KindQuery
 
 router = APIRouter(prefix="/api", tags=["read"])
 
 T = TypeVar("T")
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1-based page number")]
 PerPage = Annotated[int, Query(ge=1, le=200, description="Items per page")]
-KindQuery = Annotated[
-    str | None, Query(pattern=f"^({'|'.join(KINDS)})$", description="Only versions with this kind of change")
-]
 
 
 class Out(BaseModel):
