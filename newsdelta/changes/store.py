@@ -39,6 +39,7 @@ def previous_version(session: Session, version: Version) -> Version | None:
 
 def record_changes(session: Session, version: Version) -> None:
     """Compare a version being stored with its predecessor and add the result to the same transaction."""
+    session.flush()  # the version's keys (article_id from a relationship, its id) are set only by a flush
     previous = previous_version(session, version)
     try:
         comparison = compare(previous, version) if previous is not None else FIRST
