@@ -90,6 +90,24 @@ def test_actions_for_added_deleted_edited_and_moved_sentences() -> None:
     }
 
 
+def test_a_near_duplicate_elsewhere_is_not_taken_for_a_move() -> None:
+    """Lists of similar items: the removed item's closest match is another item, already paired in order."""
+    old = [
+        "Round 1: 4 May at the Velopark track.",
+        "Round 2: 11 May at the Interlagos track.",
+        "Round 3: 18 May at the Goiania track.",
+        "Round 4: 25 May at the Curvelo track.",
+    ]
+    new = [old[0], old[2].replace("Goiania", "Goainia"), old[3]]
+    rows = {(p.old, p.new): p.action for p in align(old, new)}
+    assert rows == {
+        (0, 0): Action.UNCHANGED,
+        (1, None): Action.DELETION,
+        (2, 1): Action.EDIT,
+        (3, 2): Action.UNCHANGED,
+    }
+
+
 @pytest.mark.parametrize(
     ("new", "kinds"),
     [

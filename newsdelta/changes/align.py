@@ -57,14 +57,17 @@ class SentencePair:
     similarity: float
 
 
-class _Encoder:
+class Encoder:
     """Maps each distinct token (or sentence) to one character, so rapidfuzz compares token sequences at C speed."""
 
     def __init__(self) -> None:
         self.codes: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
-        return "".join(self.code(token) for token in TOKEN.findall(text))
+        return self.tokens(TOKEN.findall(text))
+
+    def tokens(self, tokens: Sequence[str]) -> str:
+        return "".join(map(self.code, tokens))
 
     def code(self, token: str) -> str:
         code = self.codes.get(token)
@@ -76,7 +79,7 @@ class _Encoder:
 
 def align(old: Sequence[str], new: Sequence[str]) -> list[SentencePair]:
     """Align two versions' sentences; every sentence of both sides appears in exactly the rows it belongs to."""
-    encode = _Encoder()
+    encode = Encoder()
     old_codes = [encode(text) for text in old]
     new_codes = [encode(text) for text in new]
     matches = _identical(old_codes, new_codes)
@@ -92,7 +95,7 @@ def align(old: Sequence[str], new: Sequence[str]) -> list[SentencePair]:
 def _identical(old: Sequence[str], new: Sequence[str]) -> dict[tuple[int, int], float]:
     """Identical sentences: a longest common subsequence first (so repeated sentences pair in order), then
     the identical ones left over (moved), first come first served."""
-    encode = _Encoder()
+    encode = Encoder()
     old_seq, new_seq = "".join(map(encode.code, old)), "".join(map(encode.code, new))
     pairs: dict[tuple[int, int], float] = {}
     for block in Indel.opcodes(old_seq, new_seq):
@@ -128,6 +131,27 @@ def _similar(
         best = _best(new[j], [old[i] for i in old_left])
         if best is not None:
             pairs[(old_left[best[1]], j)] = best[0]
+    return _true_merges_and_splits(pairs, old, new)
+
+
+def _true_merges_and_splits(
+    pairs: dict[tuple[int, int], float], old: Sequence[str], new: Sequence[str]
+) -> dict[tuple[int, int], float]:
+    """Several sentences matched to one are a merge (or a split) only if, joined, they match it better than
+    the closest of them alone; otherwise the others were near-duplicates and only the closest stays."""
+    for side in (0, 1):  # 0: several old sentences on one new one (a merge); 1: a split
+        groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for pair in pairs:
+            groups[pair[1 - side]].append(pair)
+        for one, group in groups.items():
+            if len(group) < 2:
+                continue
+            joined = "".join((old, new)[side][pair[side]] for pair in sorted(group))
+            closest = min(group, key=pairs.__getitem__)
+            if Indel.normalized_distance(joined, (new, old)[side][one]) >= pairs[closest]:
+                for pair in group:
+                    if pair != closest:
+                        del pairs[pair]
     return pairs
 
 
@@ -140,12 +164,14 @@ def _best(query: str, choices: list[str]) -> tuple[float, int] | None:
 
 
 def _in_order(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
-    """A longest chain of pairs increasing on both sides (patience sorting): the pairs that did not move."""
+    """A longest chain of pairs non-decreasing on both sides (patience sorting): the pairs that did not move.
+
+    Non-decreasing, so a sentence split in two or two merged into one stay in the chain."""
     tails: list[int] = []  # smallest new index ending a chain of each length
     tail_at: list[int] = []  # which pair ends it
     previous: list[int] = []
     for position, (_, new) in enumerate(pairs):
-        length = bisect.bisect_left(tails, new)
+        length = bisect.bisect_right(tails, new)
         if length == len(tails):
             tails.append(new)
             tail_at.append(position)
@@ -161,35 +187,42 @@ def _in_order(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
     return chain
 
 
+def _settled(matches: dict[tuple[int, int], float]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The in-order pairs and the moved ones. A crossing pair that shares a sentence with an in-order pair is
+    a second, spurious match (a near-duplicate sentence elsewhere), not a move: it is dropped."""
+    kept = _in_order(sorted(matches))
+    kept_old = {i for i, _ in kept}
+    kept_new = {j for _, j in kept}
+    moved = {(i, j) for i, j in matches if (i, j) not in kept and i not in kept_old and j not in kept_new}
+    return kept, moved
+
+
 def _rows(
     old_count: int, new_count: int, matches: dict[tuple[int, int], float], edited: set[tuple[int, int]]
 ) -> list[SentencePair]:
     """Rows in the new version's reading order; a deleted sentence follows its old predecessor's row."""
-    ordered = sorted(matches)
-    kept = _in_order(ordered)
+    kept, moved = _settled(matches)
     rows: list[tuple[float, int, SentencePair]] = []
-    for i, j in ordered:
-        distance = matches[(i, j)]
-        if (i, j) not in kept:
+    for i, j in kept | moved:
+        if (i, j) in moved:
             action = Action.REFACTOR
         elif (i, j) in edited:
             action = Action.EDIT
         else:
             action = Action.UNCHANGED
-        rows.append((j, 0, SentencePair(i, j, action, round(1.0 - distance, 4))))
-    matched_new = {j for _, j in matches}
+        rows.append((j, i, SentencePair(i, j, action, round(1.0 - matches[(i, j)], 4))))
+    matched_new = {j for _, j in kept | moved}
     rows.extend(
-        (j, 0, SentencePair(None, j, Action.ADDITION, 0.0)) for j in range(new_count) if j not in matched_new
+        (j, -1, SentencePair(None, j, Action.ADDITION, 0.0)) for j in range(new_count) if j not in matched_new
     )
-    anchor = (
-        -0.5
-    )  # where a deletion goes: just after the row of the nearest earlier old sentence kept in order
+    # A deletion goes just after the row of the nearest earlier old sentence kept in order.
+    anchor = -0.5
     anchors = dict(sorted(kept))
-    matched_old = {i for i, _ in matches}
+    matched_old = {i for i, _ in kept | moved}
     for i in range(old_count):
         if i in anchors:
             anchor = anchors[i] + 0.5
         elif i not in matched_old:
-            rows.append((anchor, i + 1, SentencePair(i, None, Action.DELETION, 0.0)))
+            rows.append((anchor, i, SentencePair(i, None, Action.DELETION, 0.0)))
     rows.sort(key=lambda row: (row[0], row[1]))
     return [row[2] for row in rows]

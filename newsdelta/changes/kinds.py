@@ -13,8 +13,8 @@ Each kind is a stable name (the API, feeds, CLI and export use them as they are)
   (within two tokens: the speaker changed);
 - paragraphs_added / paragraphs_removed: a paragraph whose every sentence was added / deleted;
 - reordered: a sentence moved (a refactor);
-- typo: an edit whose changes are only single words respelt (at most two characters, under half the word);
-  a typo fix counts as nothing else;
+- typo: an edit that respelt one word and nothing else (at most two characters changed, under half the
+  word); a typo fix counts as nothing else;
 - removed: the page went away (a removal version: no other kind);
 - unannounced: the body changed, yet the updated date did not and no correction note came with it.
 
@@ -34,7 +34,7 @@ from typing import Protocol
 
 from rapidfuzz.distance import OSA, Indel
 
-from newsdelta.changes.align import TOKEN, Action, SentencePair, align
+from newsdelta.changes.align import TOKEN, Action, Encoder, SentencePair, align
 from newsdelta.changes.sentences import Sentence, split, wordlist
 from newsdelta.text import normalise
 
@@ -141,14 +141,19 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class _TokenChange:
-    """The tokens an edit touched on each side, as (token index) lists, plus the side's tokens."""
+    """Both sides' tokens and the indexes of those the edit touched."""
 
     old_tokens: list[str]
     new_tokens: list[str]
     old_changed: list[int]
     new_changed: list[int]
-    substitutions: list[tuple[str, str]]  # one token replaced by one token
-    other: bool  # any insertion, deletion or many-token replacement
+
+    @property
+    def respelt(self) -> tuple[str, str] | None:
+        """The (old, new) word when the edit replaced exactly one token by one token."""
+        if len(self.old_changed) == 1 and len(self.new_changed) == 1:
+            return self.old_tokens[self.old_changed[0]], self.new_tokens[self.new_changed[0]]
+        return None
 
 
 def compare(old: VersionLike, new: VersionLike) -> Comparison:
@@ -230,7 +235,7 @@ def _some_paragraph_unmatched(sentences: list[Sentence], matched: set[int | None
 def _edit_kinds(old_text: str, new_text: str) -> set[str]:
     """quote / number / attribution / typo for one edited sentence."""
     change = _token_change(old_text, new_text)
-    if not change.other and change.substitutions and all(_is_typo(a, b) for a, b in change.substitutions):
+    if change.respelt is not None and _is_typo(*change.respelt):
         return {"typo"}
     kinds: set[str] = set()
     for text, tokens, changed in (
@@ -251,24 +256,14 @@ def _edit_kinds(old_text: str, new_text: str) -> set[str]:
 
 def _token_change(old_text: str, new_text: str) -> _TokenChange:
     old_tokens, new_tokens = TOKEN.findall(old_text), TOKEN.findall(new_text)
-    codes: dict[str, str] = {}
-    old_codes = "".join(codes.setdefault(t, chr(0x100 + len(codes))) for t in old_tokens)
-    new_codes = "".join(codes.setdefault(t, chr(0x100 + len(codes))) for t in new_tokens)
+    encode = Encoder()
     old_changed: list[int] = []
     new_changed: list[int] = []
-    substitutions: list[tuple[str, str]] = []
-    other = False
-    for op in Indel.opcodes(old_codes, new_codes):
-        if op.tag == "equal":
-            continue
-        old_changed.extend(range(op.src_start, op.src_end))
-        new_changed.extend(range(op.dest_start, op.dest_end))
-    # Indel has no replacements: a deleted token beside an inserted one is one token respelt.
-    if len(old_changed) == 1 and len(new_changed) == 1:
-        substitutions.append((old_tokens[old_changed[0]], new_tokens[new_changed[0]]))
-    else:
-        other = True
-    return _TokenChange(old_tokens, new_tokens, old_changed, new_changed, substitutions, other)
+    for op in Indel.opcodes(encode.tokens(old_tokens), encode.tokens(new_tokens)):
+        if op.tag != "equal":
+            old_changed.extend(range(op.src_start, op.src_end))
+            new_changed.extend(range(op.dest_start, op.dest_end))
+    return _TokenChange(old_tokens, new_tokens, old_changed, new_changed)
 
 
 def _is_typo(old: str, new: str) -> bool:
