@@ -19,6 +19,7 @@ from crawl_support import fast_fetcher, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
+from newsdelta.changes import export
 from newsdelta.changes.kinds import CORRECTION
 from newsdelta.changes.store import backfill
 from newsdelta.cli import cli
@@ -138,6 +139,8 @@ def test_export_reads_back_in_every_format(day: dict[str, Any], tmp_path: Path) 
             select(func.count()).select_from(VersionChange).where(VersionChange.previous_number.is_not(None))
         )
         versions = session.scalar(select(func.count()).select_from(Version))
+        assert export.count(session, export.Filters(), pairs=True) == pairs  # the progress bar's total
+        assert export.count(session, export.Filters(source="nowhere"), pairs=False) == 0
     jsonl = [json.loads(line) for line in _invoke(day, "export", "changes").splitlines()]
     table = pq.read_table(_export_file(day, tmp_path, "changes")).to_pylist()
     rows = list(csv.DictReader(io.StringIO(_invoke(day, "export", "changes", "--format", "csv"))))
