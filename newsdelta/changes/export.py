@@ -6,7 +6,7 @@ sentence texts come from re-splitting both versions (the split is deterministic 
 the previous version of a pair is the one read just before it, or one extra query when a filter skipped it.
 
 Formats: jsonl and csv (lists and sentence rows as JSON in a cell) need nothing more; parquet needs pyarrow
-(`pip install 'newsdelta[export]'`) and is written in row groups of BATCH records.
+(`pip install 'newsdelta[export]'`) and is written in row groups of ROW_GROUP records.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from newsdelta.changes.sentences import Sentence, split
 from newsdelta.store.models import Article, Source, Version, VersionChange
 
 BATCH = 1000
+# Parquet keeps metadata per row group until the file is closed: few, large groups keep that small.
+ROW_GROUP = 20_000
 FORMATS = ("jsonl", "csv", "parquet")
 
 _VERSION_FIELDS = ("number", "origin", "title", "byline", "published", "updated", "fetched_at")
@@ -242,13 +244,17 @@ def write_parquet(records: Iterable[dict[str, Any]], out: IO[bytes], columns: tu
     schema = pa.schema([(name, _arrow_type(pa, name)) for name in columns])
     with pq.ParquetWriter(out, schema) as writer:
         batch: list[dict[str, Any]] = []
+        tables: list[Any] = []  # Arrow is compact: a row group's worth waits here, not as Python dicts
         for record in records:
             batch.append(record)
             if len(batch) >= BATCH:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                tables.append(pa.Table.from_pylist(batch, schema=schema))
                 batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            if len(tables) * BATCH >= ROW_GROUP:
+                writer.write_table(pa.concat_tables(tables))
+                tables = []
+        tables.append(pa.Table.from_pylist(batch, schema=schema))
+        writer.write_table(pa.concat_tables(tables))
 
 
 def _arrow_type(pa: Any, name: str) -> Any:
