@@ -157,8 +157,10 @@ def test_export_reads_back_in_every_format(day: dict[str, Any], tmp_path: Path) 
     assert all(s["new_text"] for s in headline["sentences"] if s["action"] != "deletion")
     exported_versions = pq.read_table(_export_file(day, tmp_path, "versions")).to_pylist()
     assert len(exported_versions) == versions and all(v["text"] is not None for v in exported_versions)
-    since = _invoke(day, "export", "changes", "--since", "2026-01-01T20:00:00+00:00").splitlines()
-    assert 0 < len(since) < len(jsonl)
+    since = sorted(r["new_fetched_at"] for r in jsonl)[len(jsonl) // 2]
+    window = [json.loads(line) for line in _invoke(day, "export", "changes", "--since", since).splitlines()]
+    assert window == [r for r in jsonl if r["new_fetched_at"] >= since] and 0 < len(window) < len(jsonl)
+    assert any(r["old_fetched_at"] < since for r in window)  # pairs starting before the window are whole
 
 
 def _export_file(day: dict[str, Any], tmp_path: Path, what: str) -> Path:

@@ -3,7 +3,8 @@
 Rows are read with `yield_per` (a server-side cursor on PostgreSQL) as plain column tuples, so nothing piles
 up in the session, and written as they come: memory stays flat however many versions there are. A pair's
 sentence texts come from re-splitting both versions (the split is deterministic for the stored algorithm);
-the previous version of a pair is the one read just before it, or one extra query when a filter skipped it.
+the previous version of a pair is the one read just before it (a `since` window also reads the versions its
+pairs start from).
 
 Formats: jsonl and csv (lists and sentence rows as JSON in a cell) need nothing more; parquet needs pyarrow
 (`pip install 'newsdelta[export]'`) and is written in row groups of ROW_GROUP records.
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from newsdelta.changes.sentences import Sentence, split
 from newsdelta.store.models import Article, Source, Version, VersionChange
@@ -92,7 +93,9 @@ class Filters:
     since: datetime | None = None  # versions fetched at or after this time
 
 
-def _query(filters: Filters) -> Select:
+def _query(filters: Filters, *, with_previous: bool = False) -> Select:
+    """Versions in (article, number) order; `with_previous` also takes, before a version in the `since`
+    window, the version it was compared with, so a pair never needs a query of its own."""
     query = (
         select(*_VERSION_COLUMNS)
         .join(Article, Article.id == Version.article_id)
@@ -104,7 +107,20 @@ def _query(filters: Filters) -> Select:
     if filters.source is not None:
         query = query.where(Source.name == filters.source)
     if filters.since is not None:
-        query = query.where(Version.fetched_at >= filters.since)
+        in_window = Version.fetched_at >= filters.since
+        if with_previous:
+            later = aliased(Version)
+            compared = (
+                select(later.id)
+                .join(VersionChange, VersionChange.version_id == later.id)
+                .where(
+                    later.article_id == Version.article_id,
+                    VersionChange.previous_number == Version.number,
+                    later.fetched_at >= filters.since,
+                )
+            )
+            in_window = in_window | compared.exists()
+        query = query.where(in_window)
     return query
 
 
@@ -140,9 +156,9 @@ def pair_records(session: Session, filters: Filters) -> Iterator[dict[str, Any]]
     """One record per compared version pair: both versions' metadata, kinds, counts and sentence rows."""
     previous: Any = None
     previous_sentences: list[Sentence] = []
-    for row in _stream(session, _query(filters)):
+    for row in _stream(session, _query(filters, with_previous=True)):
         sentences = split(row.paragraphs)
-        if row.previous_number is not None:
+        if row.previous_number is not None and (filters.since is None or row.fetched_at >= filters.since):
             wanted = (row.article_id, row.previous_number)
             if previous is None or (previous.article_id, previous.number) != wanted:
                 previous = _version_row(session, *wanted)
