@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import __version__
 from newsdelta.actions import add_checked_feed, track_url
+from newsdelta.changes.commands import changes_group, export_group
+from newsdelta.changes.store import kinds_by_article, summaries
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
@@ -35,7 +37,7 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
-from newsdelta.store.models import Article, Feed, Source
+from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
 
 console = Console()
@@ -333,6 +335,9 @@ def articles(ctx: Context, source: str | None, as_json: bool) -> None:
             }
             for article, name in session.execute(query)
         ]
+        kinds = kinds_by_article(session, [row["id"] for row in rows])
+    for row in rows:
+        row["kinds"] = kinds.get(row["id"], [])
     _emit(
         rows,
         as_json,
@@ -358,6 +363,7 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             row = find_article(session, article)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
+        changes = summaries(session, row.id)
         result = {
             "id": row.id,
             "url": row.url,
@@ -379,6 +385,7 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
                     "parser_version": v.parser_version,
                     "text_hash": v.text_hash,
                     "paragraphs": v.paragraphs,
+                    **_change_fields(changes.get(v.number)),
                 }
                 for v in row.versions
             ],
@@ -392,6 +399,13 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
         console.print(version["title"], style="bold", markup=False)
         for paragraph in version["paragraphs"]:
             console.print(paragraph, markup=False)
+
+
+def _change_fields(change: VersionChange | None) -> dict[str, Any]:
+    """A version's kinds and change size (None until `newsdelta changes backfill` has compared it)."""
+    if change is None:
+        return {"kinds": None, "size_words": None}
+    return {"kinds": change.kinds, "size_words": change.size_words}
 
 
 @cli.command("extract")
@@ -635,6 +649,10 @@ def notify_send(ctx: Context, as_json: bool) -> None:
             err_console.print(error, markup=False)
     if stats.failed:
         sys.exit(1)
+
+
+cli.add_command(changes_group)
+cli.add_command(export_group)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsdelta.changes.store import record_changes
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.discovery import canonicalize_url, same_site
 from newsdelta.extract import Extracted, ExtractionError
@@ -506,6 +507,7 @@ def _add_or_flipflop(session: Session, article: Article, version: Version, now: 
     version.article_id = article.id
     version.number = article.version_count
     session.add(version)
+    record_changes(session, version)
     article.version_count += 1
     article.last_changed_at = now
     return version.number

@@ -308,3 +308,39 @@ class SourceParagraph(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class VersionChange(Base):
+    """A version compared sentence by sentence with the one before it (see `newsdelta.changes`).
+
+    Computed once when the version is stored; `newsdelta changes backfill` computes the missing ones and those
+    of an older `algorithm`. `sentences` holds NewsEdits-style rows [old index, new index, action, similarity]
+    into both versions' sentence splits (which are deterministic for a given algorithm).
+    """
+
+    __tablename__ = "version_change"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
+    previous_number: Mapped[int | None] = mapped_column(Integer)  # None for a first version
+    algorithm: Mapped[int] = mapped_column(Integer)
+    size_words: Mapped[int] = mapped_column(Integer, index=True)
+    additions: Mapped[int] = mapped_column(Integer)
+    deletions: Mapped[int] = mapped_column(Integer)
+    edits: Mapped[int] = mapped_column(Integer)
+    refactors: Mapped[int] = mapped_column(Integer)
+    kinds: Mapped[list[str]] = mapped_column(JSON)  # as in version_kind, for readers of whole rows
+    sentences: Mapped[list[list[object]]] = mapped_column(JSON)
+
+    version: Mapped[Version] = relationship()
+
+
+class VersionKind(Base):
+    """One kind of change a version made (headline, correction_note, …): a row each, so lists filter by index."""
+
+    __tablename__ = "version_kind"
+    __table_args__ = (Index("ix_version_kind_kind", "kind", "version_id"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    version: Mapped[Version] = relationship()

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.extract.base import FALLBACK_PREFIX
-from newsdelta.store.models import Article, Check, Source, Version
+from newsdelta.store.models import Article, Check, Source, Version, VersionChange, VersionKind
 from newsdelta.store.repository import NotFound
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
@@ -60,6 +60,8 @@ class Change:
     fetched_at: datetime
     origin: str
     url: str
+    kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
+    size_words: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class VersionRow:
     origin: str
     http_status: int
     has_raw: bool
+    kinds: list[str] | None = None
+    size_words: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +159,11 @@ def recent_changes(
     per_page: int = 25,
     source: str | None = None,
     article_id: int | None = None,
+    kind: str | None = None,
+    min_size: int | None = None,
 ) -> Page[Change]:
-    """New versions (number ≥ 1: each has a predecessor to diff against), newest first."""
+    """New versions (number ≥ 1: each has a predecessor to diff against), newest first; `kind` and
+    `min_size` keep those whose comparison found that kind of change / at least that many words changed."""
     query = (
         select(
             Version.article_id,
@@ -166,9 +173,12 @@ def recent_changes(
             Version.fetched_at,
             Version.origin,
             Article.url,
+            VersionChange.kinds,
+            VersionChange.size_words,
         )
         .join(Article, Article.id == Version.article_id)
         .join(Source, Source.id == Article.source_id)
+        .outerjoin(VersionChange, VersionChange.version_id == Version.id)
         .where(Version.number >= 1, Article.hidden.is_(False))
         .order_by(Version.fetched_at.desc(), Version.id.desc())
     )
@@ -176,6 +186,13 @@ def recent_changes(
         query = query.where(Source.name == source)
     if article_id is not None:
         query = query.where(Version.article_id == article_id)
+    if kind:
+        with_kind = select(VersionKind.version_id).where(
+            VersionKind.kind == kind, VersionKind.version_id == Version.id
+        )
+        query = query.where(with_kind.exists())
+    if min_size is not None:
+        query = query.where(VersionChange.size_words >= min_size)
     rows = session.execute(_window(query, page, per_page)).all()
     return _paged([Change(*row) for row in rows], page, per_page)
 
@@ -189,11 +206,26 @@ def version_rows(session: Session, article_id: int) -> list[VersionRow]:
             Version.origin,
             Version.http_status,
             Version.raw_sha256.is_not(None),
+            VersionChange.kinds,
+            VersionChange.size_words,
         )
+        .outerjoin(VersionChange, VersionChange.version_id == Version.id)
         .where(Version.article_id == article_id)
         .order_by(Version.number)
     )
     return [VersionRow(*row) for row in session.execute(query)]
+
+
+def version_kinds(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    """The kinds of change of versions given by (article id, number), for those already compared."""
+    if not keys:
+        return {}
+    query = (
+        select(Version.article_id, Version.number, VersionChange.kinds)
+        .join(VersionChange, VersionChange.version_id == Version.id)
+        .where(tuple_(Version.article_id, Version.number).in_(sorted(set(keys))))
+    )
+    return {(article_id, number): kinds for article_id, number, kinds in session.execute(query)}
 
 
 def get_version(session: Session, article_id: int, number: int) -> Version:

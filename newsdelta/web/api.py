@@ -13,6 +13,7 @@ from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
+from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import ArticleId, SearchText, SourceQuery, UtcTime, VersionNumber
 
 router = APIRouter(prefix="/api", tags=["read"])
@@ -132,9 +133,19 @@ def sources(db: SessionDep, now: NowDep) -> list[queries.SourceHealth]:
 
 
 @router.get("/changes", response_model=Paged[queries.Change])
-def changes(db: SessionDep, page: PageNumber = 1, per_page: PerPage = 50, source: SourceQuery = None) -> dict:
-    """New versions (each with a predecessor), newest first."""
-    return paged(queries.recent_changes(db, page=page, per_page=per_page, source=source))
+def changes(
+    db: SessionDep,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+    source: SourceQuery = None,
+    kind: KindQuery = None,
+    min_size: Annotated[int | None, Query(ge=0, description="At least this many words changed")] = None,
+) -> dict:
+    """New versions (each with a predecessor), newest first, with their kinds of change and size in words."""
+    found = queries.recent_changes(
+        db, page=page, per_page=per_page, source=source, kind=kind, min_size=min_size
+    )
+    return paged(found)
 
 
 @router.get("/articles", response_model=Paged[queries.ArticleRow])

@@ -23,6 +23,7 @@ from newsdelta.store import queries
 from newsdelta.store.queries import Change
 from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
 from newsdelta.web.diffing import DiffCache, versions_by_number
+from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import ArticleId, SearchText, SourcePath
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +39,7 @@ class Item:
     link: str
     summary: str
     at: datetime
+    categories: tuple[str, ...] = ()  # the version's kinds of change
 
 
 # Characters XML 1.0 cannot carry at all, not even escaped: stored titles are whatever outlets wrote.
@@ -70,6 +72,8 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
         entry.summary(xml_text(item.summary))  # Atom <summary>, RSS <description>
         entry.published(item.at)
         entry.updated(item.at)
+        for term in item.categories:
+            entry.category(term=term)
         newest = max(newest or item.at, item.at)
     feed.updated(newest or datetime(2000, 1, 1, tzinfo=UTC))
     body = feed.rss_str(pretty=True) if fmt == "rss" else feed.atom_str(pretty=True)
@@ -99,7 +103,7 @@ def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]
         if change.origin != "fetch":
             summary = f"{summary} (version {change.number}: {_ORIGIN_NOTES[change.origin]})"
         title = f"{change.title} [{change.source}, version {change.number}]"
-        items.append(Item(title, link, summary, change.fetched_at))
+        items.append(Item(title, link, summary, change.fetched_at, tuple(change.kinds or ())))
     return items
 
 
@@ -134,26 +138,33 @@ def changes_feed(
 
 
 @router.get("/feed.{fmt}")
-def all_changes(request: Request, fmt: Format, db: SessionDep, diffs: DiffsDep) -> Response:
-    changes = queries.recent_changes(db, per_page=ITEMS).items
+def all_changes(
+    request: Request, fmt: Format, db: SessionDep, diffs: DiffsDep, kind: KindQuery = None
+) -> Response:
+    changes = queries.recent_changes(db, per_page=ITEMS, kind=kind or None).items
     return changes_feed(request, fmt, db, diffs, "newsdelta: all changes", "/", changes)
 
 
 @router.get("/sources/{name}/feed.{fmt}")
 def source_changes(
-    request: Request, name: SourcePath, fmt: Format, db: SessionDep, diffs: DiffsDep
+    request: Request, name: SourcePath, fmt: Format, db: SessionDep, diffs: DiffsDep, kind: KindQuery = None
 ) -> Response:
     queries.source_by_name(db, name)
-    changes = queries.recent_changes(db, per_page=ITEMS, source=name).items
+    changes = queries.recent_changes(db, per_page=ITEMS, source=name, kind=kind or None).items
     return changes_feed(request, fmt, db, diffs, f"newsdelta: changes at {name}", f"/sources/{name}", changes)
 
 
 @router.get("/articles/{article_id}/feed.{fmt}")
 def article_changes(
-    request: Request, article_id: ArticleId, fmt: Format, db: SessionDep, diffs: DiffsDep
+    request: Request,
+    article_id: ArticleId,
+    fmt: Format,
+    db: SessionDep,
+    diffs: DiffsDep,
+    kind: KindQuery = None,
 ) -> Response:
     queries.visible_article(db, article_id)
-    changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id).items
+    changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id, kind=kind or None).items
     title = f"newsdelta: changes to “{changes[0].title if changes else f'article {article_id}'}”"
     return changes_feed(request, fmt, db, diffs, title, f"/articles/{article_id}", changes)
 
@@ -165,12 +176,24 @@ def search_changes(
     db: SessionDep,
     diffs: DiffsDep,
     q: SearchText = "",
+    kind: KindQuery = None,
 ) -> Response:
     """Articles matching the search, newest matching version first: follow a story or a name as it is edited."""
     hits = sorted(queries.search(db, q, per_page=ITEMS).items, key=lambda hit: hit.fetched_at, reverse=True)
+    kinds = queries.version_kinds(db, [(hit.article_id, hit.number) for hit in hits])
     changes = [
-        Change(hit.article_id, hit.number, hit.title, hit.source, hit.fetched_at, hit.origin, hit.url)
+        Change(
+            hit.article_id,
+            hit.number,
+            hit.title,
+            hit.source,
+            hit.fetched_at,
+            hit.origin,
+            hit.url,
+            kinds.get((hit.article_id, hit.number)),
+        )
         for hit in hits
+        if not kind or kind in kinds.get((hit.article_id, hit.number), [])
     ]
     page_path = "/search?" + urlencode({"q": q})
     return changes_feed(request, fmt, db, diffs, f"newsdelta: search for “{q}”", page_path, changes)

@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from newsdelta.changes.kinds import KINDS
 from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep
 from newsdelta.web.diffing import changes_only, side_by_side, version_pair
+from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import MAX_ID, ArticleId, SearchText, SourcePath, SourceQuery, VersionNumber
 from newsdelta.web.render import templates
 
@@ -33,12 +35,24 @@ def _page(request: Request, name: str, **context: object) -> Response:
 
 @router.get("/")
 def home(
-    request: Request, db: SessionDep, now: NowDep, page: PageNumber = 1, source: SourceQuery = None
+    request: Request,
+    db: SessionDep,
+    now: NowDep,
+    page: PageNumber = 1,
+    source: SourceQuery = None,
+    kind: KindQuery = None,
 ) -> Response:
-    source = source or None
-    changes = queries.recent_changes(db, page=page, source=source)
+    source, kind = source or None, kind or None
+    changes = queries.recent_changes(db, page=page, source=source, kind=kind)
     return _page(
-        request, "home.html", changes=changes, sources=queries.source_names(db), source=source, now=now
+        request,
+        "home.html",
+        changes=changes,
+        sources=queries.source_names(db),
+        source=source,
+        kinds=KINDS,
+        kind=kind,
+        now=now,
     )
 
 
@@ -107,6 +121,8 @@ def diff(
         prev=(old - 1, new - 1) if old >= 1 else None,
         next=(old + 1, new + 1) if new + 1 < found.version_count else None,
         span=span,
+        # The stored kinds describe a version against its predecessor: shown for consecutive versions only.
+        kinds=queries.version_kinds(db, [(article_id, new)]).get((article_id, new)) if span == 1 else None,
     )
 
 
