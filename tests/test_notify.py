@@ -245,7 +245,7 @@ def test_commands_add_list_test_send_and_remove(
     hook.secret = __import__("json").loads(added.output)["secret"]
     listed = runner.invoke(cli, [*base, "notify", "list", "--json"])
     assert '"kinds": ["headline"]' in listed.output and hook.secret not in listed.output
-    assert runner.invoke(cli, [*base, "notify", "add", url, "--kind", "typo"]).exit_code == 2
+    assert runner.invoke(cli, [*base, "notify", "add", url, "--kind", "weather"]).exit_code == 2
     tested = runner.invoke(cli, ["notify", "test", url, "--secret", hook.secret])
     assert tested.exit_code == 0, tested.output
     assert hook.messages[-1].body["headline"]["new"].startswith("Test message")

@@ -1,7 +1,7 @@
 """Which stored versions a subscription wants: kinds of change, size of change, sources, articles, terms.
 
-`change_kinds` is the one place that names a change's kinds; when the change-kind package lands it can take
-over here without touching the rules or the dispatcher.
+A change's kinds are the ones `newsdelta.changes` stored with the version (headline, correction_note, quote,
+number, removed, …), so a subscription, the API, the feeds and the pages all use one vocabulary.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy.orm import object_session
+
+from newsdelta.changes.kinds import KINDS as CHANGE_KINDS
 from newsdelta.diff import VersionDiff
-from newsdelta.store.models import Subscription, Version
+from newsdelta.store.models import Subscription, Version, VersionChange
 
 ANY = "any"
-KINDS = (ANY, "headline", "paragraphs_removed", "removed")
+KINDS = (ANY, *CHANGE_KINDS)
 DIGESTS = {"hourly": 3600, "daily": 86400}
 # Versions that are not the outlet's edit: the first sighting, and a better parser re-reading old evidence.
 _NOT_CHANGES = frozenset({"reparse"})
@@ -26,9 +29,16 @@ def is_change(version: Version) -> bool:
 
 
 def change_kinds(new: Version, diff: VersionDiff) -> frozenset[str]:
-    """The kinds this change is, `any` included; a removal is only `removed`."""
+    """The kinds stored with this version, `any` included; a removal is only `removed`.
+
+    A version stored before kinds existed (not yet backfilled) gets the kinds its paragraph diff shows.
+    """
     if new.origin == "removed":
         return frozenset({ANY, "removed"})
+    session = object_session(new)
+    stored = session.get(VersionChange, new.id) if session is not None else None
+    if stored is not None:
+        return frozenset({ANY, *stored.kinds})
     kinds = {ANY}
     if diff.title_changed:
         kinds.add("headline")
