@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from newsdelta.diff import render_spans_html
 from newsdelta.web import humanize
-from newsdelta.web.deps import page_url
+from newsdelta.web.deps import page_url, site_url
 
 ORIGIN_LABELS = {
     "fetch": "",
@@ -65,4 +65,4 @@ templates.env.filters.update(
         "spans": render_spans_html,
     }
 )
-templates.env.globals.update({"later": humanize.later, "origin_labels": ORIGIN_LABELS, "page_url": page_url})
+templates.env.globals.update({"later": humanize.later, "origin_labels": ORIGIN_LABELS, "page_url": page_url, "site_url": site_url})
