@@ -92,8 +92,10 @@ def test_article_feed_items_link_to_diffs_and_summarise_them(demo: Demo) -> None
     seed = parsed.entries[1]
     assert (
         seed.title
-        == "Vladimir Putin briefs Donald Trump on plan to end Syrian civil war [guardian, version 4]"
+        == "Headline changed: Syria military operation 'wrapping up', Putin tells Assad in Russia talks"
+        " → Vladimir Putin briefs Donald Trump on plan to end Syrian civil war [guardian, version 4]"
     )
+    assert parsed.entries[0].title.startswith("Vladimir Putin briefs")  # unchanged headline: just the title
     path = seed.link.split("testserver", 1)[1]
     diff = demo.client.get(f"/api{path}").json()
     assert seed.summary == diff["summary"]
@@ -111,7 +113,10 @@ def test_hostile_titles_stay_text_in_feeds(demo: Demo) -> None:
     body = fetch(demo, "/feed.rss")
     assert b"<script>" not in body
     titles = [entry.title for entry in feedparser.parse(body).entries]
-    assert "Talks end <script>alert('x')</script> & agree [bbc, version 3]" in titles
+    assert (
+        "Headline changed: Talks begin → Talks end <script>alert('x')</script> & agree [bbc, version 3]"
+        in titles
+    )
 
 
 def test_search_feed_follows_the_words(demo: Demo) -> None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
 
-from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions
+from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions, side_text
 from newsdelta.store.models import Version
+from newsdelta.store.queries import Change
 from newsdelta.store.repository import NotFound
 
 
@@ -99,11 +100,61 @@ def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple
 
 
 @dataclass(frozen=True, slots=True)
-class Fold:
-    """A run of unchanged paragraphs folded away in "changes only" mode."""
+class ChangeNote:
+    """What one new version changed, in a line: the lists, the feeds and the article's history all say it."""
 
-    count: int
+    summary: str
+    old_title: str | None  # both set only when the headline changed
+    new_title: str | None
+    words: int  # words deleted plus words inserted: the size of the change
+
+    @property
+    def title_changed(self) -> bool:
+        return self.new_title is not None
+
+
+FIRST_VERSION = ChangeNote("First version seen", None, None, 0)
+
+
+def change_words(diff: VersionDiff) -> int:
+    """Words deleted and inserted in the body, a paragraph moved whole counting as none."""
+    return sum(
+        len(span.text.split())
+        for row in diff.rows
+        if row.kind != "moved"
+        for span in row.spans
+        if span.op != "equal"
+    )
+
+
+def describe(db: Session, diffs: DiffCache, changes: Iterable[Change]) -> dict[tuple[int, int], ChangeNote]:
+    """A ChangeNote per (article id, number) of `changes`, each diffed against its predecessor (cached)."""
+    changes = list(changes)
+    keys = [(c.article_id, n) for c in changes if c.number for n in (c.number - 1, c.number)]
+    versions = versions_by_number(db, keys)
+    notes = {}
+    for change in changes:
+        key = (change.article_id, change.number)
+        old = versions.get((change.article_id, change.number - 1))
+        if change.number == 0 or old is None or key not in versions:
+            notes[key] = FIRST_VERSION
+            continue
+        result = diffs.diff(old, versions[key])
+        titles = (old.title, versions[key].title) if result.title_changed else (None, None)
+        notes[key] = ChangeNote(result.summary(), *titles, change_words(result))
+    return notes
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """A run of unchanged paragraphs folded away in "changes only" mode, kept to be opened in place."""
+
+    rows: tuple[Row, ...]
     kind: str = "fold"
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
 
 
 def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold]:
@@ -113,17 +164,48 @@ def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold
         any(keep[j] for j in range(max(i - context, 0), min(i + context + 1, len(rows))))
         for i in range(len(rows))
     ]
-    folded = 0
+    folded: list[Row] = []
     for row, shown in zip(rows, near, strict=True):
         if shown:
             if folded:
-                yield Fold(folded)
-                folded = 0
+                yield Fold(tuple(folded))
+                folded = []
             yield row
         else:
-            folded += 1
+            folded.append(row)
     if folded:
-        yield Fold(folded)
+        yield Fold(tuple(folded))
+
+
+# Diffs of more paragraphs than this open on "changes only": a live blog's two edits are not lost in its text.
+LONG_ARTICLE_PARAGRAPHS = 40
+
+
+def default_changes(rows: tuple[Row, ...]) -> str:
+    return "only" if len(rows) > LONG_ARTICLE_PARAGRAPHS else "all"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """One line of the "key changes" digest above a diff, linking to its row (`anchor`)."""
+
+    label: str
+    anchor: str
+    text: str
+
+
+def key_changes(rows: Iterable[Row], limit: int = 12) -> list[KeyChange]:
+    """Removed, added and edited paragraphs in text order, the first `limit` of them (moves are not edits)."""
+    found = []
+    for row in rows:
+        if row.kind == "deleted":
+            found.append(KeyChange("Removed", f"o{row.old_index + 1}", side_text(row.spans, "old")))
+        elif row.kind == "inserted":
+            found.append(KeyChange("Added", f"p{row.new_index + 1}", side_text(row.spans, "new")))
+        elif row.kind == "changed":
+            edited = " … ".join(span.text.strip() for span in row.spans if span.op != "equal")
+            found.append(KeyChange("Edited", f"p{row.new_index + 1}", edited))
+    return found[:limit]
 
 
 @dataclass(frozen=True, slots=True)

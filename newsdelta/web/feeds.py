@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from newsdelta.store import queries
 from newsdelta.store.queries import Change
 from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
-from newsdelta.web.diffing import DiffCache, versions_by_number
+from newsdelta.web.diffing import DiffCache, describe
 from newsdelta.web.params import ArticleId, SearchText, SourcePath
 
 router = APIRouter(include_in_schema=False)
@@ -77,28 +77,20 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
 
 
 def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]) -> list[Item]:
-    keys = [
-        (change.article_id, number)
-        for change in changes
-        if change.number
-        for number in (change.number - 1, change.number)
-    ]
-    versions = versions_by_number(db, keys)
+    notes = describe(db, diffs, changes)
     items = []
     for change in changes:
+        note = notes[(change.article_id, change.number)]
         if change.number == 0:
             link = f"{base}/articles/{change.article_id}/versions/0"
-            summary = "First version seen"
         else:
-            old, new = (
-                versions[(change.article_id, change.number - 1)],
-                versions[(change.article_id, change.number)],
-            )
             link = f"{base}/articles/{change.article_id}/diff/{change.number - 1}/{change.number}"
-            summary = diffs.diff(old, new).summary()
+        summary = note.summary
         if change.origin != "fetch":
             summary = f"{summary} (version {change.number}: {_ORIGIN_NOTES[change.origin]})"
         title = f"{change.title} [{change.source}, version {change.number}]"
+        if note.title_changed:
+            title = f"Headline changed: {note.old_title} → {note.new_title} [{change.source}, version {change.number}]"
         items.append(Item(title, link, summary, change.fetched_at))
     return items
 
