@@ -1,4 +1,5 @@
-"""Web response times on a 10,000-word live blog with 50 versions, on SQLite (target: median < 50 ms).
+"""Web response times on a 10,000-word live blog with 50 versions, on SQLite (target: median < 50 ms), and the
+bytes each page takes on the wire with gzip.
 
 Served by uvicorn on 127.0.0.1 and requested over HTTP with keep-alive, so the figures include routing,
 queries, the diff and template rendering. Diff pages are measured twice: cold (every request a pair not yet
@@ -57,6 +58,18 @@ def get(client: httpx.Client, path: str) -> None:
     response.raise_for_status()
 
 
+def sizes(client: httpx.Client, paths: dict[str, str]) -> None:
+    """Bytes of each page as rendered and as sent gzipped (httpx asks for gzip and counts the wire bytes)."""
+    for name, path in paths.items():
+        response = client.get(path, headers={"accept-encoding": "gzip"})
+        response.raise_for_status()
+        sent = response.num_bytes_downloaded
+        print(
+            f"{name:<44} {len(response.content) / 1024:8.1f} KB   sent {sent / 1024:6.1f} KB "
+            f"({response.headers.get('content-encoding', 'identity')})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=10_000)
@@ -112,6 +125,21 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         )
         measure("article RSS feed (30 items, warm)", [page(f"/articles/{article}/feed.rss") for _ in rounds])
         measure("search page", [page("/search?q=w17+w42") for _ in rounds])
+        measure(
+            "version page (with cite panel)", [page(f"/articles/{article}/versions/{newest}") for _ in rounds]
+        )
+        measure("source's article index", [page("/sources/liveblog/articles") for _ in rounds])
+        sizes(
+            client,
+            {
+                "home page": "/",
+                "article page": f"/articles/{article}",
+                "diff page (opens on changes only)": diff_path,
+                "diff page, whole text": diff_path + "?changes=all",
+                "version page": f"/articles/{article}/versions/{newest}",
+                "article RSS feed": f"/articles/{article}/feed.rss",
+            },
+        )
     server.should_exit = True
     sessions.kw["bind"].dispose()
 
