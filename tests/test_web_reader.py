@@ -197,3 +197,21 @@ def test_citations_are_well_formed() -> None:
         wayback_url("https://o.example/a", at)
         == "https://web.archive.org/web/20240501140509/https://o.example/a"
     )
+
+
+def test_times_in_the_readers_zone_without_javascript(demo: Demo) -> None:
+    path = f"/articles/{demo.ids.guardian}/versions/3"
+    assert "21 November 2017, 10:12 UTC" in text_of(demo.client.get(path).text)
+    form = text_of(demo.client.get("/time-zone", params={"next": path}).text)
+    assert "Times on this site are shown in UTC." in form
+    saved = demo.client.post("/time-zone", data={"tz": "Asia/Kolkata", "next": path}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == path
+    assert "httponly" in saved.headers["set-cookie"].lower()
+    text = text_of(demo.client.get(path).text)
+    assert "21 November 2017, 15:42 IST" in text  # UTC+05:30
+    assert "version 3 seen 2017-11-21 10:12:00 UTC" in text  # citations stay in UTC
+    assert "Times are Asia/Kolkata" in text
+    for away in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        bounced = demo.client.post("/time-zone", data={"tz": "UTC", "next": away}, follow_redirects=False)
+        assert bounced.headers["location"] == "/", away
+    assert "10:12 UTC" in text_of(demo.client.get(path).text)  # "UTC" clears the choice

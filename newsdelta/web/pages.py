@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsdelta.store import queries
@@ -21,12 +21,21 @@ from newsdelta.web.diffing import (
     side_by_side,
     version_pair,
 )
-from newsdelta.web.params import MAX_ID, ArticleId, SearchText, SourcePath, SourceQuery, VersionNumber
-from newsdelta.web.render import templates
+from newsdelta.web.params import (
+    MAX_ID,
+    PRINTABLE,
+    ArticleId,
+    SearchText,
+    SourcePath,
+    SourceQuery,
+    VersionNumber,
+)
+from newsdelta.web.render import ZONE_COOKIE, ZONES, templates
 
 router = APIRouter(include_in_schema=False)
 
 PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+NextPath = Annotated[str, Query(max_length=2048, pattern=PRINTABLE)]
 # The home page counts each article's changes over this period (and lists them when expanded).
 PERIOD = timedelta(days=7)
 
@@ -250,3 +259,26 @@ def search(
 @router.get("/about")
 def about(request: Request) -> Response:
     return _page(request, "about.html")
+
+
+def _local_path(path: str) -> str:
+    """Where to go back to: a path on this site only, never another host (`//evil.example`)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
+@router.get("/time-zone")
+def time_zone(request: Request, next: NextPath = "/") -> Response:
+    return _page(request, "time_zone.html", zones=ZONES, next=_local_path(next))
+
+
+@router.post("/time-zone")
+def set_time_zone(
+    tz: Annotated[str, Form(max_length=64)], next: Annotated[str, Form(max_length=2048)] = "/"
+) -> Response:
+    """Times in the reader's zone from now on (a cookie; no JavaScript): "UTC" or an unknown name clears it."""
+    response = RedirectResponse(_local_path(next), status_code=303)
+    if tz in ZONES and tz != "UTC":
+        response.set_cookie(ZONE_COOKIE, tz, max_age=365 * 86400, httponly=True, samesite="lax")
+    else:
+        response.delete_cookie(ZONE_COOKIE)
+    return response
