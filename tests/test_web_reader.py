@@ -215,3 +215,15 @@ def test_times_in_the_readers_zone_without_javascript(demo: Demo) -> None:
         bounced = demo.client.post("/time-zone", data={"tz": "UTC", "next": away}, follow_redirects=False)
         assert bounced.headers["location"] == "/", away
     assert "10:12 UTC" in text_of(demo.client.get(path).text)  # "UTC" clears the choice
+
+
+def test_lists_mark_articles_whose_text_flipped_back(demo: Demo) -> None:
+    assert "mark-flipflop" not in demo.client.get("/").text
+    with demo.sessions.begin() as session:
+        session.add(
+            Check(article_id=demo.ids.live, at=datetime.now(UTC), outcome="flipflop", version_number=1)
+        )
+    home = demo.client.get("/").text
+    assert f'<a class="mark mark-flipflop" href="/articles/{demo.ids.live}#flipflops">flip-flop</a>' in home
+    assert home.count("mark-flipflop") == 1 + 3  # the article's row and its three changes of the week
+    assert "mark-flipflop" in demo.client.get("/sources/bbc").text

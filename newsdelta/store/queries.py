@@ -506,3 +506,11 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
         .order_by(Check.at)
     )
     return [Flipflop(_as_utc(at), number) for at, number in session.execute(query)]  # type: ignore[arg-type]
+
+
+def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
+    """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
+    if not article_ids:
+        return set()
+    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == "flipflop")
+    return set(session.scalars(query.distinct()))

@@ -71,6 +71,7 @@ def home(
         "home.html",
         articles=articles,
         notes=notes,
+        flipflopping=queries.flipflopping(db, [row.latest.article_id for row in articles.items]),
         sources=queries.source_names(db),
         source=source,
         period_days=PERIOD.days,
@@ -210,6 +211,7 @@ def source(
         stats=stats,
         changes=changes,
         notes=describe(db, diffs, changes.items),
+        flipflopping=queries.flipflopping(db, [change.article_id for change in changes.items]),
         now=now,
     )
 
