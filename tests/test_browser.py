@@ -1,6 +1,7 @@
 """The site in headless Chromium (Debian's, driven by Playwright): what a reader clicks through.
 
-Set NEWSDELTA_SCREENSHOT=path to also write the README's screenshot of the seed-guardian diff there.
+Set NEWSDELTA_SCREENSHOT=path to also write the README's screenshot of the seed-guardian diff there (and of the
+home page to home.png beside it).
 """
 
 from __future__ import annotations
@@ -260,6 +261,10 @@ def test_home_row_shows_both_headlines(site: tuple[str, Seeded], browser: object
     assert headlines.locator("del").inner_text() == "Talks begin"
     assert headlines.locator("ins").inner_text() == "Talks end <script>alert('x')</script> & agree"
     assert headlines.is_visible()
+    screenshot = os.environ.get("NEWSDELTA_SCREENSHOT")
+    if screenshot and width == 1280:  # the README's home page, beside its diff
+        tab.set_viewport_size({"width": 1100, "height": 760})
+        tab.screenshot(path=str(Path(screenshot).with_name("home.png")), full_page=False)
     details = live.locator("details.period")
     assert not details.locator("ol").is_visible()
     details.locator("summary").click()
