@@ -68,7 +68,9 @@ def check_atom(body: bytes) -> None:
             assert entry.findtext(f"{ATOM}{required}"), required
         datetime.fromisoformat(entry.findtext(f"{ATOM}updated"))
         assert entry.find(f"{ATOM}link").get("href") == entry.findtext(f"{ATOM}id")
-        assert entry.findtext(f"{ATOM}summary") and entry.find(f"{ATOM}content") is None
+        assert entry.findtext(f"{ATOM}summary")
+        content = entry.find(f"{ATOM}content")
+        assert content is None or content.get("type") == "html"
 
 
 def test_every_feed_parses_cleanly_and_has_the_required_structure(demo: Demo) -> None:
@@ -138,3 +140,12 @@ def test_feeds_answer_304_to_a_reader_that_has_them(demo: Demo) -> None:
     again = demo.client.get("/feed.atom", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert demo.client.get("/feed.atom", headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_feed_items_show_the_changed_words(demo: Demo) -> None:
+    parsed = feedparser.parse(fetch(demo, f"/articles/{demo.ids.live}/feed.atom"))
+    newest = parsed.entries[0]
+    content = newest.content[0].value
+    assert "<li>Headline: <del>Talks begin</del> → <ins>Talks end &lt;script&gt;" in content
+    assert "<li>Edited paragraph 1: <ins> and agreed a deal</ins></li>" in content
+    assert "<script>" not in content  # the outlet's text is escaped inside the HTML content

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from web_support import Demo, demo, text_of
 
-from newsdelta.diff import VersionDiff, diff_versions
+from newsdelta.diff import Span, VersionDiff, diff_versions
 from newsdelta.diff.model import VersionText
 from newsdelta.store.models import ArticleAlias, Check, Version
 from newsdelta.web.cite import Citation, wayback_url
@@ -167,7 +167,11 @@ def test_key_changes_link_rows_in_text_order() -> None:
     new = ["Alpha stays.", "Charlie stays.", "Delta was edited here.", "Echo is brand new."]
     keys = key_changes(_diff(old, new).rows)
     assert [(key.label, key.anchor) for key in keys] == [("Removed", "o2"), ("Edited", "p3"), ("Added", "p4")]
-    assert keys[0].text == "Bravo goes away entirely now."
+    assert keys[0].spans == (Span("delete", "Bravo goes away entirely now."),)
+    assert [span for span in keys[1].spans if span.op != "equal"] == [
+        Span("delete", "is"),
+        Span("insert", "was"),
+    ]
 
 
 def test_folds_keep_the_paragraphs_they_hide() -> None:

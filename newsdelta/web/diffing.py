@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
 
-from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions, side_text
+from newsdelta.diff import Row, Span, VersionDiff, VersionText, diff_versions, side_text
+from newsdelta.diff.model import Op
 from newsdelta.store.models import Version
 from newsdelta.store.queries import Change
 from newsdelta.store.repository import NotFound
@@ -107,12 +108,15 @@ class ChangeNote:
     old_title: str | None  # both set only when the headline changed
     new_title: str | None
     words: int  # words deleted plus words inserted: the size of the change
+    keys: tuple[KeyChange, ...] = ()  # the first few key changes, for feed items
 
     @property
     def title_changed(self) -> bool:
         return self.new_title is not None
 
 
+# Key changes a feed item shows: enough to tell what changed without opening the diff.
+FEED_KEYS = 5
 FIRST_VERSION = ChangeNote("First version seen", None, None, 0)
 
 
@@ -141,7 +145,8 @@ def describe(db: Session, diffs: DiffCache, changes: Iterable[Change]) -> dict[t
             continue
         result = diffs.diff(old, versions[key])
         titles = (old.title, versions[key].title) if result.title_changed else (None, None)
-        notes[key] = ChangeNote(result.summary(), *titles, change_words(result))
+        keys = tuple(key_changes(result.rows, limit=FEED_KEYS))
+        notes[key] = ChangeNote(result.summary(), *titles, change_words(result), keys)
     return notes
 
 
@@ -187,11 +192,31 @@ def default_changes(rows: tuple[Row, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class KeyChange:
-    """One line of the "key changes" digest above a diff, linking to its row (`anchor`)."""
+    """One line of the "key changes" digest above a diff (and in feed items), linking to its row (`anchor`):
+    the removed or added text, or an edited paragraph's deleted and inserted words with " … " between runs."""
 
     label: str
     anchor: str
-    text: str
+    spans: tuple[Span, ...]
+
+
+GAP = Span("equal", " … ")
+
+
+def _clip(op: Op, text: str, limit: int = 200) -> Span:
+    return Span(op, text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …")
+
+
+def _edits(row: Row) -> tuple[Span, ...]:
+    """The edited words of a row, each run of them apart from the next by GAP (unchanged text left out)."""
+    out: list[Span] = []
+    for span in row.spans:
+        if span.op == "equal":
+            if out and out[-1] is not GAP:
+                out.append(GAP)
+        else:
+            out.append(_clip(span.op, span.text))
+    return tuple(out[:-1] if out and out[-1] is GAP else out)
 
 
 def key_changes(rows: Iterable[Row], limit: int = 12) -> list[KeyChange]:
@@ -199,13 +224,16 @@ def key_changes(rows: Iterable[Row], limit: int = 12) -> list[KeyChange]:
     found = []
     for row in rows:
         if row.kind == "deleted":
-            found.append(KeyChange("Removed", f"o{row.old_index + 1}", side_text(row.spans, "old")))
+            text = side_text(row.spans, "old")
+            found.append(KeyChange("Removed", f"o{row.old_index + 1}", (_clip("delete", text),)))
         elif row.kind == "inserted":
-            found.append(KeyChange("Added", f"p{row.new_index + 1}", side_text(row.spans, "new")))
+            text = side_text(row.spans, "new")
+            found.append(KeyChange("Added", f"p{row.new_index + 1}", (_clip("insert", text),)))
         elif row.kind == "changed":
-            edited = " … ".join(span.text.strip() for span in row.spans if span.op != "equal")
-            found.append(KeyChange("Edited", f"p{row.new_index + 1}", edited))
-    return found[:limit]
+            found.append(KeyChange("Edited", f"p{row.new_index + 1}", _edits(row)))
+        if len(found) == limit:
+            break
+    return found
 
 
 @dataclass(frozen=True, slots=True)

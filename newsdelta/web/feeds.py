@@ -17,12 +17,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from newsdelta.diff import render_spans_html
 from newsdelta.store import queries
 from newsdelta.store.queries import Change
 from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
-from newsdelta.web.diffing import DiffCache, describe
+from newsdelta.web.diffing import ChangeNote, DiffCache, describe
 from newsdelta.web.params import ArticleId, SearchText, SourcePath
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +40,7 @@ class Item:
     link: str
     summary: str
     at: datetime
+    content: str = ""  # HTML: the changed words themselves
 
 
 # Characters XML 1.0 cannot carry at all, not even escaped: stored titles are whatever outlets wrote.
@@ -68,6 +71,8 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
         entry.title(xml_text(item.title))
         entry.link(href=item.link)
         entry.summary(xml_text(item.summary))  # Atom <summary>, RSS <description>
+        if item.content:
+            entry.content(xml_text(item.content), type="html")  # Atom <content>, RSS <content:encoded>
         entry.published(item.at)
         entry.updated(item.at)
         newest = max(newest or item.at, item.at)
@@ -91,8 +96,23 @@ def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]
         title = f"{change.title} [{change.source}, version {change.number}]"
         if note.title_changed:
             title = f"Headline changed: {note.old_title} → {note.new_title} [{change.source}, version {change.number}]"
-        items.append(Item(title, link, summary, change.fetched_at))
+        items.append(Item(title, link, summary, change.fetched_at, key_changes_html(note)))
     return items
+
+
+def key_changes_html(note: ChangeNote) -> str:
+    """The item's content: each key change's deleted and inserted words, escaped, in <del>/<ins>."""
+    lines = [
+        Markup("<li>%s paragraph %s: %s</li>") % (key.label, key.anchor[1:], render_spans_html(key.spans))
+        for key in note.keys
+    ]
+    if note.title_changed:
+        lines.insert(
+            0, Markup("<li>Headline: <del>%s</del> → <ins>%s</ins></li>") % (note.old_title, note.new_title)
+        )
+    if not lines:
+        return ""
+    return str(Markup("<p>%s</p><ul>%s</ul>") % (note.summary, Markup("").join(lines)))
 
 
 _ORIGIN_NOTES = {
