@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, text, tuple_
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.discovery.urls import canonicalize_url
@@ -188,29 +188,24 @@ def changed_articles(
 ) -> Page[ArticleChanges]:
     """Changed articles, the most recently changed first, each once with its changes since `since`: a live
     blog's fifty versions make one row, not two pages."""
+    # An article with two versions or more last changed when its newest version was stored.
     latest = (
-        select(Version.article_id, func.max(Version.number).label("number"))
-        .join(Article, Article.id == Version.article_id)
+        select(Article.id)
         .join(Source, Source.id == Article.source_id)
-        .where(Version.number >= 1, Article.hidden.is_(False))
-        .group_by(Version.article_id)
-        .order_by(func.max(Version.fetched_at).desc(), Version.article_id.desc())
+        .where(Article.version_count >= 2, Article.last_changed_at.is_not(None), Article.hidden.is_(False))
+        .order_by(Article.last_changed_at.desc(), Article.id.desc())
     )
     if source is not None:
         latest = latest.where(Source.name == source)
-    window = session.execute(_window(latest, page, per_page)).all()
-    keys = [(article_id, number) for article_id, number in window[:per_page]]
-    if not keys:
+    window = session.scalars(_window(latest, page, per_page)).all()
+    ids = list(window[:per_page])
+    if not ids:
         return Page([], page, per_page, has_next=False)
-    latest_rows = session.execute(
-        _changes_query().where(tuple_(Version.article_id, Version.number).in_(keys))
-    )
-    latest_by_article = {row[0]: Change(*row) for row in latest_rows}
-    in_period: dict[int, list[Change]] = {article_id: [] for article_id, _ in keys}
-    ids = list(in_period)
-    for row in session.execute(
-        _changes_query().where(Version.article_id.in_(ids), Version.fetched_at >= since)
-    ):
+    of_these = _changes_query().where(Version.article_id.in_(ids))
+    newest = session.execute(of_these.where(Version.number == Article.version_count - 1))
+    latest_by_article = {row[0]: Change(*row) for row in newest}
+    in_period: dict[int, list[Change]] = {article_id: [] for article_id in ids}
+    for row in session.execute(of_these.where(Version.fetched_at >= since)):
         in_period[row[0]].append(Change(*row))
     items = [ArticleChanges(latest_by_article[article_id], in_period[article_id]) for article_id in ids]
     return Page(items, page, per_page, has_next=len(window) > per_page)
