@@ -30,6 +30,7 @@ from newsdelta.config import Settings
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Version
 from newsdelta.web.app import create_app
+from newsdelta.web.diffing import DiffCache
 from newsdelta.web.fixtures import seed_live_blog
 
 
@@ -97,7 +98,8 @@ def run(folder: Path, args: argparse.Namespace) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(), sessions), port=port, log_level="warning"))
+    app = create_app(Settings(), sessions)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -115,9 +117,12 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 
         page("/")()  # connection and first-import costs out of the figures
         measure("home page", [page("/") for _ in rounds])
-        measure("article page (50-row version table)", [page(f"/articles/{article}") for _ in rounds])
         cold = [page(f"/articles/{article}/diff/{n - 1}/{n}") for n in range(1, args.versions)]
         measure("diff page, cold (diff computed)", cold)
+        # The version table says what each version changed: its first view diffs every pair.
+        app.state.diffs = DiffCache(app.state.diffs.max_bytes)
+        measure("article page, first view (all diffs computed)", [page(f"/articles/{article}")])
+        measure("article page (50-row version table)", [page(f"/articles/{article}") for _ in rounds])
         measure("diff page, warm (diff cached)", [page(diff_path) for _ in rounds])
         measure(
             "diff page, inline + changes only, warm",
