@@ -6,7 +6,7 @@ the required elements of RSS 2.0 and RFC 4287 directly, with lxml, next to feedp
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import feedparser
@@ -149,3 +149,24 @@ def test_feed_items_show_the_changed_words(demo: Demo) -> None:
     assert "<li>Headline: <del>Talks begin</del> → <ins>Talks end &lt;script&gt;" in content
     assert "<li>Edited paragraph 1: <ins> and agreed a deal</ins></li>" in content
     assert "<script>" not in content  # the outlet's text is escaped inside the HTML content
+
+
+def test_article_feed_has_an_item_per_flip_flop(demo: Demo) -> None:
+    from newsdelta.store.models import Check
+
+    with demo.sessions.begin() as session:
+        for day in (23, 24):
+            at = datetime(2017, 11, day, 14, 5, tzinfo=UTC)
+            session.add(Check(article_id=demo.ids.guardian, at=at, outcome="flipflop", version_number=3))
+    entries = feedparser.parse(fetch(demo, f"/articles/{demo.ids.guardian}/feed.rss")).entries
+    assert [entry.title.split(":")[0] for entry in entries[:3]] == [
+        "Switched back to version 3",
+        "Switched back to version 3",
+        "Vladimir Putin briefs Donald Trump on plan to end Syrian civil war [guardian, version 5]",
+    ]
+    assert (
+        entries[0].title
+        == "Switched back to version 3: Syria military operation 'wrapping up', Putin tells Assad in Russia talks"
+    )
+    assert entries[0].link.endswith(f"/articles/{demo.ids.guardian}/versions/3#20171124T140500Z")
+    assert entries[0].link != entries[1].link

@@ -129,14 +129,20 @@ def changes_feed(
     title: str,
     page_path: str,
     changes: list[Change],
+    extra: Iterable[Item] = (),
 ) -> Response:
-    """The feed, or 304 when the reader already has these exact bytes (readers poll feeds often)."""
+    """The feed, or 304 when the reader already has these exact bytes (readers poll feeds often).
+
+    `extra` items (an article's flip-flops) join the changes newest first, ITEMS in all."""
+    items = sorted(
+        [*change_items(db, diffs, site_url(request), changes), *extra], key=lambda item: item.at, reverse=True
+    )
     response = render_feed(
         fmt,
         title=title,
         page_url=site_url(request, page_path),
         self_url=page_url(request),
-        items=change_items(db, diffs, site_url(request), changes),
+        items=items[:ITEMS],
     )
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
     if etag in request.headers.get("if-none-match", ""):
@@ -167,7 +173,29 @@ def article_changes(
     queries.visible_article(db, article_id)
     changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id).items
     title = f"newsdelta: changes to “{changes[0].title if changes else f'article {article_id}'}”"
-    return changes_feed(request, fmt, db, diffs, title, f"/articles/{article_id}", changes)
+    flips = flipflop_items(db, site_url(request), article_id)
+    return changes_feed(request, fmt, db, diffs, title, f"/articles/{article_id}", changes, flips)
+
+
+def flipflop_items(db: Session, base: str, article_id: int) -> list[Item]:
+    """An item per check that found an older version's text again: an A/B headline test shows as its switches."""
+    flips = queries.flipflops(db, article_id)[-ITEMS:]
+    titles = {row.number: row.title for row in queries.version_rows(db, article_id)} if flips else {}
+    items = []
+    for flip in flips:
+        title = titles.get(flip.back_to, "")
+        link = f"{base}/articles/{article_id}/versions/{flip.back_to}"
+        summary = f"The article switched back to version {flip.back_to}'s text; no new version was stored."
+        # The link is the version's page, shared by every switch back to it: the time keeps the ids apart.
+        items.append(
+            Item(
+                f"Switched back to version {flip.back_to}: {title}",
+                f"{link}#{flip.at:%Y%m%dT%H%M%SZ}",
+                summary,
+                flip.at,
+            )
+        )
+    return items
 
 
 @router.get("/search/feed.{fmt}")
