@@ -147,7 +147,7 @@ def test_feed_items_show_the_changed_words(demo: Demo) -> None:
     newest = parsed.entries[0]
     content = newest.content[0].value
     assert "<li>Headline: <del>Talks begin</del> → <ins>Talks end &lt;script&gt;" in content
-    assert "<li>Edited paragraph 1: <ins> and agreed a deal</ins></li>" in content
+    assert "<li>Edited paragraph 1: Ministers met on Tuesday<ins> and agreed a deal</ins>.</li>" in content
     assert "<script>" not in content  # the outlet's text is escaped inside the HTML content
 
 

@@ -174,6 +174,14 @@ def test_key_changes_link_rows_in_text_order() -> None:
     ]
 
 
+def test_edits_keep_a_few_words_of_context() -> None:
+    old = ["One two three four five six seven eight nine ten eleven twelve thirteen fourteen."]
+    new = ["One two three four five six SEVEN eight nine ten eleven twelve thirteen fourteen."]
+    (key,) = key_changes(_diff(old, new).rows)
+    text = "".join(f"[{span.op[0]}:{span.text}]" if span.op != "equal" else span.text for span in key.spans)
+    assert text == "… four five six [d:seven][i:SEVEN] eight nine ten …"
+
+
 def test_folds_keep_the_paragraphs_they_hide() -> None:
     old = [f"Unchanged paragraph {n}." for n in range(10)]
     rows = list(changes_only(_diff(old, [*old[:9], "A new ending."]).rows))

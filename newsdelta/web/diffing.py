@@ -193,30 +193,42 @@ def default_changes(rows: tuple[Row, ...]) -> str:
 @dataclass(frozen=True, slots=True)
 class KeyChange:
     """One line of the "key changes" digest above a diff (and in feed items), linking to its row (`anchor`):
-    the removed or added text, or an edited paragraph's deleted and inserted words with " … " between runs."""
+    the removed or added text, or an edited paragraph's deleted and inserted words in a little context."""
 
     label: str
     anchor: str
     spans: tuple[Span, ...]
 
 
-GAP = Span("equal", " … ")
+# Unchanged words kept either side of an edit in the digest: enough to find the place, not the paragraph.
+CONTEXT_WORDS = 3
 
 
 def _clip(op: Op, text: str, limit: int = 200) -> Span:
     return Span(op, text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …")
 
 
+def _context(text: str, before: bool, after: bool) -> str:
+    """Unchanged text between edits, cut to CONTEXT_WORDS words on each side that touches one."""
+    words = text.split()
+    if len(words) <= CONTEXT_WORDS * (before + after) + 1:
+        return text
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()) :]
+    head = lead + " ".join(words[:CONTEXT_WORDS]) + " …" if before else "…"
+    tail = " " + " ".join(words[-CONTEXT_WORDS:]) + trail if after else ""
+    return head + tail
+
+
 def _edits(row: Row) -> tuple[Span, ...]:
-    """The edited words of a row, each run of them apart from the next by GAP (unchanged text left out)."""
-    out: list[Span] = []
-    for span in row.spans:
-        if span.op == "equal":
-            if out and out[-1] is not GAP:
-                out.append(GAP)
-        else:
-            out.append(_clip(span.op, span.text))
-    return tuple(out[:-1] if out and out[-1] is GAP else out)
+    """An edited row's deleted and inserted words with a little unchanged text around them."""
+    last = len(row.spans) - 1
+    return tuple(
+        _clip(span.op, span.text)
+        if span.op != "equal"
+        else Span("equal", _context(span.text, before=index > 0, after=index < last))
+        for index, span in enumerate(row.spans)
+    )
 
 
 def key_changes(rows: Iterable[Row], limit: int = 12) -> list[KeyChange]:
