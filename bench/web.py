@@ -1,4 +1,5 @@
-"""Web response times on a 10,000-word live blog with 50 versions, on SQLite (target: median < 50 ms).
+"""Web response times on a 10,000-word live blog with 50 versions, on SQLite (target: median < 50 ms), and the
+bytes each page takes on the wire with gzip.
 
 Served by uvicorn on 127.0.0.1 and requested over HTTP with keep-alive, so the figures include routing,
 queries, the diff and template rendering. Diff pages are measured twice: cold (every request a pair not yet
@@ -65,6 +66,18 @@ def get(client: httpx.Client, path: str) -> None:
     response.raise_for_status()
 
 
+def sizes(client: httpx.Client, paths: dict[str, str]) -> None:
+    """Bytes of each page as rendered and as sent gzipped (httpx asks for gzip and counts the wire bytes)."""
+    for name, path in paths.items():
+        response = client.get(path, headers={"accept-encoding": "gzip"})
+        response.raise_for_status()
+        sent = response.num_bytes_downloaded
+        print(
+            f"{name:<44} {len(response.content) / 1024:8.1f} KB   sent {sent / 1024:6.1f} KB "
+            f"({response.headers.get('content-encoding', 'identity')})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=10_000)
@@ -93,7 +106,8 @@ def run(folder: Path, args: argparse.Namespace) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(), sessions), port=port, log_level="warning"))
+    app = create_app(Settings(), sessions)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
@@ -111,9 +125,12 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 
         page("/")()  # connection and first-import costs out of the figures
         measure("home page", [page("/") for _ in rounds])
-        measure("article page (50-row version table)", [page(f"/articles/{article}") for _ in rounds])
         cold = [page(f"/articles/{article}/diff/{n - 1}/{n}") for n in range(1, args.versions)]
         measure("diff page, cold (diff computed)", cold)
+        # The version table says what each version changed: its first view diffs every pair.
+        app.state.diffs = DiffCache(app.state.diffs.max_bytes)
+        measure("article page, first view (all diffs computed)", [page(f"/articles/{article}")])
+        measure("article page (50-row version table)", [page(f"/articles/{article}") for _ in rounds])
         measure("diff page, warm (diff cached)", [page(diff_path) for _ in rounds])
         measure(
             "diff page, inline + changes only, warm",
@@ -121,6 +138,21 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         )
         measure("article RSS feed (30 items, warm)", [page(f"/articles/{article}/feed.rss") for _ in rounds])
         measure("search page", [page("/search?q=w17+w42") for _ in rounds])
+        measure(
+            "version page (with cite panel)", [page(f"/articles/{article}/versions/{newest}") for _ in rounds]
+        )
+        measure("source's article index", [page("/sources/liveblog/articles") for _ in rounds])
+        sizes(
+            client,
+            {
+                "home page": "/",
+                "article page": f"/articles/{article}",
+                "diff page (opens on changes only)": diff_path,
+                "diff page, whole text": diff_path + "?changes=all",
+                "version page": f"/articles/{article}/versions/{newest}",
+                "article RSS feed": f"/articles/{article}/feed.rss",
+            },
+        )
         guardian = seed_demo(
             sessions, CORPUS
         ).guardian  # after the pages above, so their figures stay comparable

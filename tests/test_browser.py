@@ -1,10 +1,12 @@
 """The site in headless Chromium (Debian's, driven by Playwright): what a reader clicks through.
 
-Set NEWSDELTA_SCREENSHOT=path to also write the README's screenshot of the seed-guardian diff there.
+Set NEWSDELTA_SCREENSHOT=path to also write the README's screenshot of the seed-guardian diff there (and of the
+home page to home.png beside it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -14,12 +16,13 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
 from web_support import text_of
 
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
 from newsdelta.web.app import create_app
-from newsdelta.web.fixtures import Seeded, seed_demo
+from newsdelta.web.fixtures import GUARDIAN_URL, Seeded, seed_demo, seed_live_blog
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +46,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[tuple[str, Seeded]]:
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> sessionmaker[Session]:
+    return open_database(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'web.sqlite3'}")
+
+
+@pytest.fixture(scope="module")
+def site(sessions: sessionmaker[Session], corpus: Path) -> Iterator[tuple[str, Seeded]]:
     """The demo data served by uvicorn on a random local port, in a thread."""
-    sessions = open_database(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'web.sqlite3'}")
     ids = seed_demo(sessions, corpus)
     port = _free_port()
     server = uvicorn.Server(
@@ -135,7 +142,12 @@ def test_seed_diff_side_by_side_inline_and_navigation(site: tuple[str, Seeded], 
     page.wait_for_url(f"{base}/articles/{ids.guardian}/diff/2/3?view=inline&changes=all")
 
     page.get_by_role("link", name="Changes only").click()
-    assert page.locator("p.fold").count() > 0
+    folds = page.locator("details.fold")
+    assert folds.count() > 0
+    hidden = folds.first.locator("p").first
+    assert not hidden.is_visible()
+    folds.first.locator("summary").click()  # unchanged paragraphs open in place, without a script
+    assert hidden.is_visible()
 
 
 def test_inline_view_fits_a_phone(site: tuple[str, Seeded], browser: object) -> None:
@@ -188,3 +200,116 @@ def test_every_form_field_has_a_label_and_every_page_one_h1(site: tuple[str, See
         assert page.evaluate(UNLABELLED) == [], path
         assert page.locator("h1").count() == 1, path
         assert page.locator("html").get_attribute("lang") == "en"
+
+
+PAGES_390 = (
+    "/",
+    "/about",
+    "/sources",
+    "/sources/bbc",
+    "/sources/bbc/articles",
+    "/health",
+    "/admin",
+    "/search?q=Putin",
+    "/articles/{guardian}",
+    "/articles/{guardian}/diff/3/4",
+    "/articles/{guardian}/diff/3/4?view=inline",
+    "/articles/{guardian}/versions/3",
+    "/articles/{live}",
+    "/articles/{live}/diff/2/3",
+)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_scrolls_sideways(site: tuple[str, Seeded], browser: object, width: int) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    for path in PAGES_390:
+        tab.goto(base + path.format(guardian=ids.guardian, live=ids.live))
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width, path
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_typing_an_articles_url_lands_on_its_page(
+    site: tuple[str, Seeded], browser: object, width: int
+) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(base + "/")
+    box = tab.get_by_label("Search all versions")
+    box.fill(GUARDIAN_URL + "?utm_source=share#top")
+    box.press("Enter")
+    tab.wait_for_url(f"{base}/articles/{ids.guardian}")
+    assert tab.locator("h1").inner_text().startswith("Vladimir Putin briefs")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_home_row_shows_both_headlines(site: tuple[str, Seeded], browser: object, width: int) -> None:
+    base, _ = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(base + "/?source=guardian")
+    row = tab.locator("ol.changes > li").first
+    assert row.locator("a.title").inner_text().startswith("Vladimir Putin briefs")
+    tab.goto(base + "/")
+    live = tab.locator("ol.changes > li").first
+    headlines = live.locator(".headlines").first  # the latest change; the expanded list has its own
+    assert headlines.locator("del").inner_text() == "Talks begin"
+    assert headlines.locator("ins").inner_text() == "Talks end <script>alert('x')</script> & agree"
+    assert headlines.is_visible()
+    screenshot = os.environ.get("NEWSDELTA_SCREENSHOT")
+    if screenshot and width == 1280:  # the README's home page, beside its diff
+        tab.set_viewport_size({"width": 1100, "height": 760})
+        tab.screenshot(path=str(Path(screenshot).with_name("home.png")), full_page=False)
+    details = live.locator("details.period")
+    assert not details.locator("ol").is_visible()
+    details.locator("summary").click()
+    assert details.locator("ol > li").count() == 3
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_cite_panel_quotes_the_evidence_hash(site: tuple[str, Seeded], browser: object, width: int) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(f"{base}/articles/{ids.guardian}/versions/3")
+    tab.locator("details.cite summary").click()
+    quoted = tab.locator("details.cite code.sha").inner_text()
+    evidence = tab.request.get(f"{base}/articles/{ids.guardian}/versions/3/raw").body()
+    assert quoted == hashlib.sha256(evidence).hexdigest()
+    assert quoted in tab.locator("pre.citation").first.inner_text()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def live_blog(site: tuple[str, Seeded], sessions: sessionmaker[Session]) -> int:
+    """A 4,000-word live blog in the site's database: long enough to open on changes only."""
+    return seed_live_blog(sessions, words=4000, versions=3)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_articles_diff_opens_on_changes_only(
+    site: tuple[str, Seeded], live_blog: int, browser: object, width: int
+) -> None:
+    base, _ = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(f"{base}/articles/{live_blog}")
+    tab.get_by_role("link", name="compare with 1").click()
+    tab.wait_for_url(f"{base}/articles/{live_blog}/diff/1/2")
+    assert tab.locator('.modes [aria-current="page"]').nth(1).inner_text() == "Changes only"
+    assert tab.locator("details.fold").count() > 0
+    first_key = tab.locator("nav.keys a").first
+    target = first_key.get_attribute("href")
+    first_key.click()
+    assert tab.locator(target).is_visible()
+    height = tab.evaluate("document.documentElement.scrollHeight")
+    tab.goto(f"{base}/articles/{live_blog}/diff/1/2?changes=all")
+    assert tab.evaluate("document.documentElement.scrollHeight") > 2 * height
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()

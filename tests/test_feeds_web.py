@@ -6,7 +6,7 @@ the required elements of RSS 2.0 and RFC 4287 directly, with lxml, next to feedp
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import feedparser
@@ -68,7 +68,9 @@ def check_atom(body: bytes) -> None:
             assert entry.findtext(f"{ATOM}{required}"), required
         datetime.fromisoformat(entry.findtext(f"{ATOM}updated"))
         assert entry.find(f"{ATOM}link").get("href") == entry.findtext(f"{ATOM}id")
-        assert entry.findtext(f"{ATOM}summary") and entry.find(f"{ATOM}content") is None
+        assert entry.findtext(f"{ATOM}summary")
+        content = entry.find(f"{ATOM}content")
+        assert content is None or content.get("type") == "html"
 
 
 def test_every_feed_parses_cleanly_and_has_the_required_structure(demo: Demo) -> None:
@@ -92,8 +94,10 @@ def test_article_feed_items_link_to_diffs_and_summarise_them(demo: Demo) -> None
     seed = parsed.entries[1]
     assert (
         seed.title
-        == "Vladimir Putin briefs Donald Trump on plan to end Syrian civil war [guardian, version 4]"
+        == "Headline changed: Syria military operation 'wrapping up', Putin tells Assad in Russia talks"
+        " → Vladimir Putin briefs Donald Trump on plan to end Syrian civil war [guardian, version 4]"
     )
+    assert parsed.entries[0].title.startswith("Vladimir Putin briefs")  # unchanged headline: just the title
     path = seed.link.split("testserver", 1)[1]
     diff = demo.client.get(f"/api{path}").json()
     assert seed.summary == diff["summary"]
@@ -111,7 +115,10 @@ def test_hostile_titles_stay_text_in_feeds(demo: Demo) -> None:
     body = fetch(demo, "/feed.rss")
     assert b"<script>" not in body
     titles = [entry.title for entry in feedparser.parse(body).entries]
-    assert "Talks end <script>alert('x')</script> & agree [bbc, version 3]" in titles
+    assert (
+        "Headline changed: Talks begin → Talks end <script>alert('x')</script> & agree [bbc, version 3]"
+        in titles
+    )
 
 
 def test_search_feed_follows_the_words(demo: Demo) -> None:
@@ -133,3 +140,33 @@ def test_feeds_answer_304_to_a_reader_that_has_them(demo: Demo) -> None:
     again = demo.client.get("/feed.atom", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert demo.client.get("/feed.atom", headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_feed_items_show_the_changed_words(demo: Demo) -> None:
+    parsed = feedparser.parse(fetch(demo, f"/articles/{demo.ids.live}/feed.atom"))
+    newest = parsed.entries[0]
+    content = newest.content[0].value
+    assert "<li>Headline: <del>Talks begin</del> → <ins>Talks end &lt;script&gt;" in content
+    assert "<li>Edited paragraph 1: Ministers met on Tuesday<ins> and agreed a deal</ins>.</li>" in content
+    assert "<script>" not in content  # the outlet's text is escaped inside the HTML content
+
+
+def test_article_feed_has_an_item_per_flip_flop(demo: Demo) -> None:
+    from newsdelta.store.models import Check
+
+    with demo.sessions.begin() as session:
+        for day in (23, 24):
+            at = datetime(2017, 11, day, 14, 5, tzinfo=UTC)
+            session.add(Check(article_id=demo.ids.guardian, at=at, outcome="flipflop", version_number=3))
+    entries = feedparser.parse(fetch(demo, f"/articles/{demo.ids.guardian}/feed.rss")).entries
+    assert [entry.title.split(":")[0] for entry in entries[:3]] == [
+        "Switched back to version 3",
+        "Switched back to version 3",
+        "Vladimir Putin briefs Donald Trump on plan to end Syrian civil war [guardian, version 5]",
+    ]
+    assert (
+        entries[0].title
+        == "Switched back to version 3: Syria military operation 'wrapping up', Putin tells Assad in Russia talks"
+    )
+    assert entries[0].link.endswith(f"/articles/{demo.ids.guardian}/versions/3#20171124T140500Z")
+    assert entries[0].link != entries[1].link

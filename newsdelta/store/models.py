@@ -94,6 +94,8 @@ class Article(Base):
     __table_args__ = (
         # The scheduler's due-work query: live, not retired, ordered by due time.
         Index("ix_article_due", "next_check_at", postgresql_where="next_check_at IS NOT NULL"),
+        # The home page: changed articles, the most recently changed first (migration 0003_reader).
+        Index("ix_article_last_changed", "last_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,9 +15,10 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
+from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
 from newsdelta.store.models import Article, Check, Source, Version, VersionChange, VersionKind
-from newsdelta.store.repository import NotFound
+from newsdelta.store.repository import NotFound, article_by_url
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
 PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
@@ -62,6 +63,22 @@ class Change:
     url: str
     kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
     size_words: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleChanges:
+    """One article on the home page: its latest change and its changes since the start of the period."""
+
+    latest: Change
+    in_period: list[Change]
+
+
+@dataclass(frozen=True, slots=True)
+class Flipflop:
+    """A check that found the text of an older version again (an A/B headline test, a reverted edit)."""
+
+    at: datetime
+    back_to: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,19 +169,8 @@ def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
 
 
-def recent_changes(
-    session: Session,
-    *,
-    page: int = 1,
-    per_page: int = 25,
-    source: str | None = None,
-    article_id: int | None = None,
-    kind: str | None = None,
-    min_size: int | None = None,
-) -> Page[Change]:
-    """New versions (number ≥ 1: each has a predecessor to diff against), newest first; `kind` and
-    `min_size` keep those whose comparison found that kind of change / at least that many words changed."""
-    query = (
+def _changes_query() -> Select:
+    return (
         select(
             Version.article_id,
             Version.number,
@@ -182,6 +188,62 @@ def recent_changes(
         .where(Version.number >= 1, Article.hidden.is_(False))
         .order_by(Version.fetched_at.desc(), Version.id.desc())
     )
+
+
+def changed_articles(
+    session: Session,
+    *,
+    since: datetime,
+    page: int = 1,
+    per_page: int = 25,
+    source: str | None = None,
+    kind: str | None = None,
+) -> Page[ArticleChanges]:
+    """Changed articles, the most recently changed first, each once with its changes since `since`: a live
+    blog's fifty versions make one row, not two pages. `kind` keeps articles with a change of that kind."""
+    # An article with two versions or more last changed when its newest version was stored.
+    latest = (
+        select(Article.id)
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.version_count >= 2, Article.last_changed_at.is_not(None), Article.hidden.is_(False))
+        .order_by(Article.last_changed_at.desc(), Article.id.desc())
+    )
+    if source is not None:
+        latest = latest.where(Source.name == source)
+    if kind:
+        latest = latest.where(
+            select(VersionKind.version_id)
+            .join(Version, Version.id == VersionKind.version_id)
+            .where(VersionKind.kind == kind, Version.article_id == Article.id)
+            .exists()
+        )
+    window = session.scalars(_window(latest, page, per_page)).all()
+    ids = list(window[:per_page])
+    if not ids:
+        return Page([], page, per_page, has_next=False)
+    of_these = _changes_query().where(Version.article_id.in_(ids))
+    newest = session.execute(of_these.where(Version.number == Article.version_count - 1))
+    latest_by_article = {row[0]: Change(*row) for row in newest}
+    in_period: dict[int, list[Change]] = {article_id: [] for article_id in ids}
+    for row in session.execute(of_these.where(Version.fetched_at >= since)):
+        in_period[row[0]].append(Change(*row))
+    items = [ArticleChanges(latest_by_article[article_id], in_period[article_id]) for article_id in ids]
+    return Page(items, page, per_page, has_next=len(window) > per_page)
+
+
+def recent_changes(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    source: str | None = None,
+    article_id: int | None = None,
+    kind: str | None = None,
+    min_size: int | None = None,
+) -> Page[Change]:
+    """New versions (number ≥ 1: each has a predecessor to diff against), newest first; `kind` and
+    `min_size` keep those whose comparison found that kind of change / at least that many words changed."""
+    query = _changes_query()
     if source is not None:
         query = query.where(Source.name == source)
     if article_id is not None:
@@ -237,6 +299,13 @@ def get_version(session: Session, article_id: int, number: int) -> Version:
     return version
 
 
+ARTICLE_ORDERS = {
+    "id": (),
+    "changed": (Article.last_changed_at.desc().nulls_last(),),
+    "versions": (Article.version_count.desc(),),
+}
+
+
 def list_articles(
     session: Session,
     *,
@@ -245,7 +314,11 @@ def list_articles(
     source: str | None = None,
     state: str | None = None,
     changed_since: datetime | None = None,
+    order: str = "id",
+    article_id: int | None = None,
 ) -> Page[ArticleRow]:
+    """Tracked articles, hidden ones left out; `order` is "id" (newest tracked first), "changed" (most
+    recently changed first) or "versions" (most versions first)."""
     latest_title = (
         select(Version.title)
         .where(Version.article_id == Article.id)
@@ -267,7 +340,7 @@ def list_articles(
         )
         .join(Source, Source.id == Article.source_id)
         .where(Article.hidden.is_(False))
-        .order_by(Article.id.desc())
+        .order_by(*ARTICLE_ORDERS[order], Article.id.desc())
     )
     if source is not None:
         query = query.where(Source.name == source)
@@ -275,6 +348,8 @@ def list_articles(
         query = query.where(Article.state == state)
     if changed_since is not None:
         query = query.where(Article.last_changed_at >= changed_since)
+    if article_id is not None:
+        query = query.where(Article.id == article_id)
     rows = session.execute(_window(query, page, per_page)).all()
     return _paged([ArticleRow(*row) for row in rows], page, per_page)
 
@@ -290,6 +365,9 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
         return {key: value for key, value in session.execute(query.group_by(Article.source_id))}
 
     articles = per_source(select(Article.source_id, func.count()))
+    checked_still = per_source(
+        select(Article.source_id, func.count()).where(Article.next_check_at.is_not(None))
+    )
     checked = select(Article.source_id, func.count()).join(Check, Check.article_id == Article.id)
     checks = per_source(checked.where(Check.at >= since))
     errors = per_source(checked.where(Check.at >= since, Check.outcome == "error"))
@@ -313,7 +391,10 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
             errors=errors.get(source.id, 0),
             new_versions=versions.get(source.id, 0),
             last_success_at=_as_utc(last_success.get(source.id)),
-            stale=source.created_at <= since and not versions.get(source.id),
+            # A source whose articles are all retired or gone has nothing left to find: quiet, not broken.
+            stale=source.created_at <= since
+            and not versions.get(source.id)
+            and (checked_still.get(source.id, 0) > 0 or not articles.get(source.id)),
             error_rate=errors.get(source.id, 0) / checks[source.id] if checks.get(source.id) else None,
             fallback_pages=fallback.get(source.name, 0),
         )
@@ -434,3 +515,42 @@ def snippet(paragraphs: Sequence[str], terms: Sequence[str], width: int = 220) -
             return ("…" if start else "") + piece + ("…" if start + width < len(paragraph) else "")
     first = paragraphs[0] if paragraphs else ""
     return first[:width] + ("…" if len(first) > width else "")
+
+
+def article_id_for_url(session: Session, url: str) -> int | None:
+    """The article tracked at `url` (as given or canonical: tracking parameters and fragment dropped), or
+    known under it as an alias; None when no article is."""
+    for candidate in dict.fromkeys((canonicalize_url(url), url.strip())):
+        article = article_by_url(session, candidate)
+        if article is not None:
+            return article.id
+    return None
+
+
+def last_check_before(session: Session, article_id: int, moment: datetime) -> datetime | None:
+    """The last check before `moment` that reached the page: until then the previous text was still there."""
+    return _as_utc(
+        session.scalar(
+            select(func.max(Check.at)).where(
+                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(_SUCCESS_OUTCOMES)
+            )
+        )
+    )
+
+
+def flipflops(session: Session, article_id: int) -> list[Flipflop]:
+    """Checks that found an older version's text again, oldest first (the crawler stores no new version)."""
+    query = (
+        select(Check.at, Check.version_number)
+        .where(Check.article_id == article_id, Check.outcome == "flipflop", Check.version_number.is_not(None))
+        .order_by(Check.at)
+    )
+    return [Flipflop(_as_utc(at), number) for at, number in session.execute(query)]  # type: ignore[arg-type]
+
+
+def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
+    """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
+    if not article_ids:
+        return set()
+    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == "flipflop")
+    return set(session.scalars(query.distinct()))

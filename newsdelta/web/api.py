@@ -14,7 +14,7 @@ from newsdelta.store import queries
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
 from newsdelta.web.kinds import KindQuery
-from newsdelta.web.params import ArticleId, SearchText, SourceQuery, UtcTime, VersionNumber
+from newsdelta.web.params import PRINTABLE, ArticleId, SearchText, SourceQuery, UtcTime, VersionNumber
 
 router = APIRouter(prefix="/api", tags=["read"])
 
@@ -159,10 +159,34 @@ def articles(
         UtcTime | None,
         Query(description="Only articles that changed at or after this time (UTC unless it has an offset)"),
     ] = None,
+    url: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            pattern=PRINTABLE,
+            description="Only the article at this URL: any of its aliases, tracking parameters or not",
+        ),
+    ] = None,
+    order: Annotated[
+        Literal["id", "changed", "versions"],
+        Query(description="Newest tracked, most recently changed or most versions first"),
+    ] = "id",
 ) -> dict:
-    """Tracked articles, newest first; hidden articles are left out."""
+    """Tracked articles, newest first unless `order` says otherwise; hidden articles are left out."""
+    article_id = None
+    if url is not None:
+        article_id = queries.article_id_for_url(db, url)
+        if article_id is None:
+            return paged(queries.Page([], page, per_page, has_next=False))
     found = queries.list_articles(
-        db, page=page, per_page=per_page, source=source, state=state, changed_since=changed_since
+        db,
+        page=page,
+        per_page=per_page,
+        source=source,
+        state=state,
+        changed_since=changed_since,
+        order=order,
+        article_id=article_id,
     )
     return paged(found)
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
 
-from newsdelta.diff import Row, VersionDiff, VersionText, diff_versions
+from newsdelta.diff import Row, Span, VersionDiff, VersionText, diff_versions, side_text
+from newsdelta.diff.model import Op
 from newsdelta.store.models import Version
+from newsdelta.store.queries import Change
 from newsdelta.store.repository import NotFound
 
 
@@ -99,11 +101,65 @@ def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple
 
 
 @dataclass(frozen=True, slots=True)
-class Fold:
-    """A run of unchanged paragraphs folded away in "changes only" mode."""
+class ChangeNote:
+    """What one new version changed, in a line: the lists, the feeds and the article's history all say it."""
 
-    count: int
+    summary: str
+    old_title: str | None  # both set only when the headline changed
+    new_title: str | None
+    words: int  # words deleted plus words inserted: the size of the change
+    keys: tuple[KeyChange, ...] = ()  # the first few key changes, for feed items
+
+    @property
+    def title_changed(self) -> bool:
+        return self.new_title is not None
+
+
+# Key changes a feed item shows: enough to tell what changed without opening the diff.
+FEED_KEYS = 5
+FIRST_VERSION = ChangeNote("First version seen", None, None, 0)
+
+
+def change_words(diff: VersionDiff) -> int:
+    """Words deleted and inserted in the body, a paragraph moved whole counting as none."""
+    return sum(
+        len(span.text.split())
+        for row in diff.rows
+        if row.kind != "moved"
+        for span in row.spans
+        if span.op != "equal"
+    )
+
+
+def describe(db: Session, diffs: DiffCache, changes: Iterable[Change]) -> dict[tuple[int, int], ChangeNote]:
+    """A ChangeNote per (article id, number) of `changes`, each diffed against its predecessor (cached)."""
+    changes = list(changes)
+    keys = [(c.article_id, n) for c in changes if c.number for n in (c.number - 1, c.number)]
+    versions = versions_by_number(db, keys)
+    notes = {}
+    for change in changes:
+        key = (change.article_id, change.number)
+        old = versions.get((change.article_id, change.number - 1))
+        if change.number == 0 or old is None or key not in versions:
+            notes[key] = FIRST_VERSION
+            continue
+        result = diffs.diff(old, versions[key])
+        titles = (old.title, versions[key].title) if result.title_changed else (None, None)
+        keys = tuple(key_changes(result.rows, limit=FEED_KEYS))
+        notes[key] = ChangeNote(result.summary(), *titles, change_words(result), keys)
+    return notes
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """A run of unchanged paragraphs folded away in "changes only" mode, kept to be opened in place."""
+
+    rows: tuple[Row, ...]
     kind: str = "fold"
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
 
 
 def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold]:
@@ -113,17 +169,83 @@ def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold
         any(keep[j] for j in range(max(i - context, 0), min(i + context + 1, len(rows))))
         for i in range(len(rows))
     ]
-    folded = 0
+    folded: list[Row] = []
     for row, shown in zip(rows, near, strict=True):
         if shown:
             if folded:
-                yield Fold(folded)
-                folded = 0
+                yield Fold(tuple(folded))
+                folded = []
             yield row
         else:
-            folded += 1
+            folded.append(row)
     if folded:
-        yield Fold(folded)
+        yield Fold(tuple(folded))
+
+
+# Diffs of more paragraphs than this open on "changes only": a live blog's two edits are not lost in its text.
+LONG_ARTICLE_PARAGRAPHS = 40
+
+
+def default_changes(rows: tuple[Row, ...]) -> str:
+    return "only" if len(rows) > LONG_ARTICLE_PARAGRAPHS else "all"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """One line of the "key changes" digest above a diff (and in feed items), linking to its row (`anchor`):
+    the removed or added text, or an edited paragraph's deleted and inserted words in a little context."""
+
+    label: str
+    anchor: str
+    spans: tuple[Span, ...]
+
+
+# Unchanged words kept either side of an edit in the digest: enough to find the place, not the paragraph.
+CONTEXT_WORDS = 3
+
+
+def _clip(op: Op, text: str, limit: int = 200) -> Span:
+    return Span(op, text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …")
+
+
+def _context(text: str, before: bool, after: bool) -> str:
+    """Unchanged text between edits, cut to CONTEXT_WORDS words on each side that touches one."""
+    words = text.split()
+    if len(words) <= CONTEXT_WORDS * (before + after) + 1:
+        return text
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()) :]
+    head = lead + " ".join(words[:CONTEXT_WORDS]) + " …" if before else "…"
+    tail = " " + " ".join(words[-CONTEXT_WORDS:]) + trail if after else ""
+    return head + tail
+
+
+def _edits(row: Row) -> tuple[Span, ...]:
+    """An edited row's deleted and inserted words with a little unchanged text around them."""
+    last = len(row.spans) - 1
+    return tuple(
+        _clip(span.op, span.text)
+        if span.op != "equal"
+        else Span("equal", _context(span.text, before=index > 0, after=index < last))
+        for index, span in enumerate(row.spans)
+    )
+
+
+def key_changes(rows: Iterable[Row], limit: int = 12) -> list[KeyChange]:
+    """Removed, added and edited paragraphs in text order, the first `limit` of them (moves are not edits)."""
+    found = []
+    for row in rows:
+        if row.kind == "deleted":
+            text = side_text(row.spans, "old")
+            found.append(KeyChange("Removed", f"o{row.old_index + 1}", (_clip("delete", text),)))
+        elif row.kind == "inserted":
+            text = side_text(row.spans, "new")
+            found.append(KeyChange("Added", f"p{row.new_index + 1}", (_clip("insert", text),)))
+        elif row.kind == "changed":
+            found.append(KeyChange("Edited", f"p{row.new_index + 1}", _edits(row)))
+        if len(found) == limit:
+            break
+    return found
 
 
 @dataclass(frozen=True, slots=True)

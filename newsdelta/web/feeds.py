@@ -17,12 +17,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from newsdelta.diff import render_spans_html
 from newsdelta.store import queries
 from newsdelta.store.queries import Change
 from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
-from newsdelta.web.diffing import DiffCache, versions_by_number
+from newsdelta.web.diffing import ChangeNote, DiffCache, describe
 from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import ArticleId, SearchText, SourcePath
 
@@ -40,6 +42,7 @@ class Item:
     summary: str
     at: datetime
     categories: tuple[str, ...] = ()  # the version's kinds of change
+    content: str = ""  # HTML: the changed words themselves
 
 
 # Characters XML 1.0 cannot carry at all, not even escaped: stored titles are whatever outlets wrote.
@@ -70,6 +73,8 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
         entry.title(xml_text(item.title))
         entry.link(href=item.link)
         entry.summary(xml_text(item.summary))  # Atom <summary>, RSS <description>
+        if item.content:
+            entry.content(xml_text(item.content), type="html")  # Atom <content>, RSS <content:encoded>
         entry.published(item.at)
         entry.updated(item.at)
         for term in item.categories:
@@ -81,30 +86,39 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
 
 
 def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]) -> list[Item]:
-    keys = [
-        (change.article_id, number)
-        for change in changes
-        if change.number
-        for number in (change.number - 1, change.number)
-    ]
-    versions = versions_by_number(db, keys)
+    notes = describe(db, diffs, changes)
     items = []
     for change in changes:
+        note = notes[(change.article_id, change.number)]
         if change.number == 0:
             link = f"{base}/articles/{change.article_id}/versions/0"
-            summary = "First version seen"
         else:
-            old, new = (
-                versions[(change.article_id, change.number - 1)],
-                versions[(change.article_id, change.number)],
-            )
             link = f"{base}/articles/{change.article_id}/diff/{change.number - 1}/{change.number}"
-            summary = diffs.diff(old, new).summary()
+        summary = note.summary
         if change.origin != "fetch":
             summary = f"{summary} (version {change.number}: {_ORIGIN_NOTES[change.origin]})"
         title = f"{change.title} [{change.source}, version {change.number}]"
-        items.append(Item(title, link, summary, change.fetched_at, tuple(change.kinds or ())))
+        if note.title_changed:
+            title = f"Headline changed: {note.old_title} → {note.new_title} [{change.source}, version {change.number}]"
+        items.append(
+            Item(title, link, summary, change.fetched_at, tuple(change.kinds or ()), key_changes_html(note))
+        )
     return items
+
+
+def key_changes_html(note: ChangeNote) -> str:
+    """The item's content: each key change's deleted and inserted words, escaped, in <del>/<ins>."""
+    lines = [
+        Markup("<li>%s paragraph %s: %s</li>") % (key.label, key.anchor[1:], render_spans_html(key.spans))
+        for key in note.keys
+    ]
+    if note.title_changed:
+        lines.insert(
+            0, Markup("<li>Headline: <del>%s</del> → <ins>%s</ins></li>") % (note.old_title, note.new_title)
+        )
+    if not lines:
+        return ""
+    return str(Markup("<p>%s</p><ul>%s</ul>") % (note.summary, Markup("").join(lines)))
 
 
 _ORIGIN_NOTES = {
@@ -121,14 +135,20 @@ def changes_feed(
     title: str,
     page_path: str,
     changes: list[Change],
+    extra: Iterable[Item] = (),
 ) -> Response:
-    """The feed, or 304 when the reader already has these exact bytes (readers poll feeds often)."""
+    """The feed, or 304 when the reader already has these exact bytes (readers poll feeds often).
+
+    `extra` items (an article's flip-flops) join the changes newest first, ITEMS in all."""
+    items = sorted(
+        [*change_items(db, diffs, site_url(request), changes), *extra], key=lambda item: item.at, reverse=True
+    )
     response = render_feed(
         fmt,
         title=title,
         page_url=site_url(request, page_path),
         self_url=page_url(request),
-        items=change_items(db, diffs, site_url(request), changes),
+        items=items[:ITEMS],
     )
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
     if etag in request.headers.get("if-none-match", ""):
@@ -166,7 +186,29 @@ def article_changes(
     queries.visible_article(db, article_id)
     changes = queries.recent_changes(db, per_page=ITEMS, article_id=article_id, kind=kind or None).items
     title = f"newsdelta: changes to “{changes[0].title if changes else f'article {article_id}'}”"
-    return changes_feed(request, fmt, db, diffs, title, f"/articles/{article_id}", changes)
+    flips = flipflop_items(db, site_url(request), article_id)
+    return changes_feed(request, fmt, db, diffs, title, f"/articles/{article_id}", changes, flips)
+
+
+def flipflop_items(db: Session, base: str, article_id: int) -> list[Item]:
+    """An item per check that found an older version's text again: an A/B headline test shows as its switches."""
+    flips = queries.flipflops(db, article_id)[-ITEMS:]
+    titles = {row.number: row.title for row in queries.version_rows(db, article_id)} if flips else {}
+    items = []
+    for flip in flips:
+        title = titles.get(flip.back_to, "")
+        link = f"{base}/articles/{article_id}/versions/{flip.back_to}"
+        summary = f"The article switched back to version {flip.back_to}'s text; no new version was stored."
+        # The link is the version's page, shared by every switch back to it: the time keeps the ids apart.
+        items.append(
+            Item(
+                f"Switched back to version {flip.back_to}: {title}",
+                f"{link}#{flip.at:%Y%m%dT%H%M%SZ}",
+                summary,
+                flip.at,
+            )
+        )
+    return items
 
 
 @router.get("/search/feed.{fmt}")

@@ -6,7 +6,7 @@ screenshots read the same.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -56,9 +56,14 @@ def later(earlier: datetime, moment: datetime) -> str:
     return f"{distance(moment - earlier)} later"
 
 
-def utc(moment: datetime | None) -> str:
-    """A full UTC timestamp; callers decide what to say when there is none (never an empty date)."""
-    return "" if moment is None else moment.strftime("%-d %B %Y, %H:%M UTC")
+def utc(moment: datetime | None, zone: tzinfo | None = None) -> str:
+    """A full timestamp, in UTC unless the reader chose a `zone`; callers decide what to say when there is
+    none (never an empty date)."""
+    if moment is None:
+        return ""
+    if zone is None:
+        return moment.strftime("%-d %B %Y, %H:%M UTC")
+    return moment.astimezone(zone).strftime("%-d %B %Y, %H:%M %Z")
 
 
 def iso(moment: datetime | None) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsdelta.changes.kinds import KINDS
@@ -12,21 +13,44 @@ from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
-from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep
-from newsdelta.web.diffing import changes_only, side_by_side, version_pair
+from newsdelta.web.cite import Citation, wayback_url
+from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep, site_url
+from newsdelta.web.diffing import (
+    changes_only,
+    default_changes,
+    describe,
+    key_changes,
+    side_by_side,
+    version_pair,
+)
 from newsdelta.web.kinds import KindQuery
-from newsdelta.web.params import MAX_ID, ArticleId, SearchText, SourcePath, SourceQuery, VersionNumber
-from newsdelta.web.render import templates
+from newsdelta.web.params import (
+    MAX_ID,
+    PRINTABLE,
+    ArticleId,
+    SearchText,
+    SourcePath,
+    SourceQuery,
+    VersionNumber,
+)
+from newsdelta.web.render import ZONE_COOKIE, ZONES, templates
 
 router = APIRouter(include_in_schema=False)
 
 PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+NextPath = Annotated[str, Query(max_length=2048, pattern=PRINTABLE)]
+# The home page counts each article's changes over this period (and lists them when expanded).
+PERIOD = timedelta(days=7)
 
 # The raw page is the outlet's own markup: shown as text, in a sandbox, so none of it can run here.
 RAW_HEADERS = {
     "content-security-policy": "sandbox; default-src 'none'",
     "x-content-type-options": "nosniff",
 }
+
+
+def looks_like_url(text: str) -> bool:
+    return text.strip().lower().startswith(("http://", "https://"))
 
 
 def _page(request: Request, name: str, **context: object) -> Response:
@@ -38,20 +62,25 @@ def home(
     request: Request,
     db: SessionDep,
     now: NowDep,
+    diffs: DiffsDep,
     page: PageNumber = 1,
     source: SourceQuery = None,
     kind: KindQuery = None,
 ) -> Response:
     source, kind = source or None, kind or None
-    changes = queries.recent_changes(db, page=page, source=source, kind=kind)
+    articles = queries.changed_articles(db, since=now - PERIOD, page=page, source=source, kind=kind)
+    notes = describe(db, diffs, [c for row in articles.items for c in {row.latest, *row.in_period}])
     return _page(
         request,
         "home.html",
-        changes=changes,
+        articles=articles,
+        notes=notes,
+        flipflopping=queries.flipflopping(db, [row.latest.article_id for row in articles.items]),
         sources=queries.source_names(db),
         source=source,
         kinds=KINDS,
         kind=kind,
+        period_days=PERIOD.days,
         now=now,
     )
 
@@ -63,14 +92,18 @@ def article(
     db: SessionDep,
     now: NowDep,
     settings: SettingsDep,
+    diffs: DiffsDep,
 ) -> Response:
     found = queries.visible_article(db, article_id)
     versions = queries.version_rows(db, article_id)
+    changes = queries.recent_changes(db, per_page=len(versions) or 1, article_id=article_id).items
     return _page(
         request,
         "article.html",
         article=found,
         versions=versions,
+        notes=describe(db, diffs, changes),
+        flipflops=queries.flipflops(db, article_id),
         title=versions[-1].title if versions else found.url,
         retire_days=settings.policy.retire_after.days,
         now=now,
@@ -96,17 +129,19 @@ def diff(
     db: SessionDep,
     diffs: DiffsDep,
     view: Literal["side", "inline"] = "side",
-    changes: Literal["all", "only"] = "all",
+    changes: Literal["all", "only"] | None = None,
 ) -> Response:
+    """`changes` left out opens a long article on "changes only" (see LONG_ARTICLE_PARAGRAPHS)."""
     found = queries.visible_article(db, article_id)
     if old == new:
         return RedirectResponse(f"/articles/{article_id}/versions/{new}", status_code=303)
     if old > new:
-        return RedirectResponse(f"/articles/{article_id}/diff/{new}/{old}?view={view}&changes={changes}", 303)
+        query = f"?view={view}" + (f"&changes={changes}" if changes else "")
+        return RedirectResponse(f"/articles/{article_id}/diff/{new}/{old}{query}", 303)
     old_version, new_version = version_pair(db, article_id, old, new)
     result = diffs.diff(old_version, new_version)
+    changes = changes or default_changes(result.rows)
     rows = list(changes_only(result.rows)) if changes == "only" else list(result.rows)
-    span = new - old
     return _page(
         request,
         "diff.html",
@@ -116,13 +151,24 @@ def diff(
         diff=result,
         rows=rows,
         side_rows=list(side_by_side(rows)) if view == "side" else [],
+        key_changes=key_changes(result.rows),
         view=view,
         changes=changes,
         prev=(old - 1, new - 1) if old >= 1 else None,
         next=(old + 1, new + 1) if new + 1 < found.version_count else None,
-        span=span,
         # The stored kinds describe a version against its predecessor: shown for consecutive versions only.
-        kinds=queries.version_kinds(db, [(article_id, new)]).get((article_id, new)) if span == 1 else None,
+        kinds=queries.version_kinds(db, [(article_id, new)]).get((article_id, new))
+        if new == old + 1
+        else None,
+        seen_before=queries.last_check_before(db, article_id, new_version.fetched_at),
+        cite=Citation(
+            found.source.name,
+            found.url,
+            site_url(request, f"/articles/{article_id}/diff/{old}/{new}"),
+            old_version,
+            new_version,
+        ),
+        wayback=wayback_url(found.url, new_version.fetched_at),
     )
 
 
@@ -130,7 +176,16 @@ def diff(
 def version(request: Request, article_id: ArticleId, number: VersionNumber, db: SessionDep) -> Response:
     found = queries.visible_article(db, article_id)
     shown = queries.get_version(db, article_id, number)
-    return _page(request, "version.html", article=found, version=shown)
+    permalink = site_url(request, f"/articles/{article_id}/versions/{number}")
+    return _page(
+        request,
+        "version.html",
+        article=found,
+        version=shown,
+        seen_before=queries.last_check_before(db, article_id, shown.fetched_at) if number else None,
+        cite=Citation(found.source.name, found.url, permalink, None, shown),
+        wayback=wayback_url(found.url, shown.fetched_at),
+    )
 
 
 @router.get("/articles/{article_id}/versions/{number}/raw")
@@ -154,11 +209,36 @@ def sources(request: Request, db: SessionDep, now: NowDep) -> Response:
 
 
 @router.get("/sources/{name}")
-def source(request: Request, name: SourcePath, db: SessionDep, now: NowDep, page: PageNumber = 1) -> Response:
+def source(
+    request: Request, name: SourcePath, db: SessionDep, now: NowDep, diffs: DiffsDep, page: PageNumber = 1
+) -> Response:
     queries.source_by_name(db, name)
     (stats,) = queries.source_health(db, now, name=name)
     changes = queries.recent_changes(db, page=page, source=name)
-    return _page(request, "source.html", stats=stats, changes=changes, now=now)
+    return _page(
+        request,
+        "source.html",
+        stats=stats,
+        changes=changes,
+        notes=describe(db, diffs, changes.items),
+        flipflopping=queries.flipflopping(db, [change.article_id for change in changes.items]),
+        now=now,
+    )
+
+
+@router.get("/sources/{name}/articles")
+def source_articles(
+    request: Request,
+    name: SourcePath,
+    db: SessionDep,
+    now: NowDep,
+    page: PageNumber = 1,
+    order: Literal["changed", "versions"] = "changed",
+) -> Response:
+    """Every tracked article of a source, paged: by last change, or by number of versions."""
+    queries.source_by_name(db, name)
+    articles = queries.list_articles(db, page=page, per_page=50, source=name, order=order)
+    return _page(request, "source_articles.html", source=name, articles=articles, order=order, now=now)
 
 
 @router.get("/health")
@@ -180,5 +260,38 @@ def search(
     q: SearchText = "",
     page: PageNumber = 1,
 ) -> Response:
+    """Words search every version; an article's URL (any alias, tracking parameters or not) leads to it."""
+    if looks_like_url(q):
+        found = queries.article_id_for_url(db, q)
+        if found is not None:
+            return RedirectResponse(f"/articles/{found}", status_code=303)
     results = queries.search(db, q, page=page) if q.strip() else None
     return _page(request, "search.html", q=q, results=results, terms=queries.search_terms(q), now=now)
+
+
+@router.get("/about")
+def about(request: Request) -> Response:
+    return _page(request, "about.html")
+
+
+def _local_path(path: str) -> str:
+    """Where to go back to: a path on this site only, never another host (`//evil.example`)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
+
+
+@router.get("/time-zone")
+def time_zone(request: Request, next: NextPath = "/") -> Response:
+    return _page(request, "time_zone.html", zones=ZONES, next=_local_path(next))
+
+
+@router.post("/time-zone")
+def set_time_zone(
+    tz: Annotated[str, Form(max_length=64)], next: Annotated[str, Form(max_length=2048)] = "/"
+) -> Response:
+    """Times in the reader's zone from now on (a cookie; no JavaScript): "UTC" or an unknown name clears it."""
+    response = RedirectResponse(_local_path(next), status_code=303)
+    if tz in ZONES and tz != "UTC":
+        response.set_cookie(ZONE_COOKIE, tz, max_age=365 * 86400, httponly=True, samesite="lax")
+    else:
+        response.delete_cookie(ZONE_COOKIE)
+    return response
