@@ -121,7 +121,9 @@ def test_cite_panel_quotes_the_evidence_hash_and_the_configured_base_url(demo: D
         f'<meta property="og:url" content="https://diffs.example.net/articles/{demo.ids.guardian}/diff/3/4">'
         in diff
     )
-    assert '<meta name="twitter:card" content="summary">' in diff
+    card = f"https://diffs.example.net/articles/{demo.ids.guardian}/diff/3/4.png"
+    assert f'<meta property="og:image" content="{card}">' in diff  # the share card, never the request's Host
+    assert '<meta name="twitter:card" content="summary_large_image">' in diff
     assert "@misc{newsdelta-" in diff and "CSL-JSON" in diff
 
 

@@ -139,6 +139,8 @@ def describe(db: Session, diffs: DiffCache, changes: Iterable[Change]) -> dict[t
     notes = {}
     for change in changes:
         key = (change.article_id, change.number)
+        if key in notes:  # the same change listed twice (an article's latest is also in its period)
+            continue
         old = versions.get((change.article_id, change.number - 1))
         if change.number == 0 or old is None or key not in versions:
             notes[key] = FIRST_VERSION

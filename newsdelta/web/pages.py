@@ -69,7 +69,7 @@ def home(
 ) -> Response:
     source, kind = source or None, kind or None
     articles = queries.changed_articles(db, since=now - PERIOD, page=page, source=source, kind=kind)
-    notes = describe(db, diffs, [c for row in articles.items for c in {row.latest, *row.in_period}])
+    notes = describe(db, diffs, [c for row in articles.items for c in (row.latest, *row.in_period)])
     return _page(
         request,
         "home.html",
