@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from newsdelta.crawl import CrawlContext
 from newsdelta.extract import extract
+from newsdelta.store.evidence import MAX_DEPTH, read_body
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
 from newsdelta.testing.drive import crawl_until, register_newsroom, stored_history
 from newsdelta.testing.newsroom import Newsroom
@@ -108,10 +108,37 @@ def test_every_version_keeps_its_raw_page_as_evidence_that_re_extracts_to_it(day
         for version in versions:
             raw = session.get(RawPage, version.raw_sha256)
             assert raw is not None
-            body = zlib.decompress(raw.compressed)
+            body = read_body(session, raw)
             assert len(body) == raw.size
             again = extract(body, version.final_url)
             assert version_hash(again.title, again.paragraphs) == version.text_hash
+
+
+def test_every_fetched_version_keeps_its_http_exchange(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
+    for version in versions:
+        exchange = version.exchange
+        assert exchange is not None and version.remote_ip == "127.0.0.1"
+        assert exchange["request"]["method"] == "GET"
+        assert exchange["request"]["url"] == version.final_url
+        sent = {name.lower(): value for name, value in exchange["request"]["headers"]}
+        assert sent["user-agent"].startswith("newsdelta-tests/")
+        response = exchange["response"]
+        assert (response["http_version"], response["status"], response["reason"]) == ("HTTP/1.1", 200, "OK")
+        received = {name.lower() for name, _ in response["headers"]}
+        assert {"content-type", "date", "server"} <= received
+
+
+def test_later_versions_are_stored_as_short_delta_chains(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        pages = {page.sha256: page for page in session.scalars(select(RawPage))}
+        firsts = set(session.scalars(select(Version.raw_sha256).where(Version.number == 0)))
+    deltas = [page for page in pages.values() if page.codec == "zstd-delta"]
+    assert deltas and all(pages[page.base_sha256].size for page in deltas)  # type: ignore[index]
+    assert all(page.codec == "zstd" for sha, page in pages.items() if sha in firsts)
+    assert max(page.depth for page in pages.values()) <= MAX_DEPTH
+    assert sum(len(p.compressed) for p in deltas) < sum(len(p.compressed) for p in pages.values()) / 4
 
 
 def test_version_numbers_are_dense_from_zero(day: dict[str, Any]) -> None:
