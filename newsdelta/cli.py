@@ -35,6 +35,7 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source
 from newsdelta.store.repository import NotFound, find_article
 
@@ -309,6 +310,27 @@ def _report_pass(as_json: bool, progress: Any) -> Any:
             progress.pass_done(figures)
 
     return report
+
+
+@cli.group()
+def evidence() -> None:
+    """Look after the stored raw pages (the evidence behind every version)."""
+
+
+@evidence.command("repack")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def evidence_repack(ctx: Context, as_json: bool) -> None:
+    """Rewrite raw pages stored before zstd (zlib) as zstd, later versions as deltas; one transaction."""
+    rows = before = after = 0
+    with ctx.sessions.begin() as session:
+        for _sha, old, new in repack(session):
+            rows, before, after = rows + 1, before + old, after + new
+    figures = {"repacked": rows, "bytes_before": before, "bytes_after": after}
+    if as_json:
+        _print_json_lines([figures])
+    else:
+        click.echo(f"repacked {rows} raw pages: {before} bytes -> {after} bytes")
 
 
 @cli.command()
