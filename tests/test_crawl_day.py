@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from crawl_support import fast_fetcher, sqlite_store
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from newsdelta.config import Settings
 from newsdelta.crawl import CrawlContext
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
@@ -19,6 +21,7 @@ from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Versio
 from newsdelta.testing.drive import crawl_until, register_newsroom, stored_history
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.text import version_hash
+from newsdelta.web.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +131,24 @@ def test_every_fetched_version_keeps_its_http_exchange(day: dict[str, Any]) -> N
         assert (response["http_version"], response["status"], response["reason"]) == ("HTTP/1.1", 200, "OK")
         received = {name.lower() for name, _ in response["headers"]}
         assert {"content-type", "date", "server"} <= received
+
+
+def test_the_exchange_is_shown_on_the_version_page_and_in_the_api(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        version = session.scalars(
+            select(Version).where(Version.number == 1, Version.origin == "fetch")
+        ).first()
+        assert version is not None and version.exchange is not None
+        path = f"/articles/{version.article_id}/versions/1"
+        received = version.exchange["response"]["headers"]
+    with TestClient(create_app(Settings(), day["sessions"])) as client:
+        page = client.get(path).text
+        api = client.get(f"/api{path}").json()
+    assert "HTTP/1.1 200 OK" in page and "from <code>127.0.0.1</code>" in page
+    assert f"{received[0][0]}: {received[0][1]}" in page
+    assert api["remote_ip"] == "127.0.0.1"
+    assert [tuple(pair) for pair in api["exchange"]["response"]["headers"]] == [tuple(p) for p in received]
+    assert api["exchange"]["request"]["method"] == "GET"
 
 
 def test_later_versions_are_stored_as_short_delta_chains(day: dict[str, Any]) -> None:
