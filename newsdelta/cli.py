@@ -38,6 +38,7 @@ from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source
 from newsdelta.store.repository import NotFound, find_article
+from newsdelta.store.warc import write_warc
 
 console = Console()
 err_console = Console(stderr=True)
@@ -331,6 +332,31 @@ def evidence_repack(ctx: Context, as_json: bool) -> None:
         _print_json_lines([figures])
     else:
         click.echo(f"repacked {rows} raw pages: {before} bytes -> {after} bytes")
+
+
+@cli.group()
+def export() -> None:
+    """Hand stored evidence to other tools."""
+
+
+@export.command("warc")
+@click.argument("article", nargs=-1)
+@click.option("--source", help="Every article of this source (with no ARTICLE: of all sources).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.warc.gz")
+@pass_context
+def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out: Path) -> None:
+    """Write request, response and metadata records of each version's evidence as WARC/1.1."""
+    with ctx.sessions() as session:
+        try:
+            chosen = [find_article(session, ref) for ref in article]
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not article:
+            query = select(Article).join(Source).order_by(Article.id)
+            chosen = list(session.scalars(query.where(Source.name == source) if source else query))
+        with out.open("wb") as stream:
+            written = write_warc(session, chosen, stream)
+    click.echo(f"wrote {written} versions to {out}")
 
 
 @cli.command()

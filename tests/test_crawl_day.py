@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,12 +15,14 @@ import pytest
 from crawl_support import fast_fetcher, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from warcio.archiveiterator import ArchiveIterator
 
 from newsdelta.config import Settings
 from newsdelta.crawl import CrawlContext
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
+from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import crawl_until, register_newsroom, stored_history
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.text import version_hash
@@ -149,6 +154,38 @@ def test_the_exchange_is_shown_on_the_version_page_and_in_the_api(day: dict[str,
     assert api["remote_ip"] == "127.0.0.1"
     assert [tuple(pair) for pair in api["exchange"]["response"]["headers"]] == [tuple(p) for p in received]
     assert api["exchange"]["request"]["method"] == "GET"
+
+
+def test_the_day_exports_as_a_warc_that_warcio_reads_back(day: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "day.warc.gz"
+    with day["sessions"]() as session, out.open("wb") as stream:
+        articles = session.scalars(select(Article).order_by(Article.id)).all()
+        written = write_warc(session, articles, stream)
+        fetched = session.scalars(select(Version).where(Version.origin == "fetch")).all()
+        by_sha = {version.raw_sha256: version for version in fetched}
+    assert written == len(fetched)
+    kinds: list[str] = []
+    with out.open("rb") as stream:
+        for record in ArchiveIterator(stream, check_digests="raise"):
+            kinds.append(record.rec_type)
+            if record.rec_type == "metadata":
+                reading = json.loads(record.content_stream().read())
+                assert by_sha[reading["raw_sha256"]].text_hash == reading["text_hash"]
+            if record.rec_type != "response":
+                continue
+            body = record.content_stream().read()
+            version = by_sha[hashlib.sha256(body).hexdigest()]
+            digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
+            assert record.rec_headers.get_header("WARC-Payload-Digest") == digest
+            assert record.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+            assert record.http_headers.get_statuscode() == "200"
+            wire = {"content-length", "content-encoding", "transfer-encoding"}
+            received = [
+                (f"X-Archive-Orig-{name}" if name.lower() in wire else name, value)
+                for name, value in version.exchange["response"]["headers"]
+            ]
+            assert record.http_headers.headers == [*received, ("Content-Length", str(len(body)))]
+    assert kinds.count("response") == kinds.count("request") == kinds.count("metadata") == len(fetched)
 
 
 def test_later_versions_are_stored_as_short_delta_chains(day: dict[str, Any]) -> None:

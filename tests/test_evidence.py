@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from crawl_support import sqlite_store
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from warcio.archiveiterator import ArchiveIterator
 
 from newsdelta.cli import cli
 from newsdelta.store.evidence import (
@@ -119,3 +120,14 @@ def test_repack_turns_zlib_rows_into_zstd_and_deltas_that_read_back_the_same(
         assert [load_raw_page(session, sha) for sha in shas if sha] == list(pair)
     again = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "evidence", "repack", "--json"])
     assert json.loads(again.output)["repacked"] == 0
+
+    out = tmp_path / "bbc.warc.gz"  # versions stored before exchanges were kept still export
+    export = ["--data-dir", str(tmp_path), "export", "warc", "--source", "bbc", "--out", str(out)]
+    assert "wrote 2 versions" in CliRunner().invoke(cli, export, catch_exceptions=False).output
+    with out.open("rb") as stream:
+        responses = [
+            (record.http_headers.get_statuscode(), record.content_stream().read())
+            for record in ArchiveIterator(stream, check_digests="raise")
+            if record.rec_type == "response"
+        ]
+    assert responses == [("200", body) for body in pair]
