@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import itertools
 import json
 from datetime import timedelta
@@ -146,9 +147,16 @@ def test_the_exchange_is_shown_on_the_version_page_and_in_the_api(day: dict[str,
         assert version is not None and version.exchange is not None
         path = f"/articles/{version.article_id}/versions/1"
         received = version.exchange["response"]["headers"]
+        kept = session.scalar(
+            select(func.count()).where(Version.article_id == version.article_id, Version.origin == "fetch")
+        )
     with TestClient(create_app(Settings(), day["sessions"])) as client:
         page = client.get(path).text
         api = client.get(f"/api{path}").json()
+        warc = client.get(f"/articles/{version.article_id}/evidence.warc.gz")
+    assert warc.headers["content-type"] == "application/warc"
+    records = list(ArchiveIterator(io.BytesIO(warc.content), check_digests="raise"))
+    assert [record.rec_type for record in records].count("response") == kept
     assert "HTTP/1.1 200 OK" in page and "from <code>127.0.0.1</code>" in page
     assert f"{received[0][0]}: {received[0][1]}" in page
     assert api["remote_ip"] == "127.0.0.1"
