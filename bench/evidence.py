@@ -21,7 +21,6 @@ import statistics
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -174,9 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-day", action="store_true", help="Skip the simulated newsroom's day.")
     args = parser.parse_args()
-    steps: list[Callable[[], None]] = [first_versions, later_versions]
-    for step in steps:
-        step()
+    first_versions()
+    later_versions()
     with tempfile.TemporaryDirectory() as tmp:
         read_back(Path(tmp))
         if not args.no_day:
