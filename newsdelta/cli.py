@@ -37,8 +37,10 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
+from newsdelta.store.warc import write_warc
 
 console = Console()
 err_console = Console(stderr=True)
@@ -311,6 +313,52 @@ def _report_pass(as_json: bool, progress: Any) -> Any:
             progress.pass_done(figures)
 
     return report
+
+
+@cli.group()
+def evidence() -> None:
+    """Look after the stored raw pages (the evidence behind every version)."""
+
+
+@evidence.command("repack")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def evidence_repack(ctx: Context, as_json: bool) -> None:
+    """Rewrite raw pages stored before zstd (zlib) as zstd, later versions as deltas; one transaction."""
+    rows = before = after = 0
+    with ctx.sessions.begin() as session:
+        for _sha, old, new in repack(session):
+            rows, before, after = rows + 1, before + old, after + new
+    figures = {"repacked": rows, "bytes_before": before, "bytes_after": after}
+    if as_json:
+        _print_json_lines([figures])
+    else:
+        click.echo(f"repacked {rows} raw pages: {before} bytes -> {after} bytes")
+
+
+@cli.group()
+def export() -> None:
+    """Hand stored evidence to other tools."""
+
+
+@export.command("warc")
+@click.argument("article", nargs=-1)
+@click.option("--source", help="Every article of this source (with no ARTICLE: of all sources).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.warc.gz")
+@pass_context
+def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out: Path) -> None:
+    """Write request, response and metadata records of each version's evidence as WARC/1.1."""
+    with ctx.sessions() as session:
+        try:
+            chosen = [find_article(session, ref) for ref in article]
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not article:
+            query = select(Article).join(Source).order_by(Article.id)
+            chosen = list(session.scalars(query.where(Source.name == source) if source else query))
+        with out.open("wb") as stream:
+            written = write_warc(session, chosen, stream)
+    click.echo(f"wrote {written} versions to {out}")
 
 
 @cli.command()

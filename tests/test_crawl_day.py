@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import io
 import itertools
-import zlib
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from crawl_support import fast_fetcher, sqlite_store
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from warcio.archiveiterator import ArchiveIterator
 
+from newsdelta.config import Settings
 from newsdelta.crawl import CrawlContext
 from newsdelta.extract import extract
+from newsdelta.store.evidence import MAX_DEPTH, read_body
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
+from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import crawl_until, register_newsroom, stored_history
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.text import version_hash
+from newsdelta.web.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -108,10 +117,94 @@ def test_every_version_keeps_its_raw_page_as_evidence_that_re_extracts_to_it(day
         for version in versions:
             raw = session.get(RawPage, version.raw_sha256)
             assert raw is not None
-            body = zlib.decompress(raw.compressed)
+            body = read_body(session, raw)
             assert len(body) == raw.size
             again = extract(body, version.final_url)
             assert version_hash(again.title, again.paragraphs) == version.text_hash
+
+
+def test_every_fetched_version_keeps_its_http_exchange(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
+    for version in versions:
+        exchange = version.exchange
+        assert exchange is not None and version.remote_ip == "127.0.0.1"
+        assert exchange["request"]["method"] == "GET"
+        assert exchange["request"]["url"] == version.final_url
+        sent = {name.lower(): value for name, value in exchange["request"]["headers"]}
+        assert sent["user-agent"].startswith("newsdelta-tests/")
+        response = exchange["response"]
+        assert (response["http_version"], response["status"], response["reason"]) == ("HTTP/1.1", 200, "OK")
+        received = {name.lower() for name, _ in response["headers"]}
+        assert {"content-type", "date", "server"} <= received
+
+
+def test_the_exchange_is_shown_on_the_version_page_and_in_the_api(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        version = session.scalars(
+            select(Version).where(Version.number == 1, Version.origin == "fetch")
+        ).first()
+        assert version is not None and version.exchange is not None
+        path = f"/articles/{version.article_id}/versions/1"
+        received = version.exchange["response"]["headers"]
+        kept = session.scalar(
+            select(func.count()).where(Version.article_id == version.article_id, Version.origin == "fetch")
+        )
+    with TestClient(create_app(Settings(), day["sessions"])) as client:
+        page = client.get(path).text
+        api = client.get(f"/api{path}").json()
+        warc = client.get(f"/articles/{version.article_id}/evidence.warc.gz")
+    assert warc.headers["content-type"] == "application/warc"
+    records = list(ArchiveIterator(io.BytesIO(warc.content), check_digests="raise"))
+    assert [record.rec_type for record in records].count("response") == kept
+    assert "HTTP/1.1 200 OK" in page and "from <code>127.0.0.1</code>" in page
+    assert f"{received[0][0]}: {received[0][1]}" in page
+    assert api["remote_ip"] == "127.0.0.1"
+    assert [tuple(pair) for pair in api["exchange"]["response"]["headers"]] == [tuple(p) for p in received]
+    assert api["exchange"]["request"]["method"] == "GET"
+
+
+def test_the_day_exports_as_a_warc_that_warcio_reads_back(day: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "day.warc.gz"
+    with day["sessions"]() as session, out.open("wb") as stream:
+        articles = session.scalars(select(Article).order_by(Article.id)).all()
+        written = write_warc(session, articles, stream)
+        fetched = session.scalars(select(Version).where(Version.origin == "fetch")).all()
+        by_sha = {version.raw_sha256: version for version in fetched}
+    assert written == len(fetched)
+    kinds: list[str] = []
+    with out.open("rb") as stream:
+        for record in ArchiveIterator(stream, check_digests="raise"):
+            kinds.append(record.rec_type)
+            if record.rec_type == "metadata":
+                reading = json.loads(record.content_stream().read())
+                assert by_sha[reading["raw_sha256"]].text_hash == reading["text_hash"]
+            if record.rec_type != "response":
+                continue
+            body = record.content_stream().read()
+            version = by_sha[hashlib.sha256(body).hexdigest()]
+            digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
+            assert record.rec_headers.get_header("WARC-Payload-Digest") == digest
+            assert record.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+            assert record.http_headers.get_statuscode() == "200"
+            wire = {"content-length", "content-encoding", "transfer-encoding"}
+            received = [
+                (f"X-Archive-Orig-{name}" if name.lower() in wire else name, value)
+                for name, value in version.exchange["response"]["headers"]
+            ]
+            assert record.http_headers.headers == [*received, ("Content-Length", str(len(body)))]
+    assert kinds.count("response") == kinds.count("request") == kinds.count("metadata") == len(fetched)
+
+
+def test_later_versions_are_stored_as_short_delta_chains(day: dict[str, Any]) -> None:
+    with day["sessions"]() as session:
+        pages = {page.sha256: page for page in session.scalars(select(RawPage))}
+        firsts = set(session.scalars(select(Version.raw_sha256).where(Version.number == 0)))
+    deltas = [page for page in pages.values() if page.codec == "zstd-delta"]
+    assert deltas and all(pages[page.base_sha256].size for page in deltas)  # type: ignore[index]
+    assert all(page.codec == "zstd" for sha, page in pages.items() if sha in firsts)
+    assert max(page.depth for page in pages.values()) <= MAX_DEPTH
+    assert sum(len(p.compressed) for p in deltas) < sum(len(p.compressed) for p in pages.values()) / 4
 
 
 def test_version_numbers_are_dense_from_zero(day: dict[str, Any]) -> None:

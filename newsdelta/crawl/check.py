@@ -34,6 +34,7 @@ from newsdelta.store.evidence import body_sha256, keep_raw_page, raw_page_text
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import (
     article_by_url,
+    latest_raw_sha256,
     latest_version,
     release_article_leases,
     version_numbers_by_hash,
@@ -427,7 +428,7 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
                 article.current_hash = page.text_hash
                 detail = "rebaselined: text newly known to be volatile or boilerplate is masked"
             else:
-                version = _version_from_page(session, page, now)
+                version = _version_from_page(session, article.id, page, now)
                 number = _add_or_flipflop(session, article, version, now)
                 outcome = "new_version" if number == version.number else "flipflop"
                 if version.number == 0:  # a template's text is there from the start; a correction is not
@@ -457,10 +458,21 @@ def _volatility_note(page: Page) -> str | None:
     return f"{page.volatile} volatile spans or paragraphs differed between two fetches and were masked"
 
 
-def _version_from_page(session: Session, page: Page, now: datetime) -> Version:
-    raw = keep_raw_page(session, page.result.body, page.result.headers.get("content-type"), now)
-    charset = header_charset(page.result.headers.get("content-type"))
-    evidence = Evidence(now, page.result.status, page.result.final_url, raw, charset)
+def _version_from_page(session: Session, article_id: int, page: Page, now: datetime) -> Version:
+    result = page.result
+    content_type = result.headers.get("content-type")
+    previous = latest_raw_sha256(session, article_id)
+    raw = keep_raw_page(session, result.body, content_type, now, previous=previous)
+    exchange = result.exchange
+    evidence = Evidence(
+        now,
+        result.status,
+        result.final_url,
+        raw,
+        header_charset(content_type),
+        exchange.to_json() if exchange else None,
+        exchange.remote_ip if exchange else None,
+    )
     return _version_of(page.extracted, page.text_hash, evidence, origin="fetch")
 
 
@@ -473,6 +485,8 @@ class Evidence:
     final_url: str | None
     raw_sha256: str | None
     charset: str | None
+    exchange: dict[str, Any] | None = None
+    remote_ip: str | None = None
 
 
 def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, origin: str) -> Version:
@@ -491,6 +505,8 @@ def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, ori
         parser_version=extracted.parser_version,
         raw_sha256=evidence.raw_sha256,
         charset=evidence.charset,
+        exchange=evidence.exchange,
+        remote_ip=evidence.remote_ip,
     )
 
 
@@ -537,7 +553,13 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
     if text_hash == article.current_hash:
         return
     evidence = Evidence(
-        latest.fetched_at, latest.http_status, latest.final_url, latest.raw_sha256, latest.charset
+        latest.fetched_at,
+        latest.http_status,
+        latest.final_url,
+        latest.raw_sha256,
+        latest.charset,
+        latest.exchange,
+        latest.remote_ip,
     )
     reparsed = _version_of(reread, text_hash, evidence, origin="reparse")
     number = _add_or_flipflop(session, article, reparsed, now)

@@ -11,6 +11,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 
 import httpx
@@ -55,6 +56,34 @@ def default_user_agent(contact_url: str | None = None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Exchange:
+    """The last hop's request and response as they went over the wire: what a version's evidence cites."""
+
+    method: str
+    url: str
+    request_headers: list[tuple[str, str]]
+    http_version: str
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    received_at: datetime
+    remote_ip: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "request": {"method": self.method, "url": self.url, "headers": self.request_headers},
+            "response": {
+                "http_version": self.http_version,
+                "status": self.status,
+                "reason": self.reason,
+                "headers": self.response_headers,
+            },
+            "received_at": self.received_at.isoformat(),
+            "remote_ip": self.remote_ip,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     url: str
     final_url: str
@@ -65,6 +94,7 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     elapsed: float = 0.0
+    exchange: Exchange | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -196,6 +226,7 @@ class Fetcher:
         try:
             async with asyncio.timeout(self.timeout):
                 response = await self._client.send(request, stream=True)
+                response.extensions["newsdelta_remote_ip"] = _remote_ip(response)
                 try:
                     body = await self._read_capped(response) if _has_body(response) else b""
                 finally:
@@ -246,6 +277,7 @@ class Fetcher:
             etag=response.headers.get("etag") or (etag if not_modified else None),
             last_modified=response.headers.get("last-modified") or (last_modified if not_modified else None),
             elapsed=elapsed,
+            exchange=_exchange(response),
         )
 
     async def _check_robots(self, url: httpx.URL) -> float | None:
@@ -308,6 +340,34 @@ class Fetcher:
         parser = Protego.parse(rules.text)
         self._robots_parsed[origin] = (rules, parser)
         return parser
+
+
+def _remote_ip(response: httpx.Response) -> str | None:
+    """The address the connection went to (the one GuardedBackend checked), while the stream is still open."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else None
+
+
+def _exchange(response: httpx.Response) -> Exchange:
+    request = response.request
+    return Exchange(
+        method=request.method,
+        url=str(request.url),
+        request_headers=_header_pairs(request.headers),
+        http_version=response.http_version,
+        status=response.status_code,
+        reason=response.reason_phrase,
+        response_headers=_header_pairs(response.headers),
+        received_at=datetime.now(UTC),
+        remote_ip=response.extensions.get("newsdelta_remote_ip"),
+    )
+
+
+def _header_pairs(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """In the order and spelling received, repeated headers kept apart."""
+    encoding = headers.encoding
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
 def _retryable_status(status: int) -> bool:

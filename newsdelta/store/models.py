@@ -8,6 +8,7 @@ SHA-256 of its bytes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -146,12 +147,19 @@ class ArticleAlias(Base):
 
 
 class RawPage(Base):
-    """A fetched page body, zlib-compressed and addressed by the SHA-256 of its bytes: citable evidence."""
+    """A fetched page body, compressed and addressed by the SHA-256 of its bytes: citable evidence.
+
+    `codec` is zlib (rows from before 0005), zstd, or zstd-delta: compressed with the body `base_sha256` as a
+    raw-content dictionary, `depth` deltas away from a full copy (store/evidence.py keeps chains short).
+    """
 
     __tablename__ = "raw_page"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     compressed: Mapped[bytes] = mapped_column(LargeBinary)
+    codec: Mapped[str] = mapped_column(String(16), default="zlib", server_default="zlib")
+    base_sha256: Mapped[str | None] = mapped_column(String(64))
+    depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(255))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -196,6 +204,10 @@ class Version(Base):
     # The charset the HTTP header gave when this version was fetched: re-reading the evidence decodes it the
     # same way (the raw page is shared by content, so its own content type is only the first fetch's).
     charset: Mapped[str | None] = mapped_column(String(64))
+    # The HTTP exchange behind the fetch: request (method, URL, our headers), response status line and headers
+    # as received, when; and the address the connection went to (migration 0005).
+    exchange: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remote_ip: Mapped[str | None] = mapped_column(String(45))
 
     article: Mapped[Article] = relationship(back_populates="versions")
     raw: Mapped[RawPage | None] = relationship()

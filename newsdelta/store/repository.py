@@ -180,6 +180,16 @@ def latest_version(session: Session, article_id: int) -> Version | None:
     )
 
 
+def latest_raw_sha256(session: Session, article_id: int) -> str | None:
+    """The newest body kept for an article: the base its next body is delta-compressed against."""
+    return session.scalar(
+        select(Version.raw_sha256)
+        .where(Version.article_id == article_id, Version.raw_sha256.is_not(None))
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
+
+
 def version_numbers_by_hash(session: Session, article_id: int) -> dict[str, int]:
     rows = session.execute(select(Version.text_hash, Version.number).where(Version.article_id == article_id))
     return {text_hash: number for text_hash, number in rows}

@@ -55,6 +55,27 @@ class ArticleDetailOut(Out):
     versions: list[queries.VersionRow]
 
 
+class RequestOut(BaseModel):
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+
+
+class ResponseOut(BaseModel):
+    http_version: str
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+
+
+class ExchangeOut(BaseModel):
+    """The HTTP request and response behind a version, headers in the order and spelling they went."""
+
+    request: RequestOut
+    response: ResponseOut
+    received_at: datetime
+
+
 class VersionOut(Out):
     article_id: int
     number: int
@@ -71,6 +92,8 @@ class VersionOut(Out):
     parser: str | None
     parser_version: int | None
     raw_sha256: str | None
+    exchange: ExchangeOut | None = None
+    remote_ip: str | None = None
 
 
 class SpanOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -13,6 +14,7 @@ from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
+from newsdelta.store.warc import write_warc
 from newsdelta.web.cite import Citation, wayback_url
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep, site_url
 from newsdelta.web.diffing import (
@@ -201,6 +203,17 @@ def raw(article_id: ArticleId, number: VersionNumber, db: SessionDep, download: 
     headers = {**RAW_HEADERS, "content-disposition": f'{disposition}; filename="{name}"'}
     media = "application/octet-stream" if download else "text/plain; charset=utf-8"
     return Response(body, media_type=media, headers=headers)
+
+
+@router.get("/articles/{article_id}/evidence.warc.gz")
+def evidence_warc(article_id: ArticleId, db: SessionDep) -> Response:
+    """Every version's evidence of one article as WARC/1.1, for web-archive tools."""
+    found = queries.visible_article(db, article_id)
+    buffer = io.BytesIO()
+    write_warc(db, [found], buffer)
+    name = f"article-{article_id}.warc.gz"
+    headers = {**RAW_HEADERS, "content-disposition": f'attachment; filename="{name}"'}
+    return Response(buffer.getvalue(), media_type="application/warc", headers=headers)
 
 
 @router.get("/sources")
