@@ -28,7 +28,7 @@ from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
 from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
-from newsdelta.schedule import BackoffPolicy
+from newsdelta.schedule import Policy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, raw_page_text
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import (
@@ -283,7 +283,7 @@ def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Art
 
 
 def _schedule_values(
-    policy: BackoffPolicy,
+    policy: Policy,
     period_seconds: float,
     now: datetime,
     *,
