@@ -35,7 +35,7 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
-from newsdelta.schedule import POLICY_NAMES, UnknownSchedule
+from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
 from newsdelta.store.models import Article, Feed, Source
 from newsdelta.store.repository import NotFound, find_article
 
@@ -376,6 +376,7 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             "state": row.state,
             "first_seen_at": _iso(row.first_seen_at),
             "next_check_at": _iso(row.next_check_at),
+            "next_check_reason": dataclasses.asdict(next_check_reason(row, ctx.settings.policy)),
             "versions": [
                 {
                     "number": v.number,

@@ -134,3 +134,48 @@ def policy_named(
     if name == "fixed":
         return fixed_policy(first or timedelta(minutes=30), retire_after or 40 * DAY)
     raise UnknownSchedule(f"unknown schedule {name!r}; choose one of {', '.join(POLICY_NAMES)}")
+
+
+class ScheduledArticle(Protocol):
+    """The article columns that say why its next check is when it is (an `Article` row has them)."""
+
+    next_check_at: datetime | None
+    planned_check_at: datetime | None
+    signal_at: datetime | None
+    last_checked_at: datetime | None
+    error_streak: int
+    check_period_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class NextCheckReason:
+    """`kind`: new, signal, error, backoff or retired; `detail` says it in a sentence for readers."""
+
+    kind: str
+    detail: str
+
+
+def next_check_reason(article: ScheduledArticle, policy: Policy) -> NextCheckReason:
+    """Why the article's next check is when it is: what `history --json` and the article page show."""
+    state = timedelta(seconds=article.check_period_seconds)
+    signal = article.signal_at
+    if article.planned_check_at is not None or (
+        signal is not None and article.last_checked_at is not None and signal > article.last_checked_at
+    ):
+        return NextCheckReason("signal", f"a feed or sitemap says it changed at {signal:%Y-%m-%d %H:%M} UTC")
+    if article.next_check_at is None:
+        return NextCheckReason("retired", f"unchanged for longer than the {policy.name} schedule checks")
+    if article.last_checked_at is None:
+        return NextCheckReason("new", "newly found: checked at once")
+    if article.error_streak:
+        return NextCheckReason("error", f"waiting after {article.error_streak} failed check(s) in a row")
+    if isinstance(policy, BackoffPolicy):
+        return NextCheckReason("backoff", f"{policy.name} schedule: every {_span(state)} for now")
+    return NextCheckReason("backoff", f"{policy.name} schedule: unchanged for {_span(state)}")
+
+
+def _span(span: timedelta) -> str:
+    minutes = span.total_seconds() / 60
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h" if minutes < 2880 else f"{minutes / 1440:.1f} days"

@@ -4,16 +4,21 @@ wrong one (the date moved, the article did not) costs one request and nothing el
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from crawl_support import fast_fetcher, sqlite_store
 from sqlalchemy import select
 
+from newsdelta.cli import cli
 from newsdelta.crawl import CrawlContext
+from newsdelta.crawl.signals import apply_signals
 from newsdelta.store.models import Article, Check
-from newsdelta.store.repository import add_feed
+from newsdelta.store.repository import add_feed, get_or_create_source, track_article
 from newsdelta.testing.drive import crawl_until
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.testing.script import Revision, Script, ScriptedArticle
@@ -84,3 +89,34 @@ def test_a_wrong_lastmod_costs_one_request_and_nothing_else(tmp_path_factory: py
     assert outcome != "new_version" and (at - START).total_seconds() - WRONG_LASTMOD_AT <= FEED_PERIOD
     assert [c for c in wrong["checks"] if c != extra[0]] == honest["checks"]
     assert wrong["article"] == honest["article"]  # same versions, same period, same next check
+
+
+def test_the_reason_for_the_next_check_is_shown(tmp_path: Path) -> None:
+    """`history --json` names the signal while it is pending, and the schedule once the check is done."""
+    sessions = sqlite_store(tmp_path)
+    url = "https://news.example/2026/03/02/harbour-bridge"
+    later = START + timedelta(hours=2)
+    with sessions.begin() as session:
+        article, _ = track_article(
+            session,
+            url,
+            get_or_create_source(session, "news", START),
+            START,
+            initial_period=timedelta(hours=1),
+        )
+        article.last_checked_at, article.next_check_at = START, later
+    assert _reason(tmp_path, url)["kind"] == "backoff"
+    edited = START + timedelta(minutes=20)
+    with sessions.begin() as session:
+        assert apply_signals(session, {url: edited}, START + timedelta(minutes=25)) == 1
+        assert apply_signals(session, {url: edited}, START + timedelta(minutes=30)) == 0  # the same: nothing
+    reason = _reason(tmp_path, url)
+    assert reason == {"kind": "signal", "detail": "a feed or sitemap says it changed at 2026-03-02 06:20 UTC"}
+
+
+def _reason(directory: Path, url: str) -> dict[str, str]:
+    result = CliRunner().invoke(
+        cli, ["--db", f"sqlite:///{directory / 'newsdelta.sqlite3'}", "history", url, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["next_check_reason"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsdelta.notify import delivery_report
+from newsdelta.schedule import next_check_reason
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
@@ -59,6 +60,7 @@ def article(
         versions=versions,
         title=versions[-1].title if versions else found.url,
         retire_days=settings.policy.retire_after.days,
+        schedule_reason=next_check_reason(found, settings.policy).detail,
         now=now,
     )
 
