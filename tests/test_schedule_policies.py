@@ -3,9 +3,12 @@ environment, and the same one in the single-process crawl and the distributed wo
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -77,3 +80,23 @@ def test_distributed_workers_use_the_configured_policy(
     runtime = WorkerRuntime(settings, lambda: NOW)
     assert runtime.context.policy == policy_named("newsdiffs")
     runtime.loop.call_soon_threadsafe(runtime.loop.stop)
+
+
+def _load_bench() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "bench" / "schedule.py"
+    spec = importlib.util.spec_from_file_location("bench_schedule", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_signals_catch_more_edits_sooner_for_about_the_same_requests() -> None:
+    """bench/schedule.py, small: signals add few requests to News Sniffer's schedule and catch edits sooner."""
+    rows = {row["policy"].split()[0]: row for row in _load_bench().run(days=4, per_day=20, seed=3)}
+    newsdelta, sniffer = rows["newsdelta"], rows["newssniffer"]
+    assert newsdelta["requests_per_article"] <= 1.1 * sniffer["requests_per_article"]
+    assert newsdelta["captured"] > sniffer["captured"]
+    assert newsdelta["captured_30min"] >= 0.95
+    assert newsdelta["lastmod_median_delay_min"] <= 10 < sniffer["lastmod_median_delay_min"]
