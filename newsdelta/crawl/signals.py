@@ -7,7 +7,9 @@ fetcher's per-host limits still space the requests. The check the schedule had p
 planned (`newsdelta.crawl.check`). A retired article is woken too: some desks correct days later.
 
 An article out on a check (leased) keeps its last signal: the next poll sees the new one again and judges it
-against that check's time, so a signal can never be lost to a check that fetched before the edit.
+against that check's time, so a signal can never be lost to a check that fetched before the edit. The outlet's
+clock is trusted: one running behind ours by more than the gap between an edit and our previous check hides that
+edit from its signal (the schedule still finds it).
 """
 
 from __future__ import annotations
