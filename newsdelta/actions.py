@@ -16,7 +16,7 @@ from newsdelta.discovery import UrlFilter, canonicalize_url
 from newsdelta.extract import parser_for
 from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.fetch.urls import check_url
-from newsdelta.schedule import BackoffPolicy
+from newsdelta.schedule import Policy
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import NotFound, add_feed, get_or_create_source, track_article
 
@@ -54,7 +54,7 @@ def track_url(
     session: Session,
     url: str,
     source: str | None,
-    policy: BackoffPolicy,
+    policy: Policy,
     now: datetime,
     *,
     addresses: AddressPolicy,

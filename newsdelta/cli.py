@@ -37,6 +37,7 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
 from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
@@ -97,7 +98,8 @@ ENVIRONMENT_HELP = """
 \b
 Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTACT_URL,
 NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
-NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_CHECK_FIRST_MINUTES (30),
+NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDULE (newssniffer),
+NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
 only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
 web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
@@ -128,11 +130,20 @@ web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (me
     help="Non-public networks the crawler may fetch from, e.g. 127.0.0.0/8 for a local test site; by "
     "default only public addresses are (checked after DNS resolution) [NEWSDELTA_ALLOWED_NETWORKS].",
 )
+@click.option(
+    "--schedule",
+    type=click.Choice(POLICY_NAMES),
+    help="When to re-check articles: newssniffer (30 min, ×1.2 per unchanged check), newsdiffs (its step "
+    "table by time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES) [NEWSDELTA_SCHEDULE, "
+    "newssniffer]. Feed and sitemap change dates bring checks forward under every schedule.",
+)
 @click.pass_context
 def cli(ctx: click.Context, **options: Any) -> None:
     """newsdelta: track news articles from feeds, keep every version, show what changed."""
     try:
         settings = Settings.from_env(**options)
+    except UnknownSchedule as exc:
+        raise click.UsageError(f"NEWSDELTA_SCHEDULE: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
     ctx.obj = Context(settings)
@@ -419,6 +430,7 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             "state": row.state,
             "first_seen_at": _iso(row.first_seen_at),
             "next_check_at": _iso(row.next_check_at),
+            "next_check_reason": dataclasses.asdict(next_check_reason(row, ctx.settings.policy)),
             "versions": [
                 {
                     "number": v.number,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, AddressPolicy, IPNetwork, parse_networks
-from newsdelta.schedule import BackoffPolicy
+from newsdelta.schedule import BackoffPolicy, Policy, policy_named
 
 # Newest items read from one poll of one feed: a news feed names tens, a news sitemap at most 1,000 (Google's
 # limit); a feed naming 100,000 would otherwise be a crawl of its own inside one poll.
@@ -20,15 +20,20 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
-def policy_from_env() -> BackoffPolicy:
-    """News Sniffer's numbers unless NEWSDELTA_CHECK_FIRST_MINUTES / _CHECK_GROWTH / _RETIRE_AFTER_DAYS say otherwise."""
-    default = BackoffPolicy()
-    return BackoffPolicy(
-        initial=timedelta(
-            minutes=_env_float("NEWSDELTA_CHECK_FIRST_MINUTES", default.initial.total_seconds() / 60)
-        ),
-        growth=_env_float("NEWSDELTA_CHECK_GROWTH", default.growth),
-        retire_after=timedelta(days=_env_float("NEWSDELTA_RETIRE_AFTER_DAYS", default.retire_after.days)),
+def policy_from_env(name: str | None = None) -> Policy:
+    """The schedule `name` (else NEWSDELTA_SCHEDULE, else News Sniffer's), tuned by NEWSDELTA_CHECK_FIRST_MINUTES
+    (the first period, or the fixed one), _CHECK_GROWTH and _RETIRE_AFTER_DAYS where given.
+
+    ValueError for an unknown name."""
+    first, growth, retire = (
+        os.environ.get(f"NEWSDELTA_{key}")
+        for key in ("CHECK_FIRST_MINUTES", "CHECK_GROWTH", "RETIRE_AFTER_DAYS")
+    )
+    return policy_named(
+        name or os.environ.get("NEWSDELTA_SCHEDULE") or "newssniffer",
+        first=timedelta(minutes=float(first)) if first else None,
+        growth=float(growth) if growth else None,
+        retire_after=timedelta(days=float(retire)) if retire else None,
     )
 
 
@@ -40,7 +45,7 @@ class Settings:
     contact_url: str | None = None
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
-    policy: BackoffPolicy = field(default_factory=BackoffPolicy)
+    policy: Policy = field(default_factory=BackoffPolicy)
     admin_token: str | None = None
     # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
     # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
@@ -64,7 +69,7 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """Environment first, then explicit overrides (CLI flags) where they are not None.
 
-        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks.
+        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown.
         """
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
@@ -77,7 +82,7 @@ class Settings:
             "diff_cache_mb": _env_float("NEWSDELTA_DIFF_CACHE_MB", 64.0),
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
-            "policy": policy_from_env(),
+            "policy": policy_from_env(overrides.pop("schedule", None)),  # type: ignore[arg-type]
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -102,6 +102,7 @@ def test_json_feed(feeds: Path) -> None:
         guid="1050315385",
         title="Keller Rinaudo: How can delivery drones save lives?",
         published=links[0].published,
+        modified=datetime(2021, 10, 29, 15, 59, tzinfo=UTC),  # the item's date_modified
     )
     assert links[0].published is not None and links[0].published.tzinfo is not None
 
@@ -114,6 +115,7 @@ def test_atom_feed_keeps_article_links_not_self_links(feeds: Path) -> None:
             guid="urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a",
             title="Atom-Powered Robots Run Amok",
             published=datetime(2003, 12, 13, 18, 30, 2, tzinfo=UTC),
+            modified=datetime(2003, 12, 13, 18, 30, 2, tzinfo=UTC),  # <updated>
         )
     ]
 
@@ -126,6 +128,7 @@ def test_rss2_feed_with_non_url_guid(feeds: Path) -> None:
             guid="7bd204c6-1655-4c27-aeee-53f933c5395f",
             title="Example entry",
             published=datetime(2009, 9, 6, 16, 20, tzinfo=UTC),
+            modified=datetime(2009, 9, 6, 16, 20, tzinfo=UTC),  # RSS has no updated date: pubDate stands in
         )
     ]
 
@@ -230,6 +233,7 @@ NEWS_SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
         xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
  <url><loc>https://news.example/2024/05/01/budget-vote?utm_source=sitemap</loc>
+  <lastmod>2024-05-01T12:30:00+02:00</lastmod>
   <news:news><news:publication><news:name>Example</news:name><news:language>en</news:language></news:publication>
    <news:publication_date>2024-05-01T10:00:00+02:00</news:publication_date>
    <news:title>Budget   vote  passes</news:title></news:news></url>
@@ -246,6 +250,7 @@ def test_google_news_sitemap() -> None:
             "https://news.example/2024/05/01/budget-vote",
             title="Budget vote passes",
             published=datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
+            modified=datetime(2024, 5, 1, 10, 30, tzinfo=UTC),
         ),
         Link("https://news.example/2024/05/02/relative-story"),
     ]

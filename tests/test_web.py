@@ -70,7 +70,10 @@ def test_article_page_says_what_news_sniffer_said(demo: Demo) -> None:
 def test_article_page_states_the_schedule_for_live_and_removed_articles(demo: Demo) -> None:
     live = text_of(demo.client.get(f"/articles/{demo.ids.live}").text)
     assert "The article has changed 2 times." in live  # 3 versions after the first, one of them a re-parse
-    assert re.search(r"The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC\.", live)
+    assert re.search(
+        r"The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC \(newssniffer schedule: every [\d.]+ \w+ for now\)\.",
+        live,
+    )
     gone = text_of(demo.client.get(f"/articles/{demo.ids.gone}").text)
     assert re.search(
         r"It disappeared from the outlet's site on \d+ \w+ \d{4}, \d\d:\d\d UTC\. It is no longer checked",
@@ -79,7 +82,9 @@ def test_article_page_states_the_schedule_for_live_and_removed_articles(demo: De
     with demo.sessions.begin() as session:  # the crawler may keep looking in case the page comes back
         session.get(Article, demo.ids.gone).next_check_at = datetime.now(UTC) + timedelta(hours=2)
     gone = text_of(demo.client.get(f"/articles/{demo.ids.gone}").text)
-    assert re.search(r"UTC\. The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC\.", gone)
+    assert re.search(
+        r"UTC\. The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC \([^)]+\)\.", gone
+    )
 
 
 def test_no_page_prints_an_empty_date(demo: Demo) -> None:

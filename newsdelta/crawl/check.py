@@ -29,7 +29,7 @@ from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
 from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
-from newsdelta.schedule import BackoffPolicy
+from newsdelta.schedule import Policy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, raw_page_text
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import (
@@ -60,6 +60,7 @@ class Snapshot:
     parser: str | None
     parser_version: int | None
     check_period_seconds: float
+    planned_check_at: datetime | None
 
 
 SNAPSHOT_COLUMNS = (
@@ -73,6 +74,7 @@ SNAPSHOT_COLUMNS = (
     Article.parser,
     Article.parser_version,
     Article.check_period_seconds,
+    Article.planned_check_at,
 )
 
 
@@ -283,13 +285,27 @@ def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Art
 
 
 def _schedule_values(
-    policy: BackoffPolicy, period_seconds: float, now: datetime, *, changed: bool
+    policy: Policy,
+    period_seconds: float,
+    now: datetime,
+    *,
+    changed: bool,
+    planned: datetime | None = None,
 ) -> dict[str, Any]:
-    """The article's next check after a successful one, with its lease released."""
-    period = policy.period_after(timedelta(seconds=period_seconds), changed=changed)
+    """The article's next check after a successful one, with its lease released.
+
+    A check a signal brought forward (`planned` is the one it replaced) that found nothing leaves the
+    schedule as it was (newsdelta.crawl.signals).
+    """
+    if planned is not None and planned > now and not changed:
+        period, next_at = timedelta(seconds=period_seconds), planned
+    else:
+        period = policy.period_after(timedelta(seconds=period_seconds), changed=changed)
+        next_at = policy.next_check(now, period)
     return {
         "check_period_seconds": period.total_seconds(),
-        "next_check_at": policy.next_check(now, period),
+        "next_check_at": next_at,
+        "planned_check_at": None,
         "error_streak": 0,
         "last_error": None,
         **_released(now),
@@ -322,8 +338,13 @@ def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
         connection = session.connection()
         logged = []
         for record in records:
+            snapshot = record.snapshot
             values = _schedule_values(
-                ctx.policy, record.snapshot.check_period_seconds, record.at, changed=False
+                ctx.policy,
+                snapshot.check_period_seconds,
+                record.at,
+                changed=False,
+                planned=snapshot.planned_check_at,
             )
             if record.result is not None:
                 values.update(_validators(record.result))
@@ -405,7 +426,8 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
             article.gone_at = now
             # The page's last body is no longer what the URL serves: its return must be compared in full.
             article.body_sha256 = article.etag = article.last_modified = None
-        _apply(article, _schedule_values(ctx.policy, article.check_period_seconds, now, changed=newly_gone))
+        period, planned = article.check_period_seconds, article.planned_check_at
+        _apply(article, _schedule_values(ctx.policy, period, now, changed=newly_gone, planned=planned))
         return _log_check(session, article, now, "gone", http_status=result.status, version_number=number)
 
 
@@ -435,7 +457,8 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
                     count_paragraphs(session, article.source_id, article.id, version.paragraphs)
         remember_rules(session, article.source_id, article.id, page.learned, now)
         changed = outcome != "unchanged"
-        _apply(article, _schedule_values(ctx.policy, article.check_period_seconds, now, changed=changed))
+        period, planned = article.check_period_seconds, article.planned_check_at
+        _apply(article, _schedule_values(ctx.policy, period, now, changed=changed, planned=planned))
         _apply(article, _validators(page.result))
         article.parser = page.extracted.parser
         article.parser_version = page.extracted.parser_version

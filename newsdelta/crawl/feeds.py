@@ -1,4 +1,5 @@
-"""Polling a feed (RSS, Atom, JSON Feed, sitemap or front page): every new article URL becomes a tracked article.
+"""Polling a feed (RSS, Atom, JSON Feed, sitemap or front page): every new article URL becomes a tracked article,
+and a newer "last modified" for a tracked one makes it due now (newsdelta.crawl.signals).
 
 A feed is untrusted and may be huge: only its newest `feed_max_items` article URLs are read per poll, parsing
 and database work run on worker threads in batches (the event loop keeps serving the crawl's other checks), and
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
+from newsdelta.crawl.signals import apply_signals
 from newsdelta.discovery import DiscoveryError, Link, UrlFilter, canonicalize_url
 from newsdelta.discovery.sniff import discover_all
 from newsdelta.extract import is_article_url, parser_for
@@ -205,6 +207,8 @@ def _track_batch(ctx: CrawlContext, feed_id: int, batch: Sequence[tuple[str, Lin
         if feed is None:
             return 0
         known = known_urls(session, [url for url, _ in batch])
+        signals = {url: link.modified for url, link in batch if url in known and link.modified is not None}
+        apply_signals(session, signals, now)
         added = 0
         for url, link in batch:
             if url in known:

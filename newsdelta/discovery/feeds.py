@@ -60,8 +60,9 @@ def _entry_link(entry: Mapping[str, Any], base_url: str) -> Link | None:
     if url is None:
         log.info("feed %s: entry %r has no web link; skipped", base_url, guid or entry.get("title"))
         return None
-    published = entry.get("published_parsed") or entry.get("updated_parsed")
-    return Link(url, guid=guid, title=_text(entry.get("title")), published=_from_struct(published))
+    published = _from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
+    modified = _from_struct(entry.get("updated_parsed")) or published
+    return Link(url, guid=guid, title=_text(entry.get("title")), published=published, modified=modified)
 
 
 def _article_url(entry: Mapping[str, Any], base_url: str, guid: str | None) -> str | None:
@@ -102,7 +103,14 @@ def _json_item_link(item: Mapping[str, Any], base_url: str) -> Link | None:
         log.info("JSON feed %s: item %r has no web link; skipped", base_url, guid)
         return None
     published = parse_iso_datetime(item.get("date_published") or item.get("date_modified"))
-    return Link(canonicalize_url(url), guid=guid, title=_text(item.get("title")), published=published)
+    modified = parse_iso_datetime(item.get("date_modified")) or published
+    return Link(
+        canonicalize_url(url),
+        guid=guid,
+        title=_text(item.get("title")),
+        published=published,
+        modified=modified,
+    )
 
 
 def _web_url(value: object, base_url: str) -> str | None:

@@ -14,12 +14,17 @@ class DiscoveryError(ValueError):
 
 @dataclass(frozen=True)
 class Link:
-    """One article a feed, sitemap or front page names; `url` is already canonical."""
+    """One article a feed, sitemap or front page names; `url` is already canonical.
+
+    `modified` is when the outlet says it last changed the article (a sitemap's <lastmod>, a feed item's
+    updated date): a newer one for a tracked article is a reason to check it now (newsdelta.crawl.signals).
+    """
 
     url: str
     guid: str | None = None
     title: str | None = None
     published: datetime | None = None
+    modified: datetime | None = None
 
 
 def parse_iso_datetime(value: object) -> datetime | None:

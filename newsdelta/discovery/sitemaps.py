@@ -94,12 +94,15 @@ def _parse_xml(body: bytes, base_url: str) -> etree._Element:
 
 
 def _news_link(entry: etree._Element, url: str) -> Link:
-    """Google News sitemaps carry <news:news> with the publication date and title."""
+    """Google News sitemaps carry <news:news> with the publication date and title; any <url> may carry
+    <lastmod>, the outlet's word on when the page last changed."""
+    modified = parse_iso_datetime(_child_text(entry, "lastmod"))
     news = next((child for child in entry if _local(child) == "news"), None)
     if news is None:
-        return Link(url)
+        return Link(url, modified=modified)
     title = " ".join((_child_text(news, "title") or "").split()) or None
-    return Link(url, title=title, published=parse_iso_datetime(_child_text(news, "publication_date")))
+    published = parse_iso_datetime(_child_text(news, "publication_date"))
+    return Link(url, title=title, published=published, modified=modified)
 
 
 def _local(element: etree._Element) -> str:

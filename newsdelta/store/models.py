@@ -127,6 +127,11 @@ class Article(Base):
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
+    # The newest "last modified" a feed or sitemap gave for the article: only a newer one is news.
+    signal_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While a signal has brought the next check forward, the check the schedule had planned: a signal that
+    # proves wrong (nothing changed) costs that one request, and the schedule resumes as planned.
+    planned_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship()
     versions: Mapped[list[Version]] = relationship(

@@ -1,0 +1,102 @@
+"""Named re-check policies: News Sniffer's backoff, NewsDiffs' step table, a fixed period; chosen by flag or
+environment, and the same one in the single-process crawl and the distributed workers."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from click.testing import CliRunner
+
+from newsdelta.cli import cli
+from newsdelta.config import Settings
+from newsdelta.distributed.tasks import WorkerRuntime
+from newsdelta.schedule import BackoffPolicy, Policy, UnknownSchedule, policy_named
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _waits(policy: Policy, quiet_checks: int) -> list[timedelta]:
+    """The gaps between checks of an article that changed at its first check and never again."""
+    period = policy.period_after(policy.initial, changed=True)
+    waits = []
+    for _ in range(quiet_checks):
+        due = policy.next_check(NOW, period)
+        if due is None:
+            break
+        waits.append(due - NOW)
+        period = policy.period_after(period, changed=False)
+    return waits
+
+
+def test_newsdiffs_waits_by_time_since_the_last_change() -> None:
+    waits = _waits(policy_named("newsdiffs"), 10_000)
+    minutes = [wait / timedelta(minutes=1) for wait in waits]
+    # 15 minutes for the first 3 hours, then hourly to a day, 3-hourly to a week, 3 days to 30, monthly to 360.
+    assert minutes[:13] == [15] * 12 + [60]
+    assert [len(list(group)) for _, group in itertools.groupby(minutes)] == [12, 21, 48, 8, 11]
+    assert sum(waits, timedelta(0)) >= timedelta(days=360)
+
+
+def test_a_change_resets_the_step_table() -> None:
+    policy = policy_named("newsdiffs")
+    quiet = timedelta(days=10)
+    assert policy.next_check(NOW, quiet) == NOW + timedelta(days=3)
+    assert policy.next_check(NOW, policy.period_after(quiet, changed=True)) == NOW + timedelta(minutes=15)
+
+
+def test_fixed_period_until_retired() -> None:
+    policy = policy_named("fixed", first=timedelta(hours=2), retire_after=timedelta(days=1))
+    assert _waits(policy, 100) == [timedelta(hours=2)] * 12
+
+
+def test_newssniffer_is_the_default_and_keeps_its_tunables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSDELTA_SCHEDULE", raising=False)
+    monkeypatch.setenv("NEWSDELTA_CHECK_GROWTH", "1.5")
+    assert Settings.from_env().policy == BackoffPolicy(growth=1.5)
+
+
+def test_the_flag_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDELTA_SCHEDULE", "fixed")
+    assert Settings.from_env().policy.name == "fixed"
+    assert Settings.from_env(schedule="newsdiffs").policy.name == "newsdiffs"
+    monkeypatch.setenv("NEWSDELTA_SCHEDULE", "sometimes")
+    with pytest.raises(UnknownSchedule):
+        Settings.from_env()
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 2 and "unknown schedule 'sometimes'" in result.output
+
+
+def test_distributed_workers_use_the_configured_policy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSDELTA_SCHEDULE", "newsdiffs")
+    settings = Settings.from_env(data_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    runtime = WorkerRuntime(settings, lambda: NOW)
+    assert runtime.context.policy == policy_named("newsdiffs")
+    runtime.loop.call_soon_threadsafe(runtime.loop.stop)
+
+
+def _load_bench() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "bench" / "schedule.py"
+    spec = importlib.util.spec_from_file_location("bench_schedule", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_signals_catch_more_edits_sooner_for_about_the_same_requests() -> None:
+    """bench/schedule.py, small: signals add few requests to News Sniffer's schedule and catch edits sooner."""
+    rows = {row["policy"].split()[0]: row for row in _load_bench().run(days=4, per_day=20, seed=3)}
+    newsdelta, sniffer = rows["newsdelta"], rows["newssniffer"]
+    assert newsdelta["requests_per_article"] <= 1.1 * sniffer["requests_per_article"]
+    assert newsdelta["captured"] > sniffer["captured"]
+    assert newsdelta["captured_30min"] >= 0.95
+    assert newsdelta["lastmod_median_delay_min"] <= 10 < sniffer["lastmod_median_delay_min"]
