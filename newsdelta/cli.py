@@ -347,15 +347,12 @@ def evidence_repack(ctx: Context, as_json: bool) -> None:
         click.echo(f"repacked {rows} raw pages: {before} bytes -> {after} bytes")
 
 
-@cli.group()
-def export() -> None:
-    """Hand stored evidence to other tools."""
-
-
-@export.command("warc")
+@export_group.command("warc")
 @click.argument("article", nargs=-1)
 @click.option("--source", help="Every article of this source (with no ARTICLE: of all sources).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.warc.gz")
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.warc.gz"
+)
 @pass_context
 def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out: Path) -> None:
     """Write request, response and metadata records of each version's evidence as WARC/1.1."""

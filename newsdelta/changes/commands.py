@@ -71,7 +71,8 @@ def _export_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @click.group("export")
 def export_group() -> None:
-    """Research exports, streamed: a million versions export in constant memory."""
+    """Exports, streamed: changes and versions for research (a million versions in constant memory), and
+    the evidence as WARC for web-archive tools."""
 
 
 @export_group.command("changes")
