@@ -60,8 +60,11 @@ def _entry_link(entry: Mapping[str, Any], base_url: str) -> Link | None:
     if url is None:
         log.info("feed %s: entry %r has no web link; skipped", base_url, guid or entry.get("title"))
         return None
-    published = _from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
-    modified = _from_struct(entry.get("updated_parsed")) or published
+    # dict.get: feedparser's own lookup of a missing `updated_parsed` falls back to `published_parsed` with
+    # a DeprecationWarning, and would make every item look modified when it was only published.
+    updated = dict.get(entry, "updated_parsed") if isinstance(entry, dict) else entry.get("updated_parsed")
+    published = _from_struct(entry.get("published_parsed") or updated)
+    modified = _from_struct(updated) or published
     return Link(url, guid=guid, title=_text(entry.get("title")), published=published, modified=modified)
 
 
