@@ -150,7 +150,9 @@ def release_claims(
 def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) -> None:
     runtimes = PerProcess(settings, clock or utc_now)
 
-    @app.task(name=CHECK_TASK)
+    # Not shared (no task here is): Celery would otherwise hand these closures (their runtime, their
+    # database) to every app made later in the process, as tests and benchmarks make several.
+    @app.task(name=CHECK_TASK, shared=False)
     def check(article_ids: list[int], token: str) -> dict[str, int]:
         """Check a group of articles claimed under `token`, as the in-process crawl checks a batch."""
         runtime = runtimes.get()
@@ -173,7 +175,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         )
         return dict(outcomes)
 
-    @app.task(name=POLL_TASK)
+    @app.task(name=POLL_TASK, shared=False)
     def poll(feed_id: int, token: str) -> int:
         runtime = runtimes.get()
         if not _feed_claim_held(runtime.context.sessions, feed_id, token):
@@ -185,7 +187,6 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         log.info("poll feed=%s added=%s", feed_id, added)
         return added
 
-    # Not shared: Celery would otherwise hand this closure (its runtime, its database) to apps made later.
     @app.task(name=NOTIFY_TASK, shared=False)
     def notify() -> dict[str, int]:
         """Deliver what stored versions owe subscribers; the scheduler sends this whenever something is due.
