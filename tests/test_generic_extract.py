@@ -263,10 +263,11 @@ def test_article_sentences_are_not_chrome(line: str) -> None:
 def test_a_trailing_story_list_is_cut_but_a_box_in_mid_article_keeps_the_prose_after_it() -> None:
     prose = [SENTENCE * 2, "It passed. " + SENTENCE * 2]
     teasers = ["Related stories", "Mayor resigns over parking row", "Ten things to do this weekend"]
-    assert clean_paragraphs([*prose, *teasers]) == prose
+    assert clean_paragraphs([*prose, *teasers], article=comparable(" ".join(prose))) == prose
     box = ["Don't miss", "Mayor resigns over parking row"]
     after = ["Short reply.", "The final word went to the treasurer. " + SENTENCE * 2]
-    assert clean_paragraphs([prose[0], *box, *after]) == [prose[0], box[1], *after]
+    article = comparable(" ".join([prose[0], *after]))
+    assert clean_paragraphs([prose[0], *box, *after], article=article) == [prose[0], box[1], *after]
 
 
 def test_a_trailing_story_list_outside_the_article_block_is_cut_in_any_language() -> None:
