@@ -16,6 +16,7 @@ import pytest
 
 from newsdelta.extract.base import ExtractionError
 from newsdelta.extract.cleanup import clean_paragraphs, is_chrome
+from newsdelta.extract.density import comparable
 from newsdelta.extract.generic import GENERIC, MAX_PAGE_CHARS, article_body_paragraphs, choose_body
 from newsdelta.text import normalise_paragraphs
 
@@ -262,10 +263,34 @@ def test_article_sentences_are_not_chrome(line: str) -> None:
 def test_a_trailing_story_list_is_cut_but_a_box_in_mid_article_keeps_the_prose_after_it() -> None:
     prose = [SENTENCE * 2, "It passed. " + SENTENCE * 2]
     teasers = ["Related stories", "Mayor resigns over parking row", "Ten things to do this weekend"]
-    assert clean_paragraphs([*prose, *teasers]) == prose
+    assert clean_paragraphs([*prose, *teasers], article=comparable(" ".join(prose))) == prose
     box = ["Don't miss", "Mayor resigns over parking row"]
     after = ["Short reply.", "The final word went to the treasurer. " + SENTENCE * 2]
-    assert clean_paragraphs([prose[0], *box, *after]) == [prose[0], box[1], *after]
+    article = comparable(" ".join([prose[0], *after]))
+    assert clean_paragraphs([prose[0], *box, *after], article=article) == [prose[0], box[1], *after]
+
+
+def test_a_trailing_story_list_outside_the_article_block_is_cut_in_any_language() -> None:
+    prose = [SENTENCE * 2, "It passed. " + SENTENCE * 2]
+    teasers = ["Weitere Meldungen", "Bürgermeister tritt zurück", "Zehn Tipps für das Wochenende"]
+    article = comparable(" ".join(prose))
+    assert clean_paragraphs([*prose, *teasers], article=article) == prose
+    # the same lines inside the article's own block are the article's list, and stay
+    inside = comparable(" ".join([*prose, *teasers]))
+    assert clean_paragraphs([*prose, *teasers], article=inside) == [*prose, *teasers]
+    # a list that ends on a line of the article's block is no list of other stories
+    last = "Alle Angaben ohne Gewähr und vorbehaltlich kurzfristiger Änderungen"
+    kept = clean_paragraphs([*prose, *teasers, last], article=comparable(" ".join([*prose, last])))
+    assert kept == [*prose, *teasers, last]
+
+
+def test_a_story_list_beside_the_article_is_left_out_of_the_reading() -> None:
+    teasers = "".join(
+        f"<div><b>Meldung {i}</b><p>Was in der Region geschah, kurz gefasst</p></div>" for i in range(3)
+    )
+    body = f"<div class='text'>{paragraphs(5)}</div><div><b>Weitere Meldungen</b>{teasers}</div>"
+    read = GENERIC.parse(article_page(body), URL).paragraphs
+    assert len(read) == 5 and not any("Meldung" in p for p in read)
 
 
 def test_clean_paragraphs_drops_chrome_and_a_leading_headline_copy() -> None:

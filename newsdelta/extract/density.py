@@ -84,6 +84,19 @@ def comparable(text: str) -> str:
 
 
 def main_text(page: PageText) -> list[str]:
+    """The texts of `main_block`'s paragraphs."""
+    return [p.text_content() for p in main_block(page)]
+
+
+def main_container_text(page: PageText) -> str:
+    """The `comparable` text of the element that holds `main_block`'s paragraphs, "" for none. Its pieces
+    of text are joined with spaces: table cells and list items are not glued into one word."""
+    block = main_block(page)
+    parent = block[0].getparent() if block else None
+    return comparable(" ".join(parent.itertext())) if parent is not None else ""
+
+
+def main_block(page: PageText) -> list[HtmlElement]:
     """The prose paragraphs of the element that holds the most prose words among its own paragraphs, in
     page order: where a reader finds the article, whatever the page's class names or language. Blocks that
     end before the headline (a consent text, a promo at the top of the page) count only when no block has
@@ -97,8 +110,7 @@ def main_text(page: PageText) -> list[str]:
     candidates = after or list(blocks.values())
     if not candidates:
         return []
-    best = max(candidates, key=lambda paragraphs: sum(page.prose[p] for p in paragraphs))
-    return [p.text_content() for p in best]
+    return max(candidates, key=lambda paragraphs: sum(page.prose[p] for p in paragraphs))
 
 
 def word_pairs(texts: list[str] | tuple[str, ...]) -> set[tuple[str, str]]:

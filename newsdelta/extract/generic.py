@@ -23,7 +23,7 @@ from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
 from newsdelta.extract.cleanup import clean_paragraphs, prepare_tree
-from newsdelta.extract.density import comparable, coverage, main_text, word_pairs
+from newsdelta.extract.density import comparable, coverage, main_container_text, main_text, word_pairs
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -76,7 +76,12 @@ class GenericExtractor:
             extracted = _second_opinion(tree, url, extracted, main)
         body = choose_body(extracted, article_body_paragraphs(structured.body))
         paragraphs = clean_paragraphs(
-            normalise_paragraphs(body), headlines, structured.authors, page.link_lines, page.headings
+            normalise_paragraphs(body),
+            headlines,
+            structured.authors,
+            page.link_lines,
+            page.headings,
+            main_container_text(page),
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
