@@ -3,11 +3,9 @@ the script implies reach the API, the CLI and the research export (read back wit
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from crawl_support import fast_fetcher, sqlite_store
+from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
@@ -24,9 +22,7 @@ from newsdelta.changes.kinds import CORRECTION
 from newsdelta.changes.store import backfill
 from newsdelta.cli import cli
 from newsdelta.config import Settings
-from newsdelta.crawl import CrawlContext
 from newsdelta.store.models import Version, VersionChange, VersionKind
-from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.web.app import create_app
 
@@ -36,14 +32,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp("changes-day")
     sessions = sqlite_store(directory)
     with Newsroom() as newsroom:
-        register_newsroom(sessions, newsroom, period=600)
-
-        async def crawl() -> Any:
-            async with fast_fetcher() as fetcher:
-                ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
-                return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=24))
-
-        asyncio.run(crawl())
+        crawl_scripted_day(sessions, newsroom)
         return {"sessions": sessions, "truth": newsroom.truth(), "dir": directory, "base": newsroom.base_url}
 
 

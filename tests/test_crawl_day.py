@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import io
 import itertools
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_support import fast_fetcher, sqlite_store
+from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
 from newsdelta.config import Settings
-from newsdelta.crawl import CrawlContext
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
 from newsdelta.store.warc import write_warc
-from newsdelta.testing.drive import crawl_until, register_newsroom, stored_history
+from newsdelta.testing.drive import stored_history
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.text import version_hash
 from newsdelta.web.app import create_app
@@ -34,14 +31,7 @@ from newsdelta.web.app import create_app
 def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     sessions = sqlite_store(tmp_path_factory.mktemp("day"))
     with Newsroom() as newsroom:
-        register_newsroom(sessions, newsroom, period=600)
-
-        async def crawl() -> Any:
-            async with fast_fetcher() as fetcher:
-                ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
-                return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=24))
-
-        totals = asyncio.run(crawl())
+        totals = crawl_scripted_day(sessions, newsroom)
         return {
             "newsroom": newsroom,
             "sessions": sessions,
