@@ -14,7 +14,7 @@ import pytest
 
 from newsdelta.extract import generic
 from newsdelta.extract.cleanup import chrome_word, drop_stamp_runs, is_stamp_line, trim_edges
-from newsdelta.extract.density import coverage, main_text, read_paragraphs
+from newsdelta.extract.density import coverage, main_block, main_text, read_paragraphs
 from newsdelta.extract.generic import GENERIC
 from newsdelta.text import normalise
 
@@ -280,7 +280,7 @@ def test_a_fast_pass_that_read_a_sign_up_dialog_gets_a_second_opinion() -> None:
         f"<p>{dialog}</p></div><div>{article}</div></body></html>"
     )
     tree = generic.parse_page(page, URL)
-    main = main_text(generic.prepare_tree(tree))
+    main = main_text(main_block(generic.prepare_tree(tree)))
     fast = generic.trafilatura_paragraphs(tree, URL)
     assert coverage(fast, main) < generic.MIN_MAIN_COVERAGE  # trafilatura alone reads the dialog
     paragraphs = GENERIC.parse(page, URL).paragraphs
@@ -299,7 +299,7 @@ def test_main_text_is_the_block_with_the_most_prose_not_the_most_links() -> None
         + PROSE[1]
         + "</p></div></body></html>"
     )
-    assert main_text(read_paragraphs(tree)) == ["Kurz. " + PROSE[0], PROSE[1]]
+    assert main_text(main_block(read_paragraphs(tree))) == ["Kurz. " + PROSE[0], PROSE[1]]
 
 
 def test_main_text_is_after_the_headline_when_a_denser_block_precedes_it() -> None:
@@ -310,11 +310,11 @@ def test_main_text_is_after_the_headline_when_a_denser_block_precedes_it() -> No
     tree = lxml.html.document_fromstring(
         f"<html><body><div>{consent}</div><h1>Haushalt beschlossen</h1><div>{article}</div></body></html>"
     )
-    assert main_text(read_paragraphs(tree)) == PROSE
+    assert main_text(main_block(read_paragraphs(tree))) == PROSE
     without_headline = lxml.html.document_fromstring(
         f"<html><body><div>{consent}</div><div>{article}</div></body></html>"
     )
-    assert len(main_text(read_paragraphs(without_headline))) == 4
+    assert len(main_text(main_block(read_paragraphs(without_headline)))) == 4
 
 
 def test_when_both_passes_miss_the_dense_block_it_wins_only_over_a_far_shorter_reading(
@@ -344,7 +344,7 @@ def test_a_real_page_whose_fast_pass_reads_only_the_opening_is_read_whole(corpus
     )
     html = gzip.decompress((root / fixture).read_bytes()).decode("utf-8", "replace")
     tree = generic.parse_page(html, case["url"])
-    main = main_text(generic.prepare_tree(tree))
+    main = main_text(main_block(generic.prepare_tree(tree)))
     fast = generic.trafilatura_paragraphs(tree, case["url"])
     assert len(fast) <= 2
     assert generic.misses_main_text(fast, main)

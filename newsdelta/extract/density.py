@@ -5,6 +5,7 @@ that holds most of them. No words of any language are involved, so it reads ever
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -83,15 +84,14 @@ def comparable(text: str) -> str:
     return " ".join(_WORD.findall(normalise(text).casefold()))
 
 
-def main_text(page: PageText) -> list[str]:
-    """The texts of `main_block`'s paragraphs."""
-    return [p.text_content() for p in main_block(page)]
+def main_text(block: Sequence[HtmlElement]) -> list[str]:
+    """The texts of a `main_block`'s paragraphs."""
+    return [p.text_content() for p in block]
 
 
-def main_container_text(page: PageText) -> str:
-    """The `comparable` text of the element that holds `main_block`'s paragraphs, "" for none. Its pieces
+def main_container_text(block: Sequence[HtmlElement]) -> str:
+    """The `comparable` text of the element that holds a `main_block`'s paragraphs, "" for none. Its pieces
     of text are joined with spaces: table cells and list items are not glued into one word."""
-    block = main_block(page)
     parent = block[0].getparent() if block else None
     return comparable(" ".join(parent.itertext())) if parent is not None else ""
 

@@ -23,7 +23,14 @@ from trafilatura.utils import load_html
 
 from newsdelta.extract.base import Extracted, ExtractionError
 from newsdelta.extract.cleanup import clean_paragraphs, prepare_tree
-from newsdelta.extract.density import comparable, coverage, main_container_text, main_text, word_pairs
+from newsdelta.extract.density import (
+    comparable,
+    coverage,
+    main_block,
+    main_container_text,
+    main_text,
+    word_pairs,
+)
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -68,7 +75,8 @@ class GenericExtractor:
         structured = read_structured(tree, url)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         page = prepare_tree(tree)
-        main = main_text(page)
+        block = main_block(page)  # once: its paragraphs check trafilatura, its container guides the clean-up
+        main = main_text(block)
         extracted = trafilatura_paragraphs(tree, url)
         if is_container_dump(extracted, headlines, main):
             extracted = _part_of_dump(tree, url, extracted, main)
@@ -81,7 +89,7 @@ class GenericExtractor:
             structured.authors,
             page.link_lines,
             page.headings,
-            main_container_text(page),
+            main_container_text(block),
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
