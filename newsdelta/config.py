@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, AddressPolicy, IPNetwork, parse_networks
+from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
 from newsdelta.schedule import BackoffPolicy, Policy, policy_named
 
 # Newest items read from one poll of one feed: a news feed names tens, a news sitemap at most 1,000 (Google's
@@ -49,9 +49,7 @@ class Settings:
     admin_token: str | None = None
     # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
     # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
-    allowed_networks: tuple[IPNetwork, ...] = field(
-        default_factory=lambda: parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV))
-    )
+    allowed_networks: tuple[IPNetwork, ...] = field(default_factory=lambda: AddressPolicy.from_env().allowed)
     base_url: str | None = None  # the site's public address, for its absolute links
     feed_max_items: int = FEED_MAX_ITEMS
     diff_cache_mb: float = 64.0  # memory the web site's diff cache may hold
