@@ -64,6 +64,11 @@ class Change:
     kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
     size_words: int | None = None
 
+    @property
+    def key(self) -> tuple[int, int]:
+        """(article id, number): how pages and feeds look up what this version changed."""
+        return (self.article_id, self.number)
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleChanges:

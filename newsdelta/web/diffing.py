@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, defer
 from newsdelta.diff import Row, Span, VersionDiff, VersionText, diff_versions, side_text
 from newsdelta.diff.model import Op
 from newsdelta.store.models import Version
-from newsdelta.store.queries import Change
 from newsdelta.store.repository import NotFound
 
 
@@ -131,18 +130,19 @@ def change_words(diff: VersionDiff) -> int:
     )
 
 
-def describe(db: Session, diffs: DiffCache, changes: Iterable[Change]) -> dict[tuple[int, int], ChangeNote]:
+def describe(
+    db: Session, diffs: DiffCache, changes: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], ChangeNote]:
     """A ChangeNote per (article id, number) of `changes`, each diffed against its predecessor (cached)."""
-    changes = list(changes)
-    keys = [(c.article_id, n) for c in changes if c.number for n in (c.number - 1, c.number)]
-    versions = versions_by_number(db, keys)
+    wanted = dict.fromkeys(changes)  # in order, once: an article's latest change may also be in its period
+    versions = versions_by_number(
+        db, [(a, n) for a, number in wanted if number for n in (number - 1, number)]
+    )
     notes = {}
-    for change in changes:
-        key = (change.article_id, change.number)
-        if key in notes:  # the same change listed twice (an article's latest is also in its period)
-            continue
-        old = versions.get((change.article_id, change.number - 1))
-        if change.number == 0 or old is None or key not in versions:
+    for key in wanted:
+        article_id, number = key
+        old = versions.get((article_id, number - 1))
+        if number == 0 or old is None or key not in versions:
             notes[key] = FIRST_VERSION
             continue
         result = diffs.diff(old, versions[key])

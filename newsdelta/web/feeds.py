@@ -86,7 +86,7 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
 
 
 def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]) -> list[Item]:
-    notes = describe(db, diffs, changes)
+    notes = describe(db, diffs, [c.key for c in changes])
     items = []
     for change in changes:
         note = notes[(change.article_id, change.number)]

@@ -72,7 +72,7 @@ def home(
 ) -> Response:
     source, kind = source or None, kind or None
     articles = queries.changed_articles(db, since=now - PERIOD, page=page, source=source, kind=kind)
-    notes = describe(db, diffs, [c for row in articles.items for c in (row.latest, *row.in_period)])
+    notes = describe(db, diffs, [c.key for row in articles.items for c in (row.latest, *row.in_period)])
     return _page(
         request,
         "home.html",
@@ -99,13 +99,12 @@ def article(
 ) -> Response:
     found = queries.visible_article(db, article_id)
     versions = queries.version_rows(db, article_id)
-    changes = queries.recent_changes(db, per_page=len(versions) or 1, article_id=article_id).items
     return _page(
         request,
         "article.html",
         article=found,
         versions=versions,
-        notes=describe(db, diffs, changes),
+        notes=describe(db, diffs, [(article_id, v.number) for v in versions if v.number]),
         flipflops=queries.flipflops(db, article_id),
         title=versions[-1].title if versions else found.url,
         retire_days=settings.policy.retire_after.days,
@@ -235,7 +234,7 @@ def source(
         "source.html",
         stats=stats,
         changes=changes,
-        notes=describe(db, diffs, changes.items),
+        notes=describe(db, diffs, [c.key for c in changes.items]),
         flipflopping=queries.flipflopping(db, [change.article_id for change in changes.items]),
         now=now,
     )
