@@ -43,7 +43,7 @@ from newsdelta.notify.message import (
     title_line,
 )
 from newsdelta.notify.rules import DIGESTS, Candidate, is_change, matches, validate
-from newsdelta.store.models import Article, Notification, Source, Subscription, Version
+from newsdelta.store.models import Article, Notification, Source, Subscription, Version, VersionChange
 from newsdelta.store.repository import NotFound
 from newsdelta.web.diffing import DiffCache
 
@@ -198,14 +198,29 @@ class Dispatcher:
                 .where(Article.id.in_({v.article_id for v in changes}))
             )
         }
+        stored = {
+            version_id: kinds
+            for version_id, kinds in session.execute(
+                select(VersionChange.version_id, VersionChange.kinds).where(
+                    VersionChange.version_id.in_({v.id for v in changes})
+                )
+            )
+        }
         found = {}
         for version in changes:
             old = previous.get((version.article_id, version.number - 1))
             if old is None:
                 continue
             source, url = places[version.article_id]
+            kinds = stored.get(version.id)
             found[version.id] = Candidate(
-                source, version.article_id, url, old, version, self.diffs.diff(old, version)
+                source,
+                version.article_id,
+                url,
+                old,
+                version,
+                self.diffs.diff(old, version),
+                None if kinds is None else tuple(kinds),
             )
         return found
 

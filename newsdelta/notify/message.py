@@ -135,7 +135,7 @@ def build_message(subscription_id: int, change: Candidate) -> ChangeMessage:
         new_number=change.new.number,
         origin=change.new.origin,
         fetched_at=change.new.fetched_at,
-        kinds=tuple(sorted(change_kinds(change.new, diff))),
+        kinds=tuple(sorted(change_kinds(change))),
         old_title=change.old.title,
         new_title=change.new.title,
         summary="The page was removed" if removed else diff.summary(),

@@ -10,11 +10,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import object_session
-
 from newsdelta.changes.kinds import KINDS as CHANGE_KINDS
 from newsdelta.diff import VersionDiff
-from newsdelta.store.models import Subscription, Version, VersionChange
+from newsdelta.store.models import Subscription, Version
 
 ANY = "any"
 KINDS = (ANY, *CHANGE_KINDS)
@@ -28,21 +26,19 @@ def is_change(version: Version) -> bool:
     return version.number > 0 and version.origin not in _NOT_CHANGES
 
 
-def change_kinds(new: Version, diff: VersionDiff) -> frozenset[str]:
-    """The kinds stored with this version, `any` included; a removal is only `removed`.
+def change_kinds(change: Candidate) -> frozenset[str]:
+    """The kinds stored with the change's version, `any` included; a removal is only `removed`.
 
     A version stored before kinds existed (not yet backfilled) gets the kinds its paragraph diff shows.
     """
-    if new.origin == "removed":
+    if change.new.origin == "removed":
         return frozenset({ANY, "removed"})
-    session = object_session(new)
-    stored = session.get(VersionChange, new.id) if session is not None else None
-    if stored is not None:
-        return frozenset({ANY, *stored.kinds})
+    if change.stored_kinds is not None:
+        return frozenset({ANY, *change.stored_kinds})
     kinds = {ANY}
-    if diff.title_changed:
+    if change.diff.title_changed:
         kinds.add("headline")
-    if diff.counts.deleted:
+    if change.diff.counts.deleted:
         kinds.add("paragraphs_removed")
     return frozenset(kinds)
 
@@ -77,6 +73,9 @@ class Candidate:
     old: Version
     new: Version
     diff: VersionDiff
+    stored_kinds: tuple[str, ...] | None = (
+        None  # newsdelta.changes' kinds, None before the version is compared
+    )
 
 
 def matches(subscription: Subscription, change: Candidate) -> bool:
@@ -90,7 +89,7 @@ def matches(subscription: Subscription, change: Candidate) -> bool:
     if subscription.term and not _mentions(subscription.term, change):
         return False
     wanted = set(subscription.kinds) or {ANY}
-    if not wanted & change_kinds(change.new, change.diff):
+    if not wanted & change_kinds(change):
         return False
     return change.new.origin == "removed" or change_size(change.diff) >= subscription.min_change
 
