@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from jinja2 import ChoiceLoader, DictLoader
 
-from newsdelta.web.diffing import Fold, Row, side_by_side
+from newsdelta.diff import Row
+from newsdelta.web.diffing import Fold, side_by_side
 from newsdelta.web.render import templates
 
 Rows = Sequence[Row | Fold]
