@@ -26,11 +26,11 @@ from newsdelta.changes.store import kinds_by_article, summaries
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
-from newsdelta.distributed.metrics import record_check, serve_metrics
 from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
 from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, parse_networks
 from newsdelta.fetch.charset import decode_text
+from newsdelta.metrics import record_check, serve_metrics
 from newsdelta.notify import add_subscription, deliver, delivery_report
 from newsdelta.notify.channels import DeliveryError
 from newsdelta.notify.dispatch import remove_subscription, send_test, subscription_dict

@@ -18,13 +18,12 @@ from newsdelta.discovery import (
     DiscoveryError,
     Link,
     UrlFilter,
-    canonical_from_html,
     canonicalize_url,
-    discover,
     discover_all,
     parse_feed,
     parse_front_page,
     parse_sitemap,
+    same_site,
 )
 from newsdelta.testing.default_day import DAY_START
 from newsdelta.testing.newsroom import ARTICLE_URL_PATTERN, Newsroom
@@ -90,7 +89,7 @@ def test_discover_sniffs_feeds_whatever_the_content_type(feeds: Path, name: str)
     body = (feeds / name).read_bytes()
     expected = parse_feed(body, "https://feeds.example/")
     for content_type in ("application/rss+xml", "text/html", None):
-        assert discover(body, content_type, "https://feeds.example/") == expected
+        assert discover_all(body, content_type, "https://feeds.example/").links == expected
 
 
 def test_json_feed(feeds: Path) -> None:
@@ -183,7 +182,7 @@ def test_garbage_is_a_discovery_error(body: bytes) -> None:
 
 def test_discover_rejects_binary() -> None:
     with pytest.raises(DiscoveryError, match="neither a feed"):
-        discover(b"\x89PNG\r\n\x1a\n\x00\x00", "image/png", "https://feeds.example/feed")
+        discover_all(b"\x89PNG\r\n\x1a\n\x00\x00", "image/png", "https://feeds.example/feed")
 
 
 def test_sitemap_plain_and_gzip_give_the_same_links(feeds: Path) -> None:
@@ -223,9 +222,9 @@ def test_sitemap_hreflang_alternates_are_not_added(feeds: Path) -> None:
 
 
 def test_discover_reads_a_gzipped_sitemap(feeds: Path) -> None:
-    links = discover(
+    links = discover_all(
         (feeds / "trafilatura-sitemap.xml.gz").read_bytes(), "application/octet-stream", "https://x/"
-    )
+    ).links
     assert len(links) == 84
 
 
@@ -302,7 +301,7 @@ def test_front_page_links_follow_the_outlet_rule_resolved_and_deduplicated() -> 
 
 
 def test_discover_front_page_without_rules_keeps_same_site_article_shaped_links() -> None:
-    links = discover(FRONT_PAGE.encode(), "text/html; charset=utf-8", "https://www.news.example/world")
+    links = discover_all(FRONT_PAGE.encode(), "text/html; charset=utf-8", "https://www.news.example/world").links
     assert [link.url for link in links] == [
         "https://www.news.example/world/2024/05/01/big-story-here",
         "https://www.news.example/world/2024/05/02/second-story",
@@ -355,39 +354,10 @@ def test_canonicalize_url(url: str, canonical: str) -> None:
     assert canonicalize_url(canonical) == canonical
 
 
-@pytest.mark.parametrize(
-    ("html", "expected"),
-    [
-        (
-            '<link rel="canonical" href="https://www.news.example/a?utm_source=x">',
-            "https://www.news.example/a",
-        ),
-        ('<link rel="Canonical" href="/a/b#top">', "https://www.news.example/a/b"),
-        ('<meta property="og:url" content="https://m.news.example/a">', "https://m.news.example/a"),
-        (
-            '<link rel="canonical" href="  "><meta property="og:url" content="/b">',
-            "https://www.news.example/b",
-        ),
-        ('<link rel="canonical" href="https://evil.example/a">', None),
-        ('<link rel="canonical" href="javascript:alert(1)">', None),
-        ('<link rel="canonical" href="ftp://www.news.example/a">', None),
-        ("<p>no canonical here</p>", None),
-        ("", None),
-    ],
-)
-def test_canonical_from_html(html: str, expected: str | None) -> None:
-    assert canonical_from_html(html, "https://www.news.example/x/y") == expected
-
-
-def test_canonical_from_html_uses_base_href() -> None:
-    html = '<base href="https://www.news.example/world/"><link rel="canonical" href="story">'
-    assert canonical_from_html(html, "https://www.news.example/x") == "https://www.news.example/world/story"
-
-
-def test_canonical_on_co_uk_site_stays_within_the_registrable_domain() -> None:
+def test_same_site_on_a_co_uk_site_stays_within_the_registrable_domain() -> None:
     page = "http://news.bbc.co.uk/1/hi/uk/1.stm"
-    assert canonical_from_html('<link rel="canonical" href="http://www.bbc.co.uk/news/uk-1">', page)
-    assert canonical_from_html('<link rel="canonical" href="http://evil.co.uk/news/uk-1">', page) is None
+    assert same_site("http://www.bbc.co.uk/news/uk-1", page)
+    assert not same_site("http://evil.co.uk/news/uk-1", page)
 
 
 def test_url_filter_excludes_matching_urls() -> None:
@@ -427,7 +397,7 @@ def test_every_newsroom_format_lists_the_same_articles(
     room, bodies = newsroom_bodies
     listed = {room.article_for(item.path).path for item in room.script.feed_items(room.offset())}
     response = bodies[path]
-    links = discover(response.content, response.headers["content-type"], str(response.url), newsroom_article)
+    links = discover_all(response.content, response.headers["content-type"], str(response.url), newsroom_article).links
     assert_clean(links)
     assert all(link.url.startswith(room.base_url + "/") for link in links)
     articles = [room.article_for(link.url).path for link in links]
@@ -439,6 +409,6 @@ def test_discover_all_returns_the_children_of_a_sitemap_index(feeds: Path) -> No
     body = (feeds / "trafilatura-sitemap2.xml").read_bytes()
     found = discover_all(body, "application/xml", "http://www.example.com/sitemap.xml")
     assert found.links == [] and len(found.children) == 2
-    assert discover(body, "application/xml", "http://www.example.com/sitemap.xml") == []
+    assert discover_all(body, "application/xml", "http://www.example.com/sitemap.xml").links == []
     feed = discover_all((feeds / "trafilatura-feed2.rss").read_bytes(), None, "http://www.example.com/")
     assert len(feed.links) == 1 and feed.children == []

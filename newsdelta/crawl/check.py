@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsdelta.changes.store import record_changes
 from newsdelta.crawl.context import CrawlContext
-from newsdelta.discovery import canonicalize_url, same_site
+from newsdelta.discovery import filed_url
 from newsdelta.extract import Extracted, ExtractionError
 from newsdelta.extract.registry import current_readings
 from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
@@ -598,9 +598,7 @@ def _settle_url(session: Session, article: Article, page: Page) -> bool:
     """
     if article.version_count:
         return True
-    final = page.result.final_url
-    declared = page.extracted.canonical_url
-    real = canonicalize_url(declared if declared and same_site(declared, final) else final)
+    real = filed_url(page.extracted.canonical_url, page.result.final_url)
     if real == article.url:
         return True
     owner = article_by_url(session, real)

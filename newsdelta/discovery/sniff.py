@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 
 from newsdelta.discovery.feeds import parse_feed, parse_json_feed
-from newsdelta.discovery.model import DiscoveryError, Link
+from newsdelta.discovery.model import DiscoveryError
 from newsdelta.discovery.pages import looks_like_article, parse_front_page
 from newsdelta.discovery.sitemaps import Sitemap, gunzip, parse_sitemap
 from newsdelta.fetch.charset import decode_text
@@ -19,26 +19,14 @@ _FEED_ROOTS = frozenset({b"rss", b"feed", b"rdf:rdf", b"rdf", b"channel"})
 _HTML_ROOTS = frozenset({b"html", b"head", b"body", b"meta", b"title", b"div", b"a", b"link", b"script"})
 
 
-def discover(
-    body: bytes,
-    content_type: str | None,
-    base_url: str,
-    is_article: Callable[[str], bool] | None = None,
-) -> list[Link]:
-    """Article links from whatever the URL served: RSS/Atom/JSON Feed, sitemap (also gzip) or HTML page.
-
-    A sitemap index yields no links here; use `discover_all` to get the child sitemaps to fetch next.
-    """
-    return discover_all(body, content_type, base_url, is_article).links
-
-
 def discover_all(
     body: bytes,
     content_type: str | None,
     base_url: str,
     is_article: Callable[[str], bool] | None = None,
 ) -> Sitemap:
-    """Like `discover`, plus the child sitemaps a sitemap index (or urlset) points to.
+    """Article links from whatever the URL served (RSS/Atom/JSON Feed, sitemap, also gzip, or HTML page), and
+    the child sitemaps a sitemap index (or urlset) points to.
 
     `is_article` filters front-page links; without it a same-site, article-shaped-path rule is used.
     """

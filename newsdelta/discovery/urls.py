@@ -12,7 +12,7 @@ from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import tldextract
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 from newsdelta.fetch.addresses import ip_literal
 
@@ -157,27 +157,10 @@ def is_web_url(url: str) -> bool:
         return False
 
 
-def canonical_from_html(html: str, url: str) -> str | None:
-    """The page's own claim to its URL (<link rel=canonical>, then og:url), canonicalised.
-
-    Only trusted when it resolves to an absolute http(s) URL on the same site: a page must not be able
-    to move its history onto another site's article.
-    """
-    tree = LexborHTMLParser(html)
-    base = base_href(tree, url)
-    candidates = [node.attributes.get("href") for node in tree.css("link[rel][href]") if _is_canonical(node)]
-    candidates += [node.attributes.get("content") for node in tree.css('meta[property="og:url"][content]')]
-    for candidate in candidates:
-        if not candidate or not candidate.strip():
-            continue
-        resolved = urljoin(base, candidate.strip())
-        if is_web_url(resolved) and same_site(resolved, url):
-            return canonicalize_url(resolved)
-    return None
-
-
-def _is_canonical(node: LexborNode) -> bool:
-    return "canonical" in (node.attributes.get("rel") or "").lower().split()
+def filed_url(declared: str | None, final: str) -> str:
+    """The canonical URL a page is filed under: its own claim (rel=canonical) when on the fetched page's site,
+    else where the fetch ended. A page must not be able to move its history onto another site's article."""
+    return canonicalize_url(declared if declared and same_site(declared, final) else final)
 
 
 def base_href(tree: LexborHTMLParser, url: str) -> str:

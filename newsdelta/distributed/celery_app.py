@@ -12,8 +12,8 @@ from celery import Celery
 from kombu.exceptions import ChannelError, OperationalError
 
 from newsdelta.config import Settings
-from newsdelta.distributed.metrics import serve_metrics
 from newsdelta.distributed.tasks import Clock, queue_name, register_tasks
+from newsdelta.metrics import serve_metrics
 
 DEFAULT_VISIBILITY_TIMEOUT = 600.0
 

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta import metrics
 from newsdelta.config import Settings
 from newsdelta.crawl.context import FEED_LEASE, process_owner, utc_now
-from newsdelta.distributed import metrics
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
 from newsdelta.distributed.tasks import (
     CHECK_TASK,

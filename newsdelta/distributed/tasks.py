@@ -22,11 +22,11 @@ from celery import Celery
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta import metrics
 from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
 from newsdelta.crawl.loop import check_batch
-from newsdelta.distributed import metrics
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
 from newsdelta.notify import deliver

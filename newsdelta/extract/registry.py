@@ -26,9 +26,19 @@ _LABEL_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+# Parsers added at run time by `register_outlet_parser` (a plugin's outlet), checked before the built-in ones.
+REGISTERED_PARSERS: list[OutletParser] = []
+
+
+def register_outlet_parser(parser: OutletParser) -> OutletParser:
+    """Add an outlet parser outside `newsdelta.extract.outlets`: one line in the module that defines it."""
+    REGISTERED_PARSERS.insert(0, parser)
+    return parser
+
+
 def outlet_parsers() -> tuple[OutletParser, ...]:
     """The outlet parsers in use: those checked against real pages, plus experimental ones switched on."""
-    return _enabled_parsers(os.environ.get(EXPERIMENTAL_ENV, ""))
+    return tuple(REGISTERED_PARSERS) + _enabled_parsers(os.environ.get(EXPERIMENTAL_ENV, ""))
 
 
 @lru_cache(maxsize=8)

@@ -31,7 +31,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.notify.card import CardCache
-from newsdelta.notify.channels import DeliveryError, apprise_channel, is_webhook, send_apprise, send_webhook
+from newsdelta.notify.channels import DeliveryError, Outgoing, channel_for
 from newsdelta.notify.message import (
     ChangeMessage,
     Format,
@@ -76,11 +76,10 @@ def add_subscription(
 ) -> Subscription:
     """A new subscription hears of versions stored from now on; raises ValueError on a rule or URL it cannot use."""
     validate(kinds, digest, url_pattern)
-    if not is_webhook(url):
-        try:
-            apprise_channel(url)
-        except DeliveryError as exc:
-            raise ValueError(f"{exc}: {redact(url)}") from exc
+    try:
+        channel_for(url).check(url)
+    except DeliveryError as exc:
+        raise ValueError(f"{exc}: {redact(url)}") from exc
     subscription = Subscription(
         url=url,
         secret=secrets.token_hex(32),
@@ -259,40 +258,35 @@ class Dispatcher:
         return build_message(row.subscription_id, change) if change is not None else None
 
     async def send_change(self, subscription: Subscription, message: ChangeMessage) -> None:
-        if is_webhook(subscription.url):
-            await send_webhook(
-                self.client, subscription.url, subscription.secret, message.id, message.to_json()
-            )
-            return
-        card = self._card_file(message)
-        try:
-            await send_apprise(
-                subscription.url, title_line(message), lambda fmt: render_body(message, fmt), card
-            )
-        finally:
-            if card is not None:
-                card.unlink(missing_ok=True)
+        outgoing = Outgoing(
+            message.id,
+            message.to_json(),
+            title_line(message),
+            lambda fmt: render_body(message, fmt),
+            lambda: self._card_file(message),
+        )
+        await self._send(subscription, outgoing)
 
     async def send_digest(
         self, subscription: Subscription, period: tuple[datetime, datetime], messages: list[ChangeMessage]
     ) -> None:
         ident = digest_id(subscription.id, period[0])
-        if is_webhook(subscription.url):
-            payload = {
-                "type": "digest",
-                "id": ident,
-                "subscription": subscription.id,
-                "period": {"start": period[0].isoformat(), "end": period[1].isoformat()},
-                "changes": [message.to_json() for message in messages],
-            }
-            await send_webhook(self.client, subscription.url, subscription.secret, ident, payload)
-            return
+        payload = {
+            "type": "digest",
+            "id": ident,
+            "subscription": subscription.id,
+            "period": {"start": period[0].isoformat(), "end": period[1].isoformat()},
+            "changes": [message.to_json() for message in messages],
+        }
         title = f"{len(messages)} change{'s' if len(messages) != 1 else ''} ({subscription.digest} digest)"
 
         def render(fmt: Format) -> str:
             return render_digest(messages, fmt) + ("<br>\n" if fmt == "html" else "\n\n") + f"id: {ident}"
 
-        await send_apprise(subscription.url, title, render)
+        await self._send(subscription, Outgoing(ident, payload, title, render))
+
+    async def _send(self, subscription: Subscription, message: Outgoing) -> None:
+        await channel_for(subscription.url).send(subscription.url, subscription.secret, message, self.client)
 
     def _card_file(self, message: ChangeMessage) -> Path | None:
         """The share card as a temporary file for apprise to attach; no card is no reason to withhold a message."""

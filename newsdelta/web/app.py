@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsdelta.config import Settings
-from newsdelta.distributed.metrics import metrics_app
+from newsdelta.metrics import metrics_app
 from newsdelta.notify import web as notify_web
 from newsdelta.store.db import open_database
 from newsdelta.store.queries import HiddenArticle

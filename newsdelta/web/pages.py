@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsdelta.changes.kinds import KINDS
@@ -23,7 +23,6 @@ from newsdelta.web.diffing import (
     default_changes,
     describe,
     key_changes,
-    side_by_side,
     version_pair,
 )
 from newsdelta.web.kinds import KindQuery
@@ -37,6 +36,7 @@ from newsdelta.web.params import (
     VersionNumber,
 )
 from newsdelta.web.render import ZONE_COOKIE, ZONES, templates
+from newsdelta.web.views import DEFAULT_VIEW, DIFF_VIEWS, diff_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,10 +131,13 @@ def diff(
     new: VersionNumber,
     db: SessionDep,
     diffs: DiffsDep,
-    view: Literal["side", "inline"] = "side",
+    view: str = DEFAULT_VIEW,
     changes: Literal["all", "only"] | None = None,
 ) -> Response:
     """`changes` left out opens a long article on "changes only" (see LONG_ARTICLE_PARAGRAPHS)."""
+    shown_as = diff_view(view)
+    if shown_as is None:
+        raise HTTPException(422, f"unknown view {view!r}: one of {', '.join(DIFF_VIEWS)}")
     found = queries.visible_article(db, article_id)
     if old == new:
         return RedirectResponse(f"/articles/{article_id}/versions/{new}", status_code=303)
@@ -153,9 +156,10 @@ def diff(
         new=new_version,
         diff=result,
         rows=rows,
-        side_rows=list(side_by_side(rows)) if view == "side" else [],
+        view_rows=shown_as.arrange(rows),
         key_changes=key_changes(result.rows),
-        view=view,
+        view=shown_as,
+        views=DIFF_VIEWS.values(),
         changes=changes,
         prev=(old - 1, new - 1) if old >= 1 else None,
         next=(old + 1, new + 1) if new + 1 < found.version_count else None,
