@@ -515,8 +515,8 @@ def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
 @pass_context
 def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
     """Serve the web site: histories, diffs, feeds, search, health and the JSON API (/api/)."""
+    from newsdelta.config import public_base_url
     from newsdelta.web.app import serve as serve_site
-    from newsdelta.web.deps import public_base_url
 
     base_url = base_url or ctx.settings.base_url
     try:
