@@ -29,6 +29,7 @@ from newsdelta.crawl import CrawlContext, run_pass
 from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.discovery import discover_all
 from newsdelta.discovery.websub import HubLinks, hub_links, parse_link_header
+from newsdelta.distributed.status import status_report
 from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.schedule import next_check_reason
 from newsdelta.store.models import Article, Check, Feed, HubSubscription
@@ -202,6 +203,20 @@ def test_a_polled_feed_is_subscribed_to_and_the_hub_verified_intent(world: World
     assert active.lease_expires_at == START + timedelta(days=10)
     assert active.next_check_at == START + timedelta(days=8)  # renewal at 80% of the lease
     assert world.hub.subscribers(world.newsroom.url("/atom.xml")) == [active.callback_url]
+
+
+def test_hub_state_is_shown_on_the_source_page_and_by_status(world: World, tmp_path: Path) -> None:
+    world.subscribe()
+    page = httpx.get(world.site.url + "/sources/newsroom").text
+    assert "WebSub hubs" in page and world.newsroom.url("/hub") in page and ">active<" in page
+    database = f"sqlite:///{tmp_path / 'newsdelta.sqlite3'}"
+    report = status_report(Settings(db_url=database, base_url=world.site.url), now=world.newsroom.clock.now())
+    (hub,) = report["websub"]["subscriptions"]
+    assert report["websub"]["enabled"] and hub["state"] == "active" and hub["source"] == "newsroom"
+    assert hub["lease_expires_at"] == (START + timedelta(days=10)).isoformat()
+    assert hub["last_notification_at"] is None
+    off = status_report(Settings(db_url=database), now=world.newsroom.clock.now())["websub"]
+    assert not off["enabled"] and "NEWSDELTA_BASE_URL" in off["note"]
 
 
 def test_verification_is_answered_only_for_a_pending_subscription_of_that_topic(world: World) -> None:
