@@ -29,7 +29,10 @@ from newsdelta.crawl import CrawlContext, run_pass
 from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.discovery import discover_all
 from newsdelta.discovery.websub import HubLinks, hub_links, parse_link_header
+from newsdelta.distributed import make_celery
+from newsdelta.distributed.scheduler import SchedulerOptions, schedule_once
 from newsdelta.distributed.status import status_report
+from newsdelta.distributed.tasks import HUB_TASK, feed_token
 from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.schedule import next_check_reason
 from newsdelta.store.models import Article, Check, Feed, HubSubscription
@@ -393,6 +396,24 @@ def test_a_hub_on_a_refused_address_is_not_contacted(world: World) -> None:
     subscription = world.subscription()
     assert subscription is not None and subscription.error_streak == 1
     assert subscription.last_error is not None and "refus" in subscription.last_error.lower()
+
+
+def test_the_distributed_scheduler_sends_hub_requests_as_it_sends_polls(tmp_path: Path, site: Site) -> None:
+    with Newsroom(_script()) as newsroom:
+        world = World(tmp_path, site, newsroom, websub=False)
+        world.run(lambda ctx: run_pass(ctx))  # the poll records the hub; this crawler cannot subscribe
+        database = f"sqlite:///{tmp_path / 'newsdelta.sqlite3'}"
+        settings = Settings(db_url=database, broker_url="memory://", base_url=site.url)
+        app = make_celery(settings, clock=newsroom.clock.now)
+        options = SchedulerOptions(websub=True)
+        stats = schedule_once(app, world.sessions, newsroom.clock.now, options, notify=False)
+        assert stats.hub_requests == 1
+        claimed = world.subscription()
+        assert claimed is not None and claimed.lease_until is not None
+        # What a worker runs for the task the scheduler sent.
+        assert app.tasks[HUB_TASK](claimed.id, feed_token(claimed.lease_until)) is True
+        assert newsroom.hub is not None and newsroom.hub.verify_pending() == 1
+        assert world.subscription().state == "active"  # type: ignore[union-attr]
 
 
 # --- end to end ----------------------------------------------------------------------------------------

@@ -160,7 +160,8 @@ def _prepare(ctx: CrawlContext, subscription_id: int) -> HubRequest | None:
 
 def _record(ctx: CrawlContext, subscription_id: int, requested_at: datetime, error: str | None) -> None:
     with ctx.sessions.begin() as session:
-        subscription = session.get(HubSubscription, subscription_id)
+        # Locked: the hub's verification may be landing through the callback at this very moment.
+        subscription = session.get(HubSubscription, subscription_id, with_for_update=True)
         if subscription is None:
             return
         now = ctx.clock()

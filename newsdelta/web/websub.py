@@ -45,7 +45,9 @@ SIGNATURES: dict[str, Callable[..., Any]] = {
 
 
 def _subscription(session: Session, token: str) -> HubSubscription | None:
-    return session.scalar(select(HubSubscription).where(HubSubscription.callback_token == token))
+    """Locked (on PostgreSQL) against the crawler recording how the hub answered the request meanwhile."""
+    query = select(HubSubscription).where(HubSubscription.callback_token == token).with_for_update()
+    return session.scalar(query)
 
 
 def verify_intent(session: Session, token: str, params: Mapping[str, str], now: datetime) -> str | None:
