@@ -65,7 +65,7 @@ def _websub_report(session: Session, settings: Settings) -> dict[str, Any]:
     """Each feed's hub subscription; WebSub is off (hubs recorded, not asked) without a public base URL."""
     report: dict[str, Any] = {"enabled": settings.base_url is not None}
     if settings.base_url is None:
-        report["note"] = "off: set NEWSDELTA_BASE_URL (the address hubs reach `newsdelta serve` at) to subscribe"
+        report["note"] = "off: set NEWSDELTA_BASE_URL (where hubs reach `newsdelta serve`) to subscribe"
     report["subscriptions"] = [state.as_json() for state in hub_states(session)]
     return report
 

@@ -585,14 +585,15 @@ class HubState:
     last_error: str | None
 
     def as_json(self) -> dict[str, Any]:
+        expires, notified = self.lease_expires_at, self.last_notification_at
         return {
             "feed": self.feed_url,
             "source": self.source,
             "hub": self.hub_url,
             "topic": self.topic_url,
             "state": self.state,
-            "lease_expires_at": self.lease_expires_at.isoformat() if self.lease_expires_at else None,
-            "last_notification_at": self.last_notification_at.isoformat() if self.last_notification_at else None,
+            "lease_expires_at": expires.isoformat() if expires else None,
+            "last_notification_at": notified.isoformat() if notified else None,
             "notifications": self.notifications,
             "last_error": self.last_error,
         }

@@ -461,9 +461,11 @@ class Newsroom:
         if path == "/robots.txt":
             return render.render_robots(base).encode(), "text/plain; charset=utf-8"
         if path == "/rss.xml":
-            return render.render_rss(base, listed, updated, hub).encode(), "application/rss+xml; charset=utf-8"
+            rss = render.render_rss(base, listed, updated, hub)
+            return rss.encode(), "application/rss+xml; charset=utf-8"
         if path == "/atom.xml":
-            return render.render_atom(base, listed, updated, hub).encode(), "application/atom+xml; charset=utf-8"
+            atom = render.render_atom(base, listed, updated, hub)
+            return atom.encode(), "application/atom+xml; charset=utf-8"
         if path == "/feed.json":
             return render.render_json_feed(base, listed, hub).encode(), "application/feed+json; charset=utf-8"
         if path == "/sitemap.xml":
@@ -500,10 +502,8 @@ class Newsroom:
                 hub = self.hub
                 if request.method != "POST":
                     return Response(405, b"use POST\n", [("Allow", "POST")])
-                return Response(
-                    200,
-                    deferred=lambda: _json_response({"verified": hub.verify_pending(), "sent": hub.publish()}),
-                )
+                work = {"verified": hub.verify_pending, "sent": hub.publish}
+                return Response(200, deferred=lambda: _json_response({k: act() for k, act in work.items()}))
             if action == "expected":
                 with_paragraphs = query.get("paragraphs", "1") != "0"
                 return Response(
