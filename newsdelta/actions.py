@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from newsdelta.crawl.websub import release_feed
 from newsdelta.discovery import UrlFilter, canonicalize_url
 from newsdelta.extract import parser_for
 from newsdelta.fetch.addresses import AddressPolicy
@@ -67,8 +68,10 @@ def track_url(
     )
 
 
-def remove_feed(session: Session, feed_id: int) -> None:
-    """The feed stops being polled; the articles it found stay tracked, with all their versions."""
+def remove_feed(session: Session, feed_id: int, now: datetime) -> None:
+    """The feed stops being polled; the articles it found stay tracked, with all their versions. Its WebSub
+    subscription, if any, is unsubscribed by the next crawl pass."""
+    release_feed(session, feed_id, now)
     if session.execute(delete(Feed).where(Feed.id == feed_id)).rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"no feed {feed_id}")
 

@@ -102,7 +102,8 @@ NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDUL
 NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
 only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
-web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
+web site NEWSDELTA_BASE_URL (its public address; set for crawl/scheduler too, it turns on WebSub
+subscriptions, whose callbacks serve answers) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
 """
 
 
@@ -515,8 +516,8 @@ def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
 @pass_context
 def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
     """Serve the web site: histories, diffs, feeds, search, health and the JSON API (/api/)."""
+    from newsdelta.config import public_base_url
     from newsdelta.web.app import serve as serve_site
-    from newsdelta.web.deps import public_base_url
 
     base_url = base_url or ctx.settings.base_url
     try:

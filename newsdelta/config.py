@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
 from newsdelta.schedule import BackoffPolicy, Policy, policy_named
@@ -35,6 +36,20 @@ def policy_from_env(name: str | None = None) -> Policy:
         growth=float(growth) if growth else None,
         retire_after=timedelta(days=float(retire)) if retire else None,
     )
+
+
+def public_base_url(value: str) -> str:
+    """The configured base URL, checked and without a trailing slash; ValueError saying what is wrong."""
+    parts = urlsplit(value.strip())
+    try:
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"base URL {value!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base URL {value!r} is not an absolute http(s) URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"base URL {value!r} must have no query, fragment or credentials")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsdelta.config import Settings
+from newsdelta.config import Settings, public_base_url
 from newsdelta.crawl import CrawlContext
 from newsdelta.fetch import Fetcher
 from newsdelta.fetch.client import default_user_agent
 from newsdelta.store.db import open_database
+
+log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> sessionmaker[Session]:
@@ -29,10 +33,15 @@ def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
 def make_context(
     settings: Settings, sessions: sessionmaker[Session], fetcher: Fetcher, **fields: object
 ) -> CrawlContext:
+    """ValueError when the base URL (which turns WebSub on) is not an absolute http(s) URL."""
+    base_url = public_base_url(settings.base_url) if settings.base_url else None
+    if base_url is None:
+        log.info("WebSub off: hubs are recorded, not subscribed to, without NEWSDELTA_BASE_URL")
     return CrawlContext(
         sessions=sessions,
         fetcher=fetcher,
         policy=settings.policy,
         feed_max_items=settings.feed_max_items,
+        websub_base_url=base_url,
         **fields,  # type: ignore[arg-type]
     )

@@ -142,6 +142,7 @@ class ScheduledArticle(Protocol):
     next_check_at: datetime | None
     planned_check_at: datetime | None
     signal_at: datetime | None
+    signal_origin: str | None
     last_checked_at: datetime | None
     error_streak: int
     check_period_seconds: float
@@ -162,7 +163,8 @@ def next_check_reason(article: ScheduledArticle, policy: Policy) -> NextCheckRea
     if article.planned_check_at is not None or (
         signal is not None and article.last_checked_at is not None and signal > article.last_checked_at
     ):
-        return NextCheckReason("signal", f"a feed or sitemap says it changed at {signal:%Y-%m-%d %H:%M} UTC")
+        teller = "its feed's WebSub hub" if article.signal_origin == "websub" else "a feed or sitemap"
+        return NextCheckReason("signal", f"{teller} says it changed at {signal:%Y-%m-%d %H:%M} UTC")
     if article.next_check_at is None:
         return NextCheckReason("retired", f"unchanged for longer than the {policy.name} schedule checks")
     if article.last_checked_at is None:

@@ -50,3 +50,5 @@ class CrawlContext:
     extractor: Extractor = extract
     # Fetch twice before storing changed text (newsdelta.fidelity); off only to measure what that buys.
     confirm: bool = True
+    # The site's public address (NEWSDELTA_BASE_URL), under which hubs reach WebSub callbacks; None: no WebSub.
+    websub_base_url: str | None = None

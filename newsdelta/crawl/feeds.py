@@ -1,5 +1,6 @@
 """Polling a feed (RSS, Atom, JSON Feed, sitemap or front page): every new article URL becomes a tracked article,
-and a newer "last modified" for a tracked one makes it due now (newsdelta.crawl.signals).
+and a newer "last modified" for a tracked one makes it due now (newsdelta.crawl.signals). The WebSub hub a feed
+declares is recorded for newsdelta.crawl.websub; a hub's notification is read by the same `track_links`.
 
 A feed is untrusted and may be huge: only its newest `feed_max_items` article URLs are read per poll, parsing
 and database work run on worker threads in batches (the event loop keeps serving the crawl's other checks), and
@@ -22,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.signals import apply_signals
+from newsdelta.crawl.websub import note_hubs
 from newsdelta.discovery import DiscoveryError, Link, UrlFilter, canonicalize_url
 from newsdelta.discovery.sniff import discover_all
+from newsdelta.discovery.websub import HubLinks, hub_links
 from newsdelta.extract import is_article_url, parser_for
 from newsdelta.fetch import FetchError, FetchResult
 from newsdelta.store.models import Feed
@@ -111,13 +114,13 @@ async def poll_feed(ctx: CrawlContext, feed_id: int) -> int:
             )
             if result.status >= 400:
                 raise FetchError(f"HTTP {result.status}")
-            links = [] if result.not_modified else await _links(ctx, result)
+            links, hubs = ([], None) if result.not_modified else await _links(ctx, result)
         except (FetchError, DiscoveryError) as exc:
             log.warning("feed %s failed: %s", snapshot.url, exc)
             record = partial(_record_feed_error, message=str(exc))
         else:
             added = await _track_links(ctx, snapshot, links, lease)
-            record = partial(_record_success, result=result)
+            record = partial(_record_success, result=result, hubs=hubs)
     if not lease.lost:
         await asyncio.to_thread(record, ctx, feed_id, lease.token)
     return added
@@ -133,8 +136,9 @@ def _snapshot(ctx: CrawlContext, feed_id: int) -> FeedSnapshot | None:
         )
 
 
-async def _links(ctx: CrawlContext, result: FetchResult) -> list[Link]:
-    """The page's links; for a sitemap index, also the links of its child sitemaps (bounded)."""
+async def _links(ctx: CrawlContext, result: FetchResult) -> tuple[list[Link], HubLinks | None]:
+    """The page's links (for a sitemap index, also those of its child sitemaps, bounded) and the WebSub hub it
+    declares, if any."""
     found = await asyncio.to_thread(
         discover_all,
         result.body,
@@ -151,7 +155,7 @@ async def _links(ctx: CrawlContext, result: FetchResult) -> list[Link]:
             links.extend(child_found.links)
         except (FetchError, DiscoveryError) as exc:
             log.warning("child sitemap %s skipped: %s", child_url, exc)
-    return links
+    return links, hub_links(result.headers, found.hubs, result.final_url)
 
 
 def front_page_rule(url: str) -> Callable[[str], bool] | None:
@@ -206,23 +210,37 @@ def _track_batch(ctx: CrawlContext, feed_id: int, batch: Sequence[tuple[str, Lin
         feed = session.get(Feed, feed_id)
         if feed is None:
             return 0
-        known = known_urls(session, [url for url, _ in batch])
-        signals = {url: link.modified for url, link in batch if url in known and link.modified is not None}
-        apply_signals(session, signals, now)
-        added = 0
-        for url, link in batch:
-            if url in known:
-                continue
-            _, created = track_article(
-                session,
-                url,
-                feed.source,
-                now,
-                guid=link.guid,
-                published=link.published,
-                initial_period=ctx.policy.initial,
-            )
-            added += created
+        return track_links(session, feed, batch, now, initial_period=ctx.policy.initial)
+
+
+def track_links(
+    session: Session,
+    feed: Feed,
+    batch: Sequence[tuple[str, Link]],
+    now: datetime,
+    *,
+    initial_period: timedelta,
+    origin: str = "feed",
+) -> int:
+    """Track the new URLs for the feed's source and note the known ones' signals (from `origin`, a poll or a
+    WebSub notification); return how many were added."""
+    known = known_urls(session, [url for url, _ in batch])
+    signals = {url: link.modified for url, link in batch if url in known and link.modified is not None}
+    apply_signals(session, signals, now, origin=origin)
+    added = 0
+    for url, link in batch:
+        if url in known:
+            continue
+        _, created = track_article(
+            session,
+            url,
+            feed.source,
+            now,
+            guid=link.guid,
+            published=link.published,
+            initial_period=initial_period,
+        )
+        added += created
     return added
 
 
@@ -238,7 +256,9 @@ def _held_feed(session: Session, feed_id: int, token: datetime | None) -> Feed |
     return feed
 
 
-def _record_success(ctx: CrawlContext, feed_id: int, token: datetime | None, *, result: FetchResult) -> None:
+def _record_success(
+    ctx: CrawlContext, feed_id: int, token: datetime | None, *, result: FetchResult, hubs: HubLinks | None
+) -> None:
     now = ctx.clock()
     with ctx.sessions.begin() as session:
         feed = _held_feed(session, feed_id, token)
@@ -246,6 +266,7 @@ def _record_success(ctx: CrawlContext, feed_id: int, token: datetime | None, *, 
             return
         if not result.not_modified:
             feed.etag, feed.last_modified = result.etag, result.last_modified
+            note_hubs(session, feed, hubs, result.final_url, now)
         feed.last_checked_at = feed.last_success_at = now
         feed.next_check_at = now + _period(feed)
         feed.error_streak = 0

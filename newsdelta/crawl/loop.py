@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
+from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.notify import deliver
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 class PassStats:
     feeds_polled: int = 0
     articles_added: int = 0
+    hub_requests: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     notifications_sent: int = 0
 
@@ -114,15 +116,26 @@ async def check_due_articles(
 async def run_pass(
     ctx: CrawlContext, *, concurrency: int = 16, force: bool = False, on_check: OnCheck | None = None
 ) -> PassStats:
-    """One pass: poll due feeds, check due articles (all of them with `force`), then notify what they stored."""
+    """One pass: poll due feeds, send due WebSub requests, check due articles (all of them with `force`), then
+    notify what they stored."""
     stats = PassStats()
     await poll_due_feeds(ctx, stats, concurrency=concurrency)
+    stats.hub_requests = await request_hubs(ctx)
     forced_since = ctx.clock() if force else None
     await check_due_articles(
         ctx, stats, concurrency=concurrency, forced_since=forced_since, on_check=on_check
     )
     stats.notifications_sent = await deliver_notifications(ctx)
     return stats
+
+
+async def request_hubs(ctx: CrawlContext) -> int:
+    """Subscribe, renew and unsubscribe at WebSub hubs; a failing hub or database never stops the crawl."""
+    try:
+        return await maintain_subscriptions(ctx)
+    except Exception:
+        log.exception("WebSub requests failed; they are due again at the next pass")
+        return 0
 
 
 async def deliver_notifications(ctx: CrawlContext) -> int:

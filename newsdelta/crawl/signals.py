@@ -23,8 +23,12 @@ from sqlalchemy.orm import Session
 from newsdelta.store.models import Article, ArticleAlias
 
 
-def apply_signals(session: Session, signals: Mapping[str, datetime], now: datetime) -> int:
-    """Note each tracked article's newest signal (keyed by its URL or an alias); return how many fell due."""
+def apply_signals(
+    session: Session, signals: Mapping[str, datetime], now: datetime, *, origin: str = "feed"
+) -> int:
+    """Note each tracked article's newest signal (keyed by its URL or an alias); return how many fell due.
+
+    `origin` says who gave them: "feed" (a poll) or "websub" (a hub's notification)."""
     if not signals:
         return 0
     urls = list(signals)
@@ -38,17 +42,18 @@ def apply_signals(session: Session, signals: Mapping[str, datetime], now: dateti
     due = 0
     for article in session.scalars(query):
         signal = max(s for s in (signals.get(article.url), newest.get(article.id)) if s is not None)
-        due += note_signal(article, signal, now)
+        due += note_signal(article, signal, now, origin=origin)
     return due
 
 
-def note_signal(article: Article, signal: datetime, now: datetime) -> bool:
+def note_signal(article: Article, signal: datetime, now: datetime, *, origin: str = "feed") -> bool:
     """Record `signal` for the article and bring its next check forward to now if it is news; True if so."""
     if article.lease_until is not None and article.lease_until > now:
         return False
     if article.signal_at is not None and signal <= article.signal_at:
         return False
     article.signal_at = signal
+    article.signal_origin = origin
     if article.last_checked_at is not None and signal <= article.last_checked_at:
         return False  # the last check already saw this change
     if article.next_check_at is not None and article.next_check_at <= now:

@@ -14,7 +14,9 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from newsdelta.discovery.model import DiscoveryError, Link, parse_iso_datetime
+from newsdelta.discovery.sitemaps import Sitemap
 from newsdelta.discovery.urls import canonicalize_url, is_web_url
+from newsdelta.discovery.websub import HubLinks, links_with_rels
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,13 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
     A feed with errors (feedparser's "bozo") still yields what parsed, with a warning logged; a body
     that is no feed at all raises DiscoveryError.
     """
+    return read_feed(body, base_url).links
+
+
+def read_feed(body: bytes, base_url: str) -> Sitemap:
+    """A feed's article links (as `parse_feed`) and the WebSub hub and self links it declares."""
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return parse_json_feed(body, base_url)
+        return read_json_feed(body, base_url)
     parsed = feedparser.parse(
         io.BytesIO(body),
         response_headers={"content-location": base_url, "content-type": "application/xml"},
@@ -39,11 +46,20 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
     if parsed.bozo:
         count = len(parsed.entries)
         log.warning("feed %s is malformed (%s); keeping the %d entries that parsed", base_url, problem, count)
-    return _unique(_entry_link(entry, base_url) for entry in parsed.entries)
+    declared = ((link.get("rel", ""), link.get("href") or "") for link in parsed.feed.get("links", []))
+    return Sitemap(
+        _unique(_entry_link(entry, base_url) for entry in parsed.entries),
+        hubs=links_with_rels(declared, base_url),
+    )
 
 
 def parse_json_feed(body: bytes, base_url: str) -> list[Link]:
     """JSON Feed 1.x (https://jsonfeed.org/version/1.1)."""
+    return read_json_feed(body, base_url).links
+
+
+def read_json_feed(body: bytes, base_url: str) -> Sitemap:
+    """A JSON Feed's links, with its WebSub `hubs` and its `feed_url` as the self link."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -51,7 +67,23 @@ def parse_json_feed(body: bytes, base_url: str) -> list[Link]:
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise DiscoveryError(f"JSON without a JSON Feed 'items' list ({base_url})")
-    return _unique(_json_item_link(item, base_url) for item in items if isinstance(item, dict))
+    links = _unique(_json_item_link(item, base_url) for item in items if isinstance(item, dict))
+    return Sitemap(links, hubs=_json_feed_hubs(document, base_url))
+
+
+def _json_feed_hubs(document: Mapping[str, Any], base_url: str) -> HubLinks:
+    hubs = document.get("hubs")
+    declared = [
+        ("hub", hub["url"])
+        for hub in (hubs if isinstance(hubs, list) else [])
+        if isinstance(hub, dict)
+        and str(hub.get("type", "")).lower() == "websub"
+        and isinstance(hub.get("url"), str)
+    ]
+    feed_url = document.get("feed_url")
+    if isinstance(feed_url, str):
+        declared.append(("self", feed_url))
+    return links_with_rels(declared, base_url)
 
 
 def _entry_link(entry: Mapping[str, Any], base_url: str) -> Link | None:

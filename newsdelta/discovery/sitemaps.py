@@ -15,6 +15,7 @@ from lxml import etree
 
 from newsdelta.discovery.model import DiscoveryError, Link, parse_iso_datetime
 from newsdelta.discovery.urls import canonicalize_url, is_web_url
+from newsdelta.discovery.websub import HubLinks
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,13 @@ MAX_UNCOMPRESSED = 50 * 1024 * 1024
 class Sitemap:
     """Article links, and the sitemaps a sitemap index points to (to be fetched in turn).
 
-    `discover_all` returns this for every format; only sitemaps have children.
+    `discover_all` returns this for every format; only sitemaps have children, only feeds declare `hubs`
+    (WebSub) in their own link elements.
     """
 
     links: list[Link] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
+    hubs: HubLinks | None = None
 
 
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap:

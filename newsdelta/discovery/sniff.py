@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 
-from newsdelta.discovery.feeds import parse_feed, parse_json_feed
+from newsdelta.discovery.feeds import read_feed, read_json_feed
 from newsdelta.discovery.model import DiscoveryError
 from newsdelta.discovery.pages import looks_like_article, parse_front_page
 from newsdelta.discovery.sitemaps import Sitemap, gunzip, parse_sitemap
@@ -34,16 +34,16 @@ def discover_all(
     head = data[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     root = _first_element(head)
     if head.startswith((b"{", b"[")):
-        return Sitemap(parse_json_feed(data, base_url))
+        return read_json_feed(data, base_url)
     if root in (b"urlset", b"sitemapindex"):
         return parse_sitemap(data, base_url)
     if root in _FEED_ROOTS:
-        return Sitemap(parse_feed(data, base_url))
+        return read_feed(data, base_url)
     if root in _HTML_ROOTS or "html" in (content_type or "").lower():
         rule = is_article or partial(looks_like_article, site_url=base_url)
         return Sitemap(parse_front_page(decode_text(data, content_type), base_url, rule))
     if root is not None:
-        return Sitemap(parse_feed(data, base_url))
+        return read_feed(data, base_url)
     raise DiscoveryError(f"{base_url} served neither a feed, a sitemap nor an HTML page ({content_type})")
 
 

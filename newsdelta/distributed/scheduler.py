@@ -28,6 +28,7 @@ from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_d
 from newsdelta.distributed.tasks import (
     CHECK_TASK,
     CHECKS_PER_TASK,
+    HUB_TASK,
     NOTIFY_TASK,
     POLL_TASK,
     Clock,
@@ -36,8 +37,8 @@ from newsdelta.distributed.tasks import (
 )
 from newsdelta.notify import notifications_due
 from newsdelta.runtime import open_store
-from newsdelta.store.models import Article, Feed
-from newsdelta.store.repository import claim_due
+from newsdelta.store.models import Article, Feed, HubSubscription
+from newsdelta.store.repository import Claimable, claim_due
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -54,11 +55,14 @@ class SchedulerOptions:
     max_queued: int = 5000
     # At most one notify task per this many seconds: a delivery under way must not be re-sent every tick.
     notify_interval: float = 5.0
+    # Send due WebSub requests (subscribe, renew, unsubscribe): only with a public base URL for callbacks.
+    websub: bool = False
 
 
 @dataclass(slots=True)
 class TickStats:
     feeds: int = 0
+    hub_requests: int = 0
     articles: int = 0
     unsent: int = 0
     queue_depth: int | None = None
@@ -87,10 +91,17 @@ def _publish(app: Celery, task: str, ids: Sequence[int], token: str) -> list[int
     return list(ids[sent:])
 
 
+_TASKS: dict[Claimable, tuple[str, str]] = {
+    Article: (CHECK_TASK, "check"),
+    Feed: (POLL_TASK, "poll"),
+    HubSubscription: (HUB_TASK, "websub"),
+}
+
+
 def _dispatch(
     app: Celery,
     sessions: sessionmaker[Session],
-    model: type[Article] | type[Feed],
+    model: Claimable,
     now: datetime,
     limit: int,
     options: SchedulerOptions,
@@ -99,15 +110,16 @@ def _dispatch(
     is_article = model is Article
     lease = options.lease if is_article else options.feed_lease
     token = claim_token() if is_article else feed_token(now + lease)
+    task, label = _TASKS[model]
     with sessions() as session:
         ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
         if not ids:
             return 0, 0
-        unsent = _publish(app, CHECK_TASK if is_article else POLL_TASK, ids, token)
+        unsent = _publish(app, task, ids, token)
         if unsent:
             release_claims(session, model, unsent, token, now)
     sent = len(ids) - len(unsent)
-    metrics.ENQUEUED.labels("check" if is_article else "poll").inc(sent)
+    metrics.ENQUEUED.labels(label).inc(sent)
     return sent, len(unsent)
 
 
@@ -144,6 +156,9 @@ def schedule_once(
     if room > 0:
         stats.feeds, stats.unsent = _dispatch(app, sessions, Feed, now, room, options)
         room -= stats.feeds
+    if room > 0 and options.websub and not stats.unsent:
+        stats.hub_requests, stats.unsent = _dispatch(app, sessions, HubSubscription, now, room, options)
+        room -= stats.hub_requests
     while room > 0 and not stats.unsent:
         sent, unsent = _dispatch(app, sessions, Article, now, min(options.batch, room), options)
         stats.articles += sent
@@ -172,7 +187,9 @@ def run_scheduler(
     options: SchedulerOptions | None = None,
 ) -> TickStats:
     """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
-    options = options or SchedulerOptions()
+    options = options or SchedulerOptions(websub=settings.base_url is not None)
+    if not options.websub:
+        log.info("WebSub off: hubs are recorded, not subscribed to, without NEWSDELTA_BASE_URL")
     stop = stop or threading.Event()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema

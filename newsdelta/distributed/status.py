@@ -15,7 +15,7 @@ from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Source
-from newsdelta.store.queries import fallback_pages
+from newsdelta.store.queries import fallback_pages, hub_states
 from newsdelta.store.repository import lease_free
 
 ERROR_WINDOW = timedelta(hours=24)
@@ -61,6 +61,15 @@ def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any
     ]
 
 
+def _websub_report(session: Session, settings: Settings) -> dict[str, Any]:
+    """Each feed's hub subscription; WebSub is off (hubs recorded, not asked) without a public base URL."""
+    report: dict[str, Any] = {"enabled": settings.base_url is not None}
+    if settings.base_url is None:
+        report["note"] = "off: set NEWSDELTA_BASE_URL (where hubs reach `newsdelta serve`) to subscribe"
+    report["subscriptions"] = [state.as_json() for state in hub_states(session)]
+    return report
+
+
 def status_report(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     """Figures for operators as JSON-ready data; `queue_depth` is None without a broker or when it is down."""
     now = now or utc_now()
@@ -73,6 +82,7 @@ def status_report(settings: Settings, *, now: datetime | None = None) -> dict[st
                 "feeds": _due_counts(session, Feed, now),
                 "sources": _source_error_rates(session, now - ERROR_WINDOW),
                 "notifications": delivery_report(session),
+                "websub": _websub_report(session, settings),
             }
     finally:
         sessions.kw["bind"].dispose()

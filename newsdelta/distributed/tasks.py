@@ -27,13 +27,14 @@ from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
 from newsdelta.crawl.loop import check_batch
+from newsdelta.crawl.websub import request_subscription
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
 from newsdelta.notify import deliver
 from newsdelta.runtime import make_context
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Article, Feed
-from newsdelta.store.repository import release_article_leases
+from newsdelta.store.models import Article, Feed, HubSubscription
+from newsdelta.store.repository import Claimable, release_article_leases
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ CHECK_TASK = "newsdelta.check_articles"
 CHECKS_PER_TASK = 20
 CHECKS_IN_FLIGHT = 1
 POLL_TASK = "newsdelta.poll_feed"
+HUB_TASK = "newsdelta.websub_request"
 NOTIFY_TASK = "newsdelta.deliver_notifications"
 REDIS_URL_ENV = "NEWSDELTA_REDIS"
 QUEUE_ENV = "NEWSDELTA_QUEUE"
@@ -129,21 +131,21 @@ def feed_token(lease_until: datetime) -> str:
     return lease_until.isoformat()
 
 
-def _feed_claim_held(sessions: sessionmaker[Session], feed_id: int, token: str) -> bool:
+def _claim_held(
+    sessions: sessionmaker[Session], model: type[Feed] | type[HubSubscription], row_id: int, token: str
+) -> bool:
     with sessions() as session:
-        feed = session.get(Feed, feed_id)
-        return feed is not None and feed.lease_until is not None and feed_token(feed.lease_until) == token
+        row: Feed | HubSubscription | None = session.get(model, row_id)  # type: ignore[assignment]
+        return row is not None and row.lease_until is not None and feed_token(row.lease_until) == token
 
 
-def release_claims(
-    session: Session, model: type[Article] | type[Feed], ids: Sequence[int], token: str, now: datetime
-) -> None:
+def release_claims(session: Session, model: Claimable, ids: Sequence[int], token: str, now: datetime) -> None:
     """Give back claims still held under `token`, due `now`, so the next scheduler tick hands them out at once."""
     if model is Article:
         release_article_leases(session, ids, token, now)
     else:
-        held = Feed.id.in_(ids) & (Feed.lease_until == datetime.fromisoformat(token))
-        session.execute(update(Feed).where(held).values(lease_until=None, next_check_at=now))
+        held = model.id.in_(ids) & (model.lease_until == datetime.fromisoformat(token))
+        session.execute(update(model).where(held).values(lease_until=None, next_check_at=now))
     session.commit()
 
 
@@ -178,7 +180,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
     @app.task(name=POLL_TASK, shared=False)
     def poll(feed_id: int, token: str) -> int:
         runtime = runtimes.get()
-        if not _feed_claim_held(runtime.context.sessions, feed_id, token):
+        if not _claim_held(runtime.context.sessions, Feed, feed_id, token):
             log.info("poll feed=%s skipped: claim %s no longer held", feed_id, token)
             return 0
         added = runtime.run(poll_feed(runtime.context, feed_id))
@@ -186,6 +188,15 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         metrics.ARTICLES_DISCOVERED.inc(added)
         log.info("poll feed=%s added=%s", feed_id, added)
         return added
+
+    @app.task(name=HUB_TASK, shared=False)
+    def hub_request(subscription_id: int, token: str) -> bool:
+        """Send one claimed WebSub (un)subscription request to its hub, as the in-process crawl's pass does."""
+        runtime = runtimes.get()
+        if not _claim_held(runtime.context.sessions, HubSubscription, subscription_id, token):
+            log.info("websub subscription=%s skipped: claim %s no longer held", subscription_id, token)
+            return False
+        return runtime.run(request_subscription(runtime.context, subscription_id))
 
     @app.task(name=NOTIFY_TASK, shared=False)
     def notify() -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -178,6 +179,23 @@ class Fetcher:
             response, body = await self._fetch_hop(request)
             if not response.has_redirect_location:
                 return self._result(url, response, body, etag, last_modified, time.monotonic() - started)
+            request = self._next_hop(response)
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> FetchResult:
+        """POST a form once (a WebSub hub's subscription request), under the same address checks and per-host
+        limit as a GET; 307/308 redirects (a hub moving) are followed with the form, each hop checked. Not
+        retried and robots.txt is not asked: the caller retries on its own schedule, and a hub is an API."""
+        started = time.monotonic()
+        request = self._client.build_request("POST", check_url(url, self.address_policy), data=dict(form))
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                async with self._limiter.slot(request.url.host, self.per_host_delay):
+                    response, body = await self._send(request)
+            except _RETRYABLE_ERRORS as exc:
+                raise FetchError(f"{type(exc).__name__} posting to {request.url}: {exc}") from exc
+            if response.status_code not in (307, 308) or not response.has_redirect_location:
+                return self._result(url, response, body, None, None, time.monotonic() - started)
             request = self._next_hop(response)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 

@@ -90,6 +90,42 @@ class Feed(Base):
     source: Mapped[Source] = relationship(back_populates="feeds")
 
 
+class HubSubscription(Base):
+    """A feed's WebSub subscription at the hub it declares (newsdelta.crawl.websub, newsdelta.web.websub).
+
+    `mode` is what we want of the hub; `requested_at` is set while such a request awaits the hub's
+    verification of intent, which only then succeeds. `next_check_at` is when the hub is next asked (renewal
+    before the lease runs out, a retry, an unsubscription), claimed like a feed's poll. A removed feed leaves
+    its row behind (`feed_id` None, mode unsubscribe) until the hub lets it go.
+    """
+
+    __tablename__ = "websub_subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feed.id", ondelete="SET NULL"), unique=True)
+    hub_url: Mapped[str] = mapped_column(String(2048))
+    topic_url: Mapped[str] = mapped_column(String(2048))
+    # The unguessable last segment of the callback URL: the only thing naming the subscription to the hub.
+    callback_token: Mapped[str] = mapped_column(String(64), unique=True)
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    mode: Mapped[str] = mapped_column(String(16), default="subscribe")  # subscribe | unsubscribe
+    state: Mapped[str] = mapped_column(String(16), default="new")  # new | pending | active | denied
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the hub last asked
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_notification_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notifications: Mapped[int] = mapped_column(Integer, default=0)
+    error_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    feed: Mapped[Feed | None] = relationship()
+
+
 class Article(Base):
     __tablename__ = "article"
     __table_args__ = (
@@ -132,6 +168,8 @@ class Article(Base):
     # While a signal has brought the next check forward, the check the schedule had planned: a signal that
     # proves wrong (nothing changed) costs that one request, and the schedule resumes as planned.
     planned_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who gave the pending signal: "feed" (a poll of a feed or sitemap) or "websub" (a hub's notification).
+    signal_origin: Mapped[str | None] = mapped_column(String(16))
 
     source: Mapped[Source] = relationship()
     versions: Mapped[list[Version]] = relationship(

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session, load_only
 
 from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
-from newsdelta.store.models import Article, Check, Source, Version, VersionChange, VersionKind
+from newsdelta.store.models import (
+    Article,
+    Check,
+    Feed,
+    HubSubscription,
+    Source,
+    Version,
+    VersionChange,
+    VersionKind,
+)
 from newsdelta.store.repository import NotFound, article_by_url
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
@@ -559,3 +568,58 @@ def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
         return set()
     query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == "flipflop")
     return set(session.scalars(query.distinct()))
+
+
+@dataclass(frozen=True, slots=True)
+class HubState:
+    """A feed's WebSub subscription as operators see it (status, the source page)."""
+
+    feed_url: str | None  # None once the feed was removed and the hub is being let go
+    source: str | None
+    hub_url: str
+    topic_url: str
+    state: str  # new | pending | active | denied, or unsubscribing
+    lease_expires_at: datetime | None
+    last_notification_at: datetime | None
+    notifications: int
+    last_error: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        expires, notified = self.lease_expires_at, self.last_notification_at
+        return {
+            "feed": self.feed_url,
+            "source": self.source,
+            "hub": self.hub_url,
+            "topic": self.topic_url,
+            "state": self.state,
+            "lease_expires_at": expires.isoformat() if expires else None,
+            "last_notification_at": notified.isoformat() if notified else None,
+            "notifications": self.notifications,
+            "last_error": self.last_error,
+        }
+
+
+def hub_states(session: Session, *, source: str | None = None) -> list[HubState]:
+    """Every WebSub subscription (of one source's feeds), by feed."""
+    query = (
+        select(HubSubscription, Feed.url, Source.name)
+        .outerjoin(Feed, Feed.id == HubSubscription.feed_id)
+        .outerjoin(Source, Source.id == Feed.source_id)
+        .order_by(Feed.url, HubSubscription.id)
+    )
+    if source is not None:
+        query = query.where(Source.name == source)
+    return [
+        HubState(
+            feed_url=feed_url,
+            source=source_name,
+            hub_url=row.hub_url,
+            topic_url=row.topic_url,
+            state="unsubscribing" if row.mode == "unsubscribe" else row.state,
+            lease_expires_at=row.lease_expires_at,
+            last_notification_at=row.last_notification_at,
+            notifications=row.notifications,
+            last_error=row.last_error,
+        )
+        for row, feed_url, source_name in session.execute(query)
+    ]

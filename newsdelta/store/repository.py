@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, any_, func, or_, select, tex
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsdelta.store.models import Article, ArticleAlias, Feed, Source, Version
+from newsdelta.store.models import Article, ArticleAlias, Feed, HubSubscription, Source, Version
 
 
 class NotFound(LookupError):
@@ -112,7 +112,10 @@ def find_article(session: Session, ref: str | int) -> Article:
     return article
 
 
-def lease_free(model: type[Article] | type[Feed], now: datetime) -> ColumnElement[bool]:
+Claimable = type[Article] | type[Feed] | type[HubSubscription]
+
+
+def lease_free(model: Claimable, now: datetime) -> ColumnElement[bool]:
     """Rows nobody holds: never leased, or the lease has expired."""
     return or_(model.lease_until.is_(None), model.lease_until < now)
 
@@ -132,9 +135,7 @@ def extend_feed_lease(session: Session, feed_id: int, token: datetime, until: da
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _due(
-    model: type[Article] | type[Feed], now: datetime, forced_since: datetime | None
-) -> Select[tuple[int]]:
+def _due(model: Claimable, now: datetime, forced_since: datetime | None) -> Select[tuple[int]]:
     if forced_since is None:
         due = model.next_check_at <= now
     else:  # everything not yet looked at since the forced pass began, retired or not
@@ -144,7 +145,7 @@ def _due(
 
 def claim_due(
     session: Session,
-    model: type[Article] | type[Feed],
+    model: Claimable,
     now: datetime,
     *,
     limit: int,

@@ -43,9 +43,12 @@ async def crawl_until(
 ) -> PassStats:
     """Run passes, jumping the shared clock to each next due moment, until `until`; return summed figures.
 
+    The newsroom's WebSub hub verifies what the pass asked of it; while it has subscribers, the clock also
+    stops at each scripted change, where the hub delivers the changed feeds, as a real one would at once.
     `pace` is real seconds to wait per scripted second, so a demo can let a day pass in a minute.
     """
     total = PassStats()
+    hub = newsroom.hub
     while True:
         stats = await run_pass(ctx, concurrency=concurrency)
         total.feeds_polled += stats.feeds_polled
@@ -53,7 +56,9 @@ async def crawl_until(
         total.outcomes.update(stats.outcomes)
         if on_pass is not None:
             on_pass(stats)
-        due = next_due(ctx.sessions)
+        if hub is not None and stats.hub_requests:
+            await asyncio.to_thread(hub.verify_pending)
+        due = _earliest(next_due(ctx.sessions), newsroom.next_change() if hub and hub.subscribers() else None)
         if due is None or due > until:
             newsroom.clock.set(until)
             return total
@@ -61,6 +66,12 @@ async def crawl_until(
         if pace:
             await asyncio.sleep((due - newsroom.clock.now()).total_seconds() * pace)
         newsroom.clock.set(due)
+        if hub is not None:
+            await asyncio.to_thread(hub.publish)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((moment for moment in moments if moment is not None), default=None)
 
 
 def stored_history(sessions: sessionmaker[Session], source: str = "newsroom") -> dict[str, dict[str, Any]]:

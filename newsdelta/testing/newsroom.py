@@ -5,8 +5,9 @@ crawler must reach (`expected`, `gone_slugs`, `disallowed_paths`) and logs every
 politeness (rates, robots.txt) can be checked from outside the crawler.
 
 Run it as a separate process with `python -m newsdelta.testing.newsroom --port P`; other processes then
-drive its clock through POST /_control/advance?seconds=S and POST /_control/set?at=ISO and read
-GET /_control/stats and GET /_control/expected.
+drive its clock through POST /_control/advance?seconds=S and POST /_control/set?at=ISO, let its WebSub hub
+verify new subscribers and deliver changed feeds with POST /_control/hub, and read GET /_control/stats and
+GET /_control/expected.
 
 Several outlets: start one newsroom per loopback address (host="127.0.0.2", "127.0.0.3", ...), each a
 distinct host for per-host politeness.
@@ -36,6 +37,7 @@ from newsdelta.testing import render
 from newsdelta.testing.clock import NewsroomClock
 from newsdelta.testing.default_day import DAY_START, default_day
 from newsdelta.testing.httpserver import BackgroundServer, Request, Response
+from newsdelta.testing.hub import HUB_PATH, NewsroomHub, Topic
 from newsdelta.testing.requestlog import RequestLog, RequestRecord
 from newsdelta.testing.script import (
     ExpectedVersion,
@@ -66,6 +68,8 @@ ARTICLE_URL_PATTERN = r"^/(news|private)/[a-z0-9-]+$"
 _SITE_PAGE = re.compile(
     r"/(|robots\.txt|rss\.xml|atom\.xml|feed\.json|sitemap\.xml|sitemaps/\d+\.xml|section/[a-z]+)"
 )
+# The feeds that declare the newsroom's WebSub hub and that it delivers (sitemaps and pages do not).
+HUB_TOPICS = ("/rss.xml", "/atom.xml", "/feed.json")
 _ADS = ("Switch energy supplier today", "Holiday deals: save 30%", "New electric SUV: book a test drive")
 
 
@@ -134,6 +138,7 @@ class Newsroom:
         feed_limit: int | None = None,
         sitemap_page_size: int = 1000,
         page_cache_size: int = 1024,
+        websub: bool = True,
     ) -> None:
         self.script = script if script is not None else default_day()
         self.clock = clock if clock is not None else NewsroomClock(self.script.start)
@@ -155,6 +160,8 @@ class Newsroom:
             if not self.script.article(slug).private
         ]
         self._log = RequestLog(self.script.start)
+        # Its feeds declare it; it does nothing until a subscriber asks (newsdelta.testing.hub).
+        self.hub = NewsroomHub(lambda: self.base_url, self._topic, self.clock) if websub else None
 
     @classmethod
     def synthetic(
@@ -310,6 +317,8 @@ class Newsroom:
         return response
 
     def _serve(self, request: Request, now: datetime) -> Response:
+        if request.path == HUB_PATH and self.hub is not None:
+            return self.hub.handle(request)
         if request.method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
         offset = self.offset(now)
@@ -325,7 +334,23 @@ class Newsroom:
         if page is None:
             body, content_type = _html(render.render_not_found(path))
             return Response(404, body, [("Content-Type", content_type)])
-        return _conditional(request, page.etag, page.modified, lambda: page)
+        response = _conditional(request, page.etag, page.modified, lambda: page)
+        if self.hub is not None and path in HUB_TOPICS:
+            response.headers.append(("Link", self.hub.link_header(self.base_url + path)))
+        return response
+
+    def _topic(self, url: str) -> Topic | None:
+        """A WebSub topic's content now, for the hub; None for a URL that is not one of its topics."""
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self.base_url or parts.path not in HUB_TOPICS:
+            return None
+        page = self._site_page(parts.path, self.offset())
+        return None if page is None else (page.body, page.content_type, page.etag)
+
+    def next_change(self) -> datetime | None:
+        """When the script next changes what the site shows (what a hub would next deliver); None at its end."""
+        offset = self.script.next_change_offset(self.offset())
+        return None if offset is None else self.script.start + timedelta(seconds=offset)
 
     def _article(self, request: Request, article: ScriptedArticle, offset: float, now: datetime) -> Response:
         index = article.revision_index(offset)
@@ -423,6 +448,7 @@ class Newsroom:
     def _make_site_page(self, path: str, items: list[FeedItem]) -> tuple[bytes, str] | None:
         base = self.base_url
         listed = items[: self.feed_limit] if self.feed_limit else items
+        hub = self.hub.url if self.hub is not None else None
         updated = max((item.updated for item in items), default=self.script.start)
         pages = max(1, -(-len(items) // self.sitemap_page_size))
         if path == "/":
@@ -435,11 +461,13 @@ class Newsroom:
         if path == "/robots.txt":
             return render.render_robots(base).encode(), "text/plain; charset=utf-8"
         if path == "/rss.xml":
-            return render.render_rss(base, listed, updated).encode(), "application/rss+xml; charset=utf-8"
+            rss = render.render_rss(base, listed, updated, hub)
+            return rss.encode(), "application/rss+xml; charset=utf-8"
         if path == "/atom.xml":
-            return render.render_atom(base, listed, updated).encode(), "application/atom+xml; charset=utf-8"
+            atom = render.render_atom(base, listed, updated, hub)
+            return atom.encode(), "application/atom+xml; charset=utf-8"
         if path == "/feed.json":
-            return render.render_json_feed(base, listed).encode(), "application/feed+json; charset=utf-8"
+            return render.render_json_feed(base, listed, hub).encode(), "application/feed+json; charset=utf-8"
         if path == "/sitemap.xml":
             xml = (
                 render.render_sitemap(base, items)
@@ -470,6 +498,12 @@ class Newsroom:
             if action == "stats":
                 since, with_log = float(query.get("since", 0)), query.get("log", "1") != "0"
                 return Response(200, deferred=lambda: _json_response(self.stats(since, with_log=with_log)))
+            if action == "hub" and self.hub is not None:
+                hub = self.hub
+                if request.method != "POST":
+                    return Response(405, b"use POST\n", [("Allow", "POST")])
+                work = {"verified": hub.verify_pending, "sent": hub.publish}
+                return Response(200, deferred=lambda: _json_response({k: act() for k, act in work.items()}))
             if action == "expected":
                 with_paragraphs = query.get("paragraphs", "1") != "0"
                 return Response(

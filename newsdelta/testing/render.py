@@ -179,7 +179,7 @@ def render_robots(base_url: str) -> str:
     return f"User-agent: *\nDisallow: /private/\nDisallow: /_control/\n\nSitemap: {base_url}/sitemap.xml\n"
 
 
-def render_rss(base_url: str, items: Sequence[FeedItem], built: datetime) -> str:
+def render_rss(base_url: str, items: Sequence[FeedItem], built: datetime, hub: str | None = None) -> str:
     entries = "".join(
         f"""
 <item>
@@ -200,13 +200,13 @@ def render_rss(base_url: str, items: Sequence[FeedItem], built: datetime) -> str
 <description>Latest stories from {SITE_NAME}</description>
 <language>en-gb</language>
 <lastBuildDate>{http_date(built)}</lastBuildDate>
-<atom:link href="{base_url}/rss.xml" rel="self" type="application/rss+xml"/>{entries}
+<atom:link href="{base_url}/rss.xml" rel="self" type="application/rss+xml"/>{_hub_link(hub, "atom:link")}{entries}
 </channel>
 </rss>
 """
 
 
-def render_atom(base_url: str, items: Sequence[FeedItem], updated: datetime) -> str:
+def render_atom(base_url: str, items: Sequence[FeedItem], updated: datetime, hub: str | None = None) -> str:
     entries = "".join(
         f"""
 <entry>
@@ -225,15 +225,20 @@ def render_atom(base_url: str, items: Sequence[FeedItem], updated: datetime) -> 
 <title>{SITE_NAME}</title>
 <id>{base_url}/</id>
 <link rel="alternate" href="{base_url}/"/>
-<link rel="self" href="{base_url}/atom.xml"/>
+<link rel="self" href="{base_url}/atom.xml"/>{_hub_link(hub, "link")}
 <updated>{iso(updated)}</updated>
 <author><name>{SITE_NAME}</name></author>{entries}
 </feed>
 """
 
 
-def render_json_feed(base_url: str, items: Sequence[FeedItem]) -> str:
-    feed = {
+def _hub_link(hub: str | None, element: str) -> str:
+    """A feed's WebSub hub declaration (W3C WebSub §4: a link element with rel="hub")."""
+    return "" if hub is None else f'\n<{element} rel="hub" href="{xml_escape(hub)}"/>'
+
+
+def render_json_feed(base_url: str, items: Sequence[FeedItem], hub: str | None = None) -> str:
+    feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": SITE_NAME,
         "home_page_url": base_url + "/",
@@ -253,6 +258,8 @@ def render_json_feed(base_url: str, items: Sequence[FeedItem]) -> str:
             for item in items
         ],
     }
+    if hub is not None:
+        feed["hubs"] = [{"type": "WebSub", "url": hub}]
     return json.dumps(feed, ensure_ascii=False, indent=1)
 
 

@@ -216,6 +216,11 @@ class Script:
         """How many public changes happened by `offset`: feeds are identical within one epoch."""
         return bisect.bisect_right(self._changes, offset)
 
+    def next_change_offset(self, offset: float) -> float | None:
+        """When the next public change after `offset` happens; None when the script has no more."""
+        epoch = self.epoch(offset)
+        return self._changes[epoch] if epoch < len(self._changes) else None
+
     def change_offset(self, epoch: int) -> float:
         """When `epoch` began (the script's start for epoch 0): the Last-Modified of feeds."""
         return self._changes[epoch - 1] if epoch > 0 else 0.0

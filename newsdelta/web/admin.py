@@ -93,7 +93,7 @@ def add_feed_action(
 
 def remove_feed(db: Session, feed_id: int) -> None:
     with _committed(db):
-        actions.remove_feed(db, feed_id)
+        actions.remove_feed(db, feed_id, datetime.now(UTC))
 
 
 def track_url(db: Session, settings: Settings, url: str, source: str | None) -> tuple[Article, bool]:

@@ -22,14 +22,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from newsdelta.config import Settings
+from newsdelta.config import Settings, public_base_url
 from newsdelta.metrics import metrics_app
 from newsdelta.notify import web as notify_web
 from newsdelta.store.db import open_database
 from newsdelta.store.queries import HiddenArticle
 from newsdelta.store.repository import NotFound
-from newsdelta.web import admin, api, feeds, pages
-from newsdelta.web.deps import public_base_url
+from newsdelta.web import admin, api, feeds, pages, websub
 from newsdelta.web.diffing import DiffCache
 from newsdelta.web.params import READABLE_ERRORS
 from newsdelta.web.render import templates
@@ -160,7 +159,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/metrics", metrics_app)  # this process's counters: the demo's crawl, or the site alone
     notify_web.register(app)  # before the pages: a share card's address extends its diff page's
-    for router in (pages.router, feeds.router, api.router, admin.router):
+    for router in (pages.router, feeds.router, api.router, admin.router, websub.router):
         app.include_router(router)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # a live blog's diff: 149 KB, 27.5 KB gzipped
     app.add_middleware(SecurityHeaders)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -29,20 +28,6 @@ def diffs(request: Request) -> DiffCache:
 
 def now(request: Request) -> datetime:
     return request.app.state.clock()
-
-
-def public_base_url(value: str) -> str:
-    """The configured base URL, checked and without a trailing slash; ValueError saying what is wrong."""
-    parts = urlsplit(value.strip())
-    try:
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
-    except ValueError as exc:
-        raise ValueError(f"base URL {value!r}: {exc}") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"base URL {value!r} is not an absolute http(s) URL")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"base URL {value!r} must have no query, fragment or credentials")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def site_url(request: Request, path: str = "") -> str:

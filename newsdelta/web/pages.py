@@ -240,6 +240,7 @@ def source(
         changes=changes,
         notes=describe(db, diffs, [c.key for c in changes.items]),
         flipflopping=queries.flipflopping(db, [change.article_id for change in changes.items]),
+        hubs=queries.hub_states(db, source=name),
         now=now,
     )
 
