@@ -199,8 +199,8 @@ def _kinds(
         body_changed = True
         if pair.action is Action.REFACTOR:
             kinds.add("reordered")
-        is_new_text = pair.new is not None and (pair.old is None or pair.similarity < 1.0)
-        if is_new_text and CORRECTION.search(new_sentences[pair.new].text):  # type: ignore[index]
+        is_new_text = pair.old is None or pair.similarity < 1.0
+        if pair.new is not None and is_new_text and CORRECTION.search(new_sentences[pair.new].text):
             kinds.add("correction_note")
         if pair.old is not None and pair.new is not None and pair.similarity < 1.0:
             kinds |= _edit_kinds(old_sentences[pair.old].text, new_sentences[pair.new].text)
@@ -227,7 +227,7 @@ def _whole_paragraphs(
     return kinds
 
 
-def _some_paragraph_unmatched(sentences: list[Sentence], matched: set[int | None]) -> bool:
+def _some_paragraph_unmatched(sentences: list[Sentence], matched: set[int]) -> bool:
     touched = {s.paragraph for index, s in enumerate(sentences) if index in matched}
     return any(s.paragraph not in touched for s in sentences)
 
@@ -324,6 +324,8 @@ def _pair_size(pair: SentencePair, old: list[Sentence], new: list[Sentence]) -> 
         return _words(new[pair.new].text)
     if pair.new is None and pair.old is not None:
         return _words(old[pair.old].text)
+    if pair.old is None or pair.new is None:
+        return 0
     if pair.action in (Action.EDIT, Action.REFACTOR) and pair.similarity < 1.0:
-        return _edit_size(old[pair.old].text, new[pair.new].text)  # type: ignore[index]
+        return _edit_size(old[pair.old].text, new[pair.new].text)
     return 0

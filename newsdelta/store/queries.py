@@ -10,14 +10,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import Select, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
-from newsdelta.store.models import Article, Check, Source, Version, VersionChange, VersionKind
+from newsdelta.store.models import Article, Check, Source, UTCDateTime, Version, VersionChange, VersionKind
 from newsdelta.store.repository import NotFound, article_by_url
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
@@ -25,6 +25,8 @@ PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') 
 
 # Outcomes of a check that reached the outlet and got a usable answer.
 T = TypeVar("T")
+V = TypeVar("V")
+_Row = TypeVarTuple("_Row")
 
 _SUCCESS_OUTCOMES = ("new_version", "unchanged", "not_modified", "flipflop", "reparsed", "gone")
 
@@ -149,7 +151,7 @@ def _paged(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
     return Page(list(rows[:per_page]), page, per_page, has_next=len(rows) > per_page)
 
 
-def _window(query: Select, page: int, per_page: int) -> Select:
+def _window(query: Select[*_Row], page: int, per_page: int) -> Select[*_Row]:
     return query.limit(per_page + 1).offset((page - 1) * per_page)
 
 
@@ -174,7 +176,8 @@ def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
 
 
-def _changes_query() -> Select:
+# `Change`'s columns; kinds and size are None (outer join) until the comparison of the version has run.
+def _changes_query() -> Select[int, int, str, str, datetime, str, str, list[str] | None, int | None]:
     return (
         select(
             Version.article_id,
@@ -304,7 +307,7 @@ def get_version(session: Session, article_id: int, number: int) -> Version:
     return version
 
 
-ARTICLE_ORDERS = {
+ARTICLE_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "id": (),
     "changed": (Article.last_changed_at.desc().nulls_last(),),
     "versions": (Article.version_count.desc(),),
@@ -362,11 +365,12 @@ def list_articles(
 def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
     """Per source over the last 24 hours: checks, errors, new versions (first versions count), last success."""
     since = now - timedelta(days=1)
-    sources = session.scalars(
-        select(Source).order_by(Source.name).where(Source.name == name if name is not None else True)
-    ).all()
+    query = select(Source).order_by(Source.name)
+    if name is not None:
+        query = query.where(Source.name == name)
+    sources = session.scalars(query).all()
 
-    def per_source(query: Select) -> dict[int, Any]:
+    def per_source(query: Select[int, V]) -> dict[int, V]:
         return {key: value for key, value in session.execute(query.group_by(Article.source_id))}
 
     articles = per_source(select(Article.source_id, func.count()))
@@ -425,7 +429,7 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return Version.fetched_at.type.process_result_value(value, None)  # type: ignore[attr-defined]
+    return UTCDateTime().process_result_value(value, None)
 
 
 # --- search ---------------------------------------------------------------------------------------------
@@ -547,10 +551,10 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
     """Checks that found an older version's text again, oldest first (the crawler stores no new version)."""
     query = (
         select(Check.at, Check.version_number)
-        .where(Check.article_id == article_id, Check.outcome == "flipflop", Check.version_number.is_not(None))
+        .where(Check.article_id == article_id, Check.outcome == "flipflop")
         .order_by(Check.at)
     )
-    return [Flipflop(_as_utc(at), number) for at, number in session.execute(query)]  # type: ignore[arg-type]
+    return [Flipflop(at, number) for at, number in session.execute(query) if number is not None]
 
 
 def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:

@@ -99,7 +99,8 @@ def _write_version(writer: WARCWriter, article: Article, version: Version, body:
 
 def _warc_date(received_at: str | None, fetched_at: datetime) -> str:
     moment = datetime.fromisoformat(received_at) if received_at else fetched_at
-    return datetime_to_iso_date(moment.replace(tzinfo=None), use_micros=True)
+    stamp: str = datetime_to_iso_date(moment.replace(tzinfo=None), use_micros=True)
+    return stamp
 
 
 def _request_headers(request: dict[str, Any]) -> StatusAndHeaders:
