@@ -17,6 +17,7 @@ from newsdelta.extract import parser_for
 from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.fetch.urls import check_url
 from newsdelta.schedule import Policy
+from newsdelta.store.db import rows_changed
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import NotFound, add_feed, get_or_create_source, track_article
 
@@ -69,7 +70,7 @@ def track_url(
 
 def remove_feed(session: Session, feed_id: int) -> None:
     """The feed stops being polled; the articles it found stay tracked, with all their versions."""
-    if session.execute(delete(Feed).where(Feed.id == feed_id)).rowcount == 0:  # type: ignore[attr-defined]
+    if rows_changed(session.execute(delete(Feed).where(Feed.id == feed_id))) == 0:
         raise NotFound(f"no feed {feed_id}")
 
 

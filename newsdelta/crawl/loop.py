@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,8 @@ from newsdelta.crawl.feeds import poll_feed
 from newsdelta.notify import deliver
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,10 @@ class PassStats:
 OnCheck = Callable[[str], None]
 
 
-async def _run_bounded(jobs: Iterable[Awaitable[object]], limit: int) -> list[object]:
+async def _run_bounded(jobs: Iterable[Awaitable[T]], limit: int) -> list[T]:
     semaphore = asyncio.Semaphore(limit)
 
-    async def bounded(job: Awaitable[object]) -> object:
+    async def bounded(job: Awaitable[T]) -> T:
         async with semaphore:
             return await job
 
@@ -59,7 +62,7 @@ async def poll_due_feeds(ctx: CrawlContext, stats: PassStats, *, concurrency: in
         ids = claim_due(session, Feed, ctx.clock(), limit=1000, lease=ctx.feed_lease, owner=ctx.owner)
     added = await _run_bounded((poll_feed(ctx, feed_id) for feed_id in ids), concurrency)
     stats.feeds_polled += len(ids)
-    stats.articles_added += sum(int(n) for n in added)  # type: ignore[call-overload]
+    stats.articles_added += sum(added)
 
 
 async def check_batch(

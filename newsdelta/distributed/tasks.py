@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from celery import Celery
 from sqlalchemy import update
@@ -51,6 +51,7 @@ QUEUE_ENV = "NEWSDELTA_QUEUE"
 DEFAULT_QUEUE = "newsdelta"
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Clock = Callable[[], datetime]
 
 
@@ -147,12 +148,20 @@ def release_claims(
     session.commit()
 
 
+def _task(app: Celery, name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """`app.task`, typed (Celery ships no annotations; the tasks are only ever sent by name).
+
+    Not shared (no task here is): Celery would otherwise hand these closures (their runtime, their
+    database) to every app made later in the process, as tests and benchmarks make several.
+    """
+    register: Callable[[Callable[P, T]], Callable[P, T]] = app.task(name=name, shared=False)
+    return register
+
+
 def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) -> None:
     runtimes = PerProcess(settings, clock or utc_now)
 
-    # Not shared (no task here is): Celery would otherwise hand these closures (their runtime, their
-    # database) to every app made later in the process, as tests and benchmarks make several.
-    @app.task(name=CHECK_TASK, shared=False)
+    @_task(app, CHECK_TASK)
     def check(article_ids: list[int], token: str) -> dict[str, int]:
         """Check a group of articles claimed under `token`, as the in-process crawl checks a batch."""
         runtime = runtimes.get()
@@ -175,7 +184,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         )
         return dict(outcomes)
 
-    @app.task(name=POLL_TASK, shared=False)
+    @_task(app, POLL_TASK)
     def poll(feed_id: int, token: str) -> int:
         runtime = runtimes.get()
         if not _feed_claim_held(runtime.context.sessions, feed_id, token):
@@ -187,7 +196,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         log.info("poll feed=%s added=%s", feed_id, added)
         return added
 
-    @app.task(name=NOTIFY_TASK, shared=False)
+    @_task(app, NOTIFY_TASK)
     def notify() -> dict[str, int]:
         """Deliver what stored versions owe subscribers; the scheduler sends this whenever something is due.
         Subscriptions are leased, so this task running twice at once sends nothing twice."""
