@@ -101,7 +101,7 @@ def _draw_lines(
             )
             if run.op == "delete" and text:
                 middle = top + face.size * 0.58
-                draw.line((x, middle, x + width, middle), fill=RED, width=max(2, face.size // 14))
+                draw.line((x, middle, x + width, middle), fill=RED, width=max(2, int(face.size // 14)))
             x += face.getlength(run.text)
         top += step
     return top

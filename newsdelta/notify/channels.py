@@ -75,11 +75,14 @@ def apprise_channel(url: str) -> Any:
     return channel
 
 
+_NATIVE_FORMATS: dict[str, Format] = {"html": "html", "markdown": "markdown"}
+
+
 def _native_format(plugin: Any) -> Format:
     """The markup the channel reads natively, so deletions and insertions look right there."""
     formats = plugin.notify_format
     preferred = formats[0] if isinstance(formats, tuple) else formats
-    return {"html": "html", "markdown": "markdown"}.get(str(preferred.value), "text")  # type: ignore[return-value]
+    return _NATIVE_FORMATS.get(str(preferred.value), "text")
 
 
 async def send_apprise(
@@ -91,7 +94,7 @@ async def send_apprise(
     attach = str(attachment) if attachment is not None and channel[0].attachment_support else None
     from apprise import LogCapture
 
-    with LogCapture(level=logging.WARNING) as captured:
+    with LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]  # apprise leaves it unannotated
         sent = await channel.async_notify(body=render(fmt), title=title, body_format=fmt, attach=attach)
     if not sent:
         detail = captured.getvalue().strip()

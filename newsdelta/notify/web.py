@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,7 +28,8 @@ CARD_HEADERS = {"cache-control": "public, max-age=86400"}
 
 
 def cards(request: Request) -> CardCache:
-    return request.app.state.cards
+    cache: CardCache = request.app.state.cards  # Starlette's app.state is untyped
+    return cache
 
 
 @router.get("/articles/{article_id}/diff/{old:int}/{new:int}.png", include_in_schema=False)
@@ -127,7 +128,7 @@ class SubscriptionCreated(BaseModel):
 
 
 @admin.get("")
-def api_list_subscriptions(db: SessionDep) -> list[dict]:
+def api_list_subscriptions(db: SessionDep) -> list[dict[str, Any]]:
     return delivery_report(db)
 
 
@@ -153,7 +154,7 @@ def api_add_subscription(body: SubscriptionIn, db: SessionDep, now: NowDep) -> S
 
 
 @admin.delete("/{subscription_id}")
-def api_remove_subscription(subscription_id: int, db: SessionDep) -> dict:
+def api_remove_subscription(subscription_id: int, db: SessionDep) -> dict[str, int | str]:
     remove_subscription(db, subscription_id)
     db.commit()
     return {"id": subscription_id, "message": "subscription removed"}
