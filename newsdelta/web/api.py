@@ -163,7 +163,7 @@ def changes(
     source: SourceQuery = None,
     kind: KindQuery = None,
     min_size: Annotated[int | None, Query(ge=0, description="At least this many words changed")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """New versions (each with a predecessor), newest first, with their kinds of change and size in words."""
     found = queries.recent_changes(
         db, page=page, per_page=per_page, source=source, kind=kind, min_size=min_size
@@ -194,7 +194,7 @@ def articles(
         Literal["id", "changed", "versions"],
         Query(description="Newest tracked, most recently changed or most versions first"),
     ] = "id",
-) -> dict:
+) -> dict[str, Any]:
     """Tracked articles, newest first unless `order` says otherwise; hidden articles are left out."""
     article_id = None
     if url is not None:
@@ -215,7 +215,7 @@ def articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetailOut)
-def article(article_id: ArticleId, db: SessionDep) -> dict:
+def article(article_id: ArticleId, db: SessionDep) -> dict[str, Any]:
     """One article and the list of its versions (410 if hidden)."""
     found = queries.visible_article(db, article_id)
     return {
@@ -241,7 +241,7 @@ def version(article_id: ArticleId, number: VersionNumber, db: SessionDep) -> Any
 @router.get("/articles/{article_id}/diff/{old}/{new}", response_model=DiffOut)
 def diff(
     article_id: ArticleId, old: VersionNumber, new: VersionNumber, db: SessionDep, diffs: DiffsDep
-) -> dict:
+) -> dict[str, Any]:
     """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
     queries.visible_article(db, article_id)
     old_version, new_version = version_pair(db, article_id, old, new)
@@ -254,7 +254,7 @@ def diff(
 
 
 @router.get("/search", response_model=Paged[queries.SearchHit])
-def search(db: SessionDep, q: SearchText, page: PageNumber = 1, per_page: PerPage = 20) -> dict:
+def search(db: SessionDep, q: SearchText, page: PageNumber = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """Articles whose versions' titles or text contain all the words; one hit per article."""
     return paged(queries.search(db, q, page=page, per_page=per_page))
 

@@ -196,10 +196,11 @@ def raw(article_id: ArticleId, number: VersionNumber, db: SessionDep, download: 
     """The archived bytes of the fetch behind a version, exactly as received: evidence to cite or re-parse."""
     queries.visible_article(db, article_id)
     shown = queries.get_version(db, article_id, number)
-    body = load_raw_page(db, shown.raw_sha256) if shown.raw_sha256 else None
-    if body is None:
+    sha = shown.raw_sha256
+    body = load_raw_page(db, sha) if sha else None
+    if sha is None or body is None:
         raise NotFound(f"no archived page is kept for version {number} of article {article_id}")
-    name = f"article-{article_id}-v{number}-{shown.raw_sha256[:12]}.html"  # type: ignore[index]
+    name = f"article-{article_id}-v{number}-{sha[:12]}.html"
     disposition = "attachment" if download else "inline"
     headers = {**RAW_HEADERS, "content-disposition": f'{disposition}; filename="{name}"'}
     media = "application/octet-stream" if download else "text/plain; charset=utf-8"
