@@ -138,7 +138,7 @@ web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (me
     "newssniffer]. Feed and sitemap change dates bring checks forward under every schedule.",
 )
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """newsdelta: track news articles from feeds, keep every version, show what changed."""
     try:
         settings = Settings.from_env(**options)
@@ -379,7 +379,7 @@ def articles(ctx: Context, source: str | None, as_json: bool) -> None:
     if source:
         query = query.where(Source.name == source)
     with ctx.sessions() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": article.id,
                 "url": article.url,
@@ -420,7 +420,7 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
         changes = summaries(session, row.id)
-        result = {
+        result: dict[str, Any] = {
             "id": row.id,
             "url": row.url,
             "source": row.source.name,
@@ -627,7 +627,7 @@ def notify() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_context
-def notify_add(ctx: Context, url: str, as_json: bool, **rules: Any) -> None:
+def notify_add(ctx: Context, /, url: str, as_json: bool, **rules: Any) -> None:
     """Subscribe URL to changes stored from now on; prints the webhook's signing secret."""
     with ctx.sessions.begin() as session:
         try:
