@@ -42,6 +42,7 @@ from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
 from newsdelta.store.warc import write_warc
+from newsdelta.vocabulary import Outcome
 
 console = Console()
 err_console = Console(stderr=True)
@@ -287,7 +288,7 @@ async def _crawl(
         with CrawlProgress(console, enabled=not as_json) as progress:
             report = _report_pass(as_json, progress)
 
-            def on_check(outcome: str) -> None:
+            def on_check(outcome: Outcome) -> None:
                 progress.on_check(outcome)
                 record_check(outcome)
 
@@ -315,7 +316,7 @@ def _report_pass(as_json: bool, progress: Any) -> Any:
             "feeds_polled": stats.feeds_polled,
             "articles_added": stats.articles_added,
             "checks": stats.checks,
-            "outcomes": dict(stats.outcomes),
+            "outcomes": stats.outcome_counts(),
             "notifications_sent": stats.notifications_sent,
         }
         if as_json:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from newsdelta.changes.sentences import Sentence, split
 from newsdelta.store.models import Article, Source, Version, VersionChange
+from newsdelta.vocabulary import Origin
 
 BATCH = 1000
 # Parquet keeps metadata per row group until the file is closed: few, large groups keep that small.
@@ -168,7 +169,7 @@ def pair_records(session: Session, filters: Filters) -> Iterator[dict[str, Any]]
                 previous = _version_row(session, *wanted)
                 previous_sentences = split(previous.paragraphs)
             yield _pair(previous, previous_sentences, row, sentences)
-        if row.origin != "removed":
+        if row.origin != Origin.REMOVED:
             previous, previous_sentences = row, sentences
 
 

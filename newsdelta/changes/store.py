@@ -14,8 +14,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.changes.align import ALGORITHM, Action
-from newsdelta.changes.kinds import KINDS, Comparison, compare
+from newsdelta.changes.kinds import Comparison, compare
 from newsdelta.store.models import Version, VersionChange, VersionKind
+from newsdelta.vocabulary import ChangeKind, Origin
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def previous_version(session: Session, version: Version) -> Version | None:
         .where(
             Version.article_id == version.article_id,
             Version.number < version.number,
-            Version.origin != "removed",
+            Version.origin != Origin.REMOVED,
         )
         .order_by(Version.number.desc())
         .limit(1)
@@ -111,15 +112,15 @@ def summaries(session: Session, article_id: int) -> dict[int, VersionChange]:
     return {number: change for number, change in session.execute(query)}
 
 
-def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Every kind of change each article has had, in KINDS order."""
+def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, list[ChangeKind]]:
+    """Every kind of change each article has had, in ChangeKind order."""
     query = (
         select(Version.article_id, VersionKind.kind)
         .join(VersionKind, VersionKind.version_id == Version.id)
         .where(Version.article_id.in_(article_ids))
         .distinct()
     )
-    found: dict[int, set[str]] = {}
+    found: dict[int, set[ChangeKind]] = {}
     for article_id, kind in session.execute(query):
         found.setdefault(article_id, set()).add(kind)
-    return {article_id: [k for k in KINDS if k in kinds] for article_id, kinds in found.items()}
+    return {article_id: [k for k in ChangeKind if k in kinds] for article_id, kinds in found.items()}

@@ -26,6 +26,7 @@ from newsdelta.crawl.feeds import poll_feed
 from newsdelta.notify import deliver
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
+from newsdelta.vocabulary import Outcome
 
 T = TypeVar("T")
 
@@ -36,15 +37,23 @@ log = logging.getLogger(__name__)
 class PassStats:
     feeds_polled: int = 0
     articles_added: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
     notifications_sent: int = 0
 
     @property
     def checks(self) -> int:
         return sum(self.outcomes.values())
 
+    def outcome_counts(self) -> dict[str, int]:
+        return outcome_counts(self.outcomes)
 
-OnCheck = Callable[[str], None]
+
+def outcome_counts(outcomes: Counter[Outcome]) -> dict[str, int]:
+    """Checks per outcome, keyed by the outcome's word: for JSON, logs and people."""
+    return {str(outcome): count for outcome, count in outcomes.items()}
+
+
+OnCheck = Callable[[Outcome], None]
 
 
 async def _run_bounded(jobs: Iterable[Awaitable[T]], limit: int) -> list[T]:
@@ -67,13 +76,13 @@ async def poll_due_feeds(ctx: CrawlContext, stats: PassStats, *, concurrency: in
 
 async def check_batch(
     ctx: CrawlContext, article_ids: Sequence[int], *, concurrency: int, on_check: OnCheck | None = None
-) -> Counter[str]:
+) -> Counter[Outcome]:
     """Check leased articles together: one query reads their snapshots, no-change outcomes are written in
     groups. The unit of work both of the in-process crawl and of a worker's task."""
     with ctx.sessions() as session:
         snapshots = load_snapshots(session, article_ids, ctx.owner)
     log = NoChangeLog(ctx)
-    outcomes: Counter[str] = Counter()
+    outcomes: Counter[Outcome] = Counter()
 
     async def one(article_id: int) -> None:
         outcome = await check_article(ctx, article_id, snapshot=snapshots.get(article_id), log=log)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
-from newsdelta.crawl.loop import check_batch
+from newsdelta.crawl.loop import check_batch, outcome_counts
 from newsdelta.distributed import metrics
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
@@ -168,9 +168,8 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         started = time.perf_counter()
         context = dataclasses.replace(runtime.context, owner=token)
         try:
-            outcomes = runtime.run(
-                check_batch(context, article_ids, concurrency=CHECKS_IN_FLIGHT, on_check=metrics.record_check)
-            )
+            batch = check_batch(context, article_ids, concurrency=CHECKS_IN_FLIGHT, on_check=metrics.record_check)
+            outcomes = outcome_counts(runtime.run(batch))
         except Exception:
             # The leases stay and expire, which is the backoff; the scheduler then hands the work out again.
             metrics.ERRORS.labels("task").inc()
@@ -179,10 +178,10 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         log.info(
             "check %d articles %s seconds=%.3f",
             len(article_ids),
-            dict(outcomes),
+            outcomes,
             time.perf_counter() - started,
         )
-        return dict(outcomes)
+        return outcomes
 
     @_task(app, POLL_TASK)
     def poll(feed_id: int, token: str) -> int:

@@ -18,6 +18,7 @@ from newsdelta.notify.dispatch import (
 from newsdelta.notify.message import pair_message
 from newsdelta.notify.rules import KINDS
 from newsdelta.store import queries
+from newsdelta.vocabulary import ChangeKind, Origin
 from newsdelta.web.admin import bearer_token, form_token
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
@@ -117,7 +118,7 @@ class SubscriptionIn(BaseModel):
     articles: list[int] = Field(default_factory=list)
     url_pattern: str | None = Field(None, max_length=500, description="Regex searched in the article's URL")
     term: str | None = Field(None, max_length=200, description="Only articles whose text mentions it")
-    kinds: list[Literal[KINDS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    kinds: list[ChangeKind | Literal["any"]] = Field(default_factory=list)
     min_change: int = Field(0, ge=0, description="Minimum words deleted plus inserted")
     digest: Literal["hourly", "daily"] | None = None
 
@@ -176,7 +177,7 @@ class ArticleRef(BaseModel):
 class VersionRef(BaseModel):
     old: int
     new: int
-    origin: Literal["fetch", "removed"]
+    origin: Literal[Origin.FETCH, Origin.REMOVED]
     fetched_at: str
 
 

@@ -19,16 +19,14 @@ from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
 from newsdelta.store.models import Article, Check, Source, UTCDateTime, Version, VersionChange, VersionKind
 from newsdelta.store.repository import NotFound, article_by_url
+from newsdelta.vocabulary import SUCCESS_OUTCOMES, ArticleState, Origin, Outcome
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
 PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
 
-# Outcomes of a check that reached the outlet and got a usable answer.
 T = TypeVar("T")
 V = TypeVar("V")
 _Row = TypeVarTuple("_Row")
-
-_SUCCESS_OUTCOMES = ("new_version", "unchanged", "not_modified", "flipflop", "reparsed", "gone")
 
 
 class HiddenArticle(LookupError):
@@ -61,7 +59,7 @@ class Change:
     title: str
     source: str
     fetched_at: datetime
-    origin: str
+    origin: Origin
     url: str
     kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
     size_words: int | None = None
@@ -95,7 +93,7 @@ class VersionRow:
     number: int
     title: str
     fetched_at: datetime
-    origin: str
+    origin: Origin
     http_status: int
     has_raw: bool
     kinds: list[str] | None = None
@@ -107,7 +105,7 @@ class ArticleRow:
     id: int
     url: str
     source: str
-    state: str
+    state: ArticleState
     version_count: int
     first_seen_at: datetime
     last_changed_at: datetime | None
@@ -142,7 +140,7 @@ class SearchHit:
     number: int  # the newest matching version
     title: str
     fetched_at: datetime
-    origin: str
+    origin: Origin
     matching_versions: int
     snippet: str
 
@@ -177,7 +175,7 @@ def source_names(session: Session) -> list[str]:
 
 
 # `Change`'s columns; kinds and size are None (outer join) until the comparison of the version has run.
-def _changes_query() -> Select[int, int, str, str, datetime, str, str, list[str] | None, int | None]:
+def _changes_query() -> Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]:
     return (
         select(
             Version.article_id,
@@ -320,7 +318,7 @@ def list_articles(
     page: int = 1,
     per_page: int = 50,
     source: str | None = None,
-    state: str | None = None,
+    state: ArticleState | None = None,
     changed_since: datetime | None = None,
     order: str = "id",
     article_id: int | None = None,
@@ -379,7 +377,7 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
     )
     checked = select(Article.source_id, func.count()).join(Check, Check.article_id == Article.id)
     checks = per_source(checked.where(Check.at >= since))
-    errors = per_source(checked.where(Check.at >= since, Check.outcome == "error"))
+    errors = per_source(checked.where(Check.at >= since, Check.outcome == Outcome.ERROR))
     versions = per_source(
         select(Article.source_id, func.count())
         .join(Version, Version.article_id == Article.id)
@@ -389,7 +387,7 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
     last_success = per_source(
         select(Article.source_id, func.max(Check.at))
         .join(Check, Check.article_id == Article.id)
-        .where(Check.outcome.in_(_SUCCESS_OUTCOMES))
+        .where(Check.outcome.in_(SUCCESS_OUTCOMES))
     )
     return [
         SourceHealth(
@@ -541,7 +539,7 @@ def last_check_before(session: Session, article_id: int, moment: datetime) -> da
     return _as_utc(
         session.scalar(
             select(func.max(Check.at)).where(
-                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(_SUCCESS_OUTCOMES)
+                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(SUCCESS_OUTCOMES)
             )
         )
     )
@@ -551,7 +549,7 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
     """Checks that found an older version's text again, oldest first (the crawler stores no new version)."""
     query = (
         select(Check.at, Check.version_number)
-        .where(Check.article_id == article_id, Check.outcome == "flipflop")
+        .where(Check.article_id == article_id, Check.outcome == Outcome.FLIPFLOP)
         .order_by(Check.at)
     )
     return [Flipflop(at, number) for at, number in session.execute(query) if number is not None]
@@ -561,5 +559,5 @@ def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
     """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
     if not article_ids:
         return set()
-    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == "flipflop")
+    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == Outcome.FLIPFLOP)
     return set(session.scalars(query.distinct()))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsdelta.store.db import rows_changed
 from newsdelta.store.models import Article, ArticleAlias, Feed, Source, Version
+from newsdelta.vocabulary import ArticleState
 
 
 class NotFound(LookupError):
@@ -73,7 +74,7 @@ def track_article(
         source=source,
         first_seen_at=now,
         published_at=published,
-        state="live",
+        state=ArticleState.LIVE,
         check_period_seconds=initial_period.total_seconds(),
         next_check_at=now,
         error_streak=0,

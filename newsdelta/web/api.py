@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from newsdelta.notify import delivery_report
 from newsdelta.store import queries
+from newsdelta.vocabulary import ArticleState, Origin
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
 from newsdelta.web.kinds import KindQuery
@@ -47,7 +48,7 @@ class ArticleDetailOut(Out):
     id: int
     url: str
     source: str
-    state: str
+    state: ArticleState
     first_seen_at: datetime
     published_at: datetime | None
     next_check_at: datetime | None
@@ -79,7 +80,7 @@ class ExchangeOut(BaseModel):
 class VersionOut(Out):
     article_id: int
     number: int
-    origin: str
+    origin: Origin
     title: str
     byline: str | None
     published: datetime | None
@@ -177,7 +178,7 @@ def articles(
     page: PageNumber = 1,
     per_page: PerPage = 50,
     source: SourceQuery = None,
-    state: Literal["live", "gone"] | None = None,
+    state: ArticleState | None = None,
     changed_since: Annotated[
         UtcTime | None,
         Query(description="Only articles that changed at or after this time (UTC unless it has an offset)"),

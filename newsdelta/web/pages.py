@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from newsdelta.changes.kinds import KINDS
 from newsdelta.notify import delivery_report
 from newsdelta.schedule import next_check_reason
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
 from newsdelta.store.warc import write_warc
+from newsdelta.vocabulary import ChangeKind
 from newsdelta.web.cite import Citation, wayback_url
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep, site_url
 from newsdelta.web.diffing import (
@@ -81,7 +81,7 @@ def home(
         flipflopping=queries.flipflopping(db, [row.latest.article_id for row in articles.items]),
         sources=queries.source_names(db),
         source=source,
-        kinds=KINDS,
+        kinds=ChangeKind,
         kind=kind,
         period_days=PERIOD.days,
         now=now,
