@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from newsdelta.diff.model import SpanOut
 from newsdelta.notify.card import CardCache
 from newsdelta.notify.dispatch import (
     add_subscription,
@@ -164,11 +165,6 @@ def api_remove_subscription(subscription_id: int, db: SessionDep) -> dict[str, i
 # --- the webhook's body, in the OpenAPI schema ------------------------------------------------------------------
 
 
-class SpanEvent(BaseModel):
-    op: Literal["equal", "delete", "insert"]
-    text: str
-
-
 class ArticleRef(BaseModel):
     id: int
     url: str
@@ -201,7 +197,7 @@ class ChangeEvent(BaseModel):
     kinds: list[str] = Field(description=f"Among {', '.join(KINDS)}")
     headline: Headline
     summary: str
-    excerpt: list[list[SpanEvent]] = Field(description="The first changed sentences as diff spans")
+    excerpt: list[list[SpanOut]] = Field(description="The first changed sentences as diff spans")
     permalink: str
     card: str = Field(description="The share card (PNG, 1200×675)")
 

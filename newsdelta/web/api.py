@@ -8,7 +8,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
+from newsdelta.diff.model import VersionDiffOut
 from newsdelta.notify import delivery_report
 from newsdelta.store import queries
 from newsdelta.vocabulary import ArticleState, Origin
@@ -97,48 +99,14 @@ class VersionOut(Out):
     remote_ip: str | None = None
 
 
-class SpanOut(BaseModel):
-    op: Literal["equal", "delete", "insert"]
-    text: str
-
-
-class RowOut(BaseModel):
-    kind: Literal["equal", "changed", "inserted", "deleted", "moved"]
-    old_index: int | None
-    new_index: int | None
-    moved_from: int | None
-    moved_to: int | None
-    spans: list[SpanOut]
-    old_spans: list[SpanOut]
-    new_spans: list[SpanOut]
-
-
-class FieldChangeOut(BaseModel):
-    old: str | None
-    new: str | None
-
-
-class CountsOut(BaseModel):
-    equal: int
-    changed: int
-    inserted: int
-    deleted: int
-    moved: int
-
-
-class DiffOut(BaseModel):
-    """Paragraph rows aligned between the versions (0-based indexes), each with its word-level spans."""
-
+class _DiffHead(TypedDict):
     article_id: int
     old: int
     new: int
-    title_spans: list[SpanOut] | None
-    byline: FieldChangeOut | None
-    published: FieldChangeOut | None
-    updated: FieldChangeOut | None
-    rows: list[RowOut]
-    counts: CountsOut
-    summary: str
+
+
+class DiffOut(_DiffHead, VersionDiffOut):
+    """Paragraph rows aligned between the versions (0-based indexes), each with its word-level spans."""
 
 
 class HealthOut(BaseModel):
@@ -242,7 +210,7 @@ def version(article_id: ArticleId, number: VersionNumber, db: SessionDep) -> Any
 @router.get("/articles/{article_id}/diff/{old}/{new}", response_model=DiffOut)
 def diff(
     article_id: ArticleId, old: VersionNumber, new: VersionNumber, db: SessionDep, diffs: DiffsDep
-) -> dict[str, Any]:
+) -> DiffOut:
     """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
     queries.visible_article(db, article_id)
     old_version, new_version = version_pair(db, article_id, old, new)
