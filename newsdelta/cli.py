@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import __version__
+from newsdelta import settings as settings_table
 from newsdelta.actions import add_checked_feed, track_url
 from newsdelta.changes.commands import changes_group, export_group
 from newsdelta.changes.store import kinds_by_article, summaries
@@ -29,7 +30,7 @@ from newsdelta.crawl.loop import recover_crashed_leases
 from newsdelta.distributed.metrics import record_check, serve_metrics
 from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
-from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, parse_networks
+from newsdelta.fetch.addresses import IPNetwork, parse_networks
 from newsdelta.fetch.charset import decode_text
 from newsdelta.notify import add_subscription, deliver, delivery_report
 from newsdelta.notify.channels import DeliveryError
@@ -88,65 +89,60 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-def _networks_option(_: click.Context, param: click.Parameter, value: str | None) -> tuple[Any, ...] | None:
+def _networks_option(
+    _: click.Context, param: click.Parameter, value: str | None
+) -> tuple[IPNetwork, ...] | None:
     try:
         return None if value is None else parse_networks(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param=param) from exc
 
 
-ENVIRONMENT_HELP = """
-\b
-Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTACT_URL,
-NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
-NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDULE (newssniffer),
-NEWSDELTA_CHECK_FIRST_MINUTES (30),
-NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
-only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
-web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
-"""
-
-
-@click.group(epilog=ENVIRONMENT_HELP)
+@click.group(epilog=settings_table.environment_help())
 @click.version_option(__version__, prog_name="newsdelta")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Where the SQLite database lives [NEWSDELTA_DATA_DIR, ./newsdelta-data].",
-)
-@click.option(
-    "--db", "db_url", help="Database URL, e.g. postgresql://postgres@127.0.0.1/newsdelta [NEWSDELTA_DB]."
-)
-@click.option(
-    "--broker",
-    "broker_url",
-    help="Celery broker URL (redis://, amqp://) for scheduler/worker [NEWSDELTA_BROKER].",
-)
-@click.option("--contact-url", help="Contact URL put in the User-Agent [NEWSDELTA_CONTACT_URL].")
+@click.option("--data-dir", type=click.Path(path_type=Path), help=settings_table.DATA_DIR.option_help())
+@click.option("--db", "db_url", help=settings_table.DB.option_help())
+@click.option("--broker", "broker_url", help=settings_table.BROKER.option_help())
+@click.option("--contact-url", help=settings_table.CONTACT_URL.option_help())
 @click.option(
     "--allow-networks",
     "allowed_networks",
     metavar="CIDR[,CIDR...]",
     callback=_networks_option,
-    help="Non-public networks the crawler may fetch from, e.g. 127.0.0.0/8 for a local test site; by "
-    "default only public addresses are (checked after DNS resolution) [NEWSDELTA_ALLOWED_NETWORKS].",
+    help=settings_table.ALLOWED_NETWORKS.option_help(),
 )
 @click.option(
     "--schedule",
     type=click.Choice(POLICY_NAMES),
-    help="When to re-check articles: newssniffer (30 min, ×1.2 per unchanged check), newsdiffs (its step "
-    "table by time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES) [NEWSDELTA_SCHEDULE, "
-    "newssniffer]. Feed and sitemap change dates bring checks forward under every schedule.",
+    help=settings_table.SCHEDULE.option_help(
+        ". Feed and sitemap change dates bring checks forward under every schedule"
+    ),
 )
 @click.pass_context
-def cli(ctx: click.Context, /, **options: Any) -> None:
+def cli(
+    ctx: click.Context,
+    /,
+    data_dir: Path | None,
+    db_url: str | None,
+    broker_url: str | None,
+    contact_url: str | None,
+    allowed_networks: tuple[IPNetwork, ...] | None,
+    schedule: str | None,
+) -> None:
     """newsdelta: track news articles from feeds, keep every version, show what changed."""
     try:
-        settings = Settings.from_env(**options)
+        settings = Settings.from_env(
+            data_dir=data_dir,
+            db_url=db_url,
+            broker_url=broker_url,
+            contact_url=contact_url,
+            allowed_networks=allowed_networks,
+            schedule=schedule,
+        )
     except UnknownSchedule as exc:
-        raise click.UsageError(f"NEWSDELTA_SCHEDULE: {exc}") from exc
+        raise click.UsageError(f"{settings_table.SCHEDULE.env}: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
-        raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
+        raise click.UsageError(f"{settings_table.ALLOWED_NETWORKS.env}: {exc}") from exc
     ctx.obj = Context(settings)
 
 
@@ -510,8 +506,7 @@ def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option(
     "--base-url",
-    help="The site's public address, e.g. https://diffs.example.org, for the links in feeds, canonical links "
-    "and the API description [NEWSDELTA_BASE_URL; without it, the address each request came to].",
+    help=settings_table.BASE_URL.option_help(),
 )
 @pass_context
 def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
@@ -523,7 +518,7 @@ def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
     try:
         settings = dataclasses.replace(ctx.settings, base_url=base_url and public_base_url(base_url))
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--base-url / NEWSDELTA_BASE_URL") from exc
+        raise click.BadParameter(str(exc), param_hint=f"--base-url / {settings_table.BASE_URL.env}") from exc
     serve_site(settings, host, port, ctx.sessions)
 
 

@@ -153,7 +153,9 @@ def compare(old: VersionLike, new: VersionLike) -> Comparison:
     else:
         kinds = _kinds(old, new, old_sentences, new_sentences, pairs)
     counts = Counter(pair.action.value for pair in pairs)
-    return Comparison(old_sentences, new_sentences, pairs, [k for k in ChangeKind if k in kinds], size, counts)
+    return Comparison(
+        old_sentences, new_sentences, pairs, [k for k in ChangeKind if k in kinds], size, counts
+    )
 
 
 def _kinds(

@@ -370,7 +370,9 @@ def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
             )
 
 
-def _log_check(session: Session, article: Article, now: datetime, outcome: Outcome, **fields: object) -> Outcome:
+def _log_check(
+    session: Session, article: Article, now: datetime, outcome: Outcome, **fields: object
+) -> Outcome:
     session.add(Check(article_id=article.id, at=now, outcome=outcome, **fields))
     return outcome
 
@@ -430,7 +432,9 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
             article.body_sha256 = article.etag = article.last_modified = None
         period, planned = article.check_period_seconds, article.planned_check_at
         _apply(article, _schedule_values(ctx.policy, period, now, changed=newly_gone, planned=planned))
-        return _log_check(session, article, now, Outcome.GONE, http_status=result.status, version_number=number)
+        return _log_check(
+            session, article, now, Outcome.GONE, http_status=result.status, version_number=number
+        )
 
 
 def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:

@@ -22,6 +22,7 @@ from celery import Celery
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta import settings as settings_table
 from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
@@ -46,9 +47,6 @@ CHECKS_PER_TASK = 20
 CHECKS_IN_FLIGHT = 1
 POLL_TASK = "newsdelta.poll_feed"
 NOTIFY_TASK = "newsdelta.deliver_notifications"
-REDIS_URL_ENV = "NEWSDELTA_REDIS"
-QUEUE_ENV = "NEWSDELTA_QUEUE"
-DEFAULT_QUEUE = "newsdelta"
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -57,12 +55,12 @@ Clock = Callable[[], datetime]
 
 def queue_name() -> str:
     """The deployment's name on the broker and in Redis keys, so several can share one broker (tests too)."""
-    return os.environ.get(QUEUE_ENV) or DEFAULT_QUEUE
+    return settings_table.QUEUE.read()
 
 
 def politeness_redis_url(settings: Settings) -> str | None:
     """Where shared politeness lives: NEWSDELTA_REDIS, else the broker when the broker is Redis."""
-    explicit = os.environ.get(REDIS_URL_ENV)
+    explicit = settings_table.REDIS.read()
     if explicit:
         return explicit
     broker = settings.broker_url or ""
@@ -74,7 +72,9 @@ async def make_shared_fetcher(settings: Settings) -> Fetcher:
     options: dict[str, Any] = {}
     url = politeness_redis_url(settings)
     if url is None:
-        log.warning("no Redis for shared politeness (set %s): rate limits apply per process", REDIS_URL_ENV)
+        log.warning(
+            "no Redis for shared politeness (set %s): rate limits apply per process", settings_table.REDIS.env
+        )
     else:
         redis = redis_client(url)
         prefix = queue_name()
@@ -168,7 +168,9 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         started = time.perf_counter()
         context = dataclasses.replace(runtime.context, owner=token)
         try:
-            batch = check_batch(context, article_ids, concurrency=CHECKS_IN_FLIGHT, on_check=metrics.record_check)
+            batch = check_batch(
+                context, article_ids, concurrency=CHECKS_IN_FLIGHT, on_check=metrics.record_check
+            )
             outcomes = outcome_counts(runtime.run(batch))
         except Exception:
             # The leases stay and expire, which is the backoff; the scheduler then hands the work out again.

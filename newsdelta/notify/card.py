@@ -150,7 +150,10 @@ def render_card(message: ChangeMessage) -> bytes:
         top = _draw_lines(draw, _wrap(second, headline, width, 2), headline, top + 4, bold=True)
     summary = font(26)
     draw.text(
-        (MARGIN, top + 10), message.summary, font=summary, fill=RED if message.origin == Origin.REMOVED else MUTED
+        (MARGIN, top + 10),
+        message.summary,
+        font=summary,
+        fill=RED if message.origin == Origin.REMOVED else MUTED,
     )
     top += 10 + int(summary.size * 1.32) + 18
 

@@ -8,27 +8,26 @@ HTML (<del>/<ins>) or plain text ([-old-] {+new+}).
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from newsdelta import settings
 from newsdelta.diff import Span, VersionDiff
 from newsdelta.notify.rules import Candidate, change_kinds
 from newsdelta.store.models import Article, Version
 from newsdelta.vocabulary import Origin
 
 Format = Literal["markdown", "html", "text"]
-BASE_URL_ENV = "NEWSDELTA_BASE_URL"
 EXCERPT_SENTENCES = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
 
 def site_url() -> str:
     """Where the web site is reachable by the people notified: links in messages point there."""
-    return (os.environ.get(BASE_URL_ENV) or "http://127.0.0.1:8000").rstrip("/")
+    return (settings.BASE_URL.read() or "http://127.0.0.1:8000").rstrip("/")
 
 
 def message_id(subscription_id: int, article_id: int, version_number: int) -> str:

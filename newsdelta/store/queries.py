@@ -559,5 +559,7 @@ def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
     """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
     if not article_ids:
         return set()
-    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == Outcome.FLIPFLOP)
+    query = select(Check.article_id).where(
+        Check.article_id.in_(article_ids), Check.outcome == Outcome.FLIPFLOP
+    )
     return set(session.scalars(query.distinct()))

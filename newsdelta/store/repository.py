@@ -134,9 +134,7 @@ def extend_feed_lease(session: Session, feed_id: int, token: datetime, until: da
     return bool(rows_changed(result))
 
 
-def _due(
-    model: type[Article] | type[Feed], now: datetime, forced_since: datetime | None
-) -> Select[int]:
+def _due(model: type[Article] | type[Feed], now: datetime, forced_since: datetime | None) -> Select[int]:
     if forced_since is None:
         due = model.next_check_at <= now
     else:  # everything not yet looked at since the forced pass began, retired or not

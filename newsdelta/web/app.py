@@ -49,6 +49,7 @@ SECURITY_HEADERS = {
     "permissions-policy": "interest-cohort=()",
 }
 
+
 class SecurityHeaders:
     """Adds the headers above to every HTTP response that has not set its own (the raw page sets a stricter CSP)."""
 

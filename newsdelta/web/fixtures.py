@@ -89,7 +89,9 @@ def add_version(
         byline=byline,
         published=article.published_at,
         paragraphs=paragraphs,
-        text_hash=version_hash(title, paragraphs) if origin != Origin.REMOVED else f"removed:{at.isoformat()}",
+        text_hash=version_hash(title, paragraphs)
+        if origin != Origin.REMOVED
+        else f"removed:{at.isoformat()}",
         fetched_at=at,
         http_status=410 if origin == Origin.REMOVED else 200,
         final_url=article.url,
@@ -201,7 +203,11 @@ def _retired_article(session: Session, source: Source, now: datetime) -> Article
 def _gone_article(session: Session, source: Source, now: datetime) -> Article:
     first = now - timedelta(days=2)
     article = new_article(
-        source, "https://www.bbc.co.uk/news/withdrawn", first, state=ArticleState.GONE, gone_at=now - timedelta(hours=20)
+        source,
+        "https://www.bbc.co.uk/news/withdrawn",
+        first,
+        state=ArticleState.GONE,
+        gone_at=now - timedelta(hours=20),
     )
     session.add(article)
     add_version(session, article, "A withdrawn story", ["A claim that was later withdrawn."], first)

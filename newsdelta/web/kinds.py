@@ -9,5 +9,6 @@ from fastapi import Query
 from newsdelta.vocabulary import ChangeKind
 
 KindQuery = Annotated[
-    str | None, Query(pattern=f"^({'|'.join(ChangeKind)})?$", description="Only versions with this kind of change")
+    str | None,
+    Query(pattern=f"^({'|'.join(ChangeKind)})?$", description="Only versions with this kind of change"),
 ]
