@@ -23,7 +23,6 @@ from newsdelta import __version__
 from newsdelta import settings as settings_table
 from newsdelta.actions import add_checked_feed, track_url
 from newsdelta.changes.commands import changes_group, export_group
-from newsdelta.changes.store import kinds_by_article, summaries
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
@@ -39,8 +38,9 @@ from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
+from newsdelta.store import queries
 from newsdelta.store.evidence import repack
-from newsdelta.store.models import Article, Feed, Source, VersionChange
+from newsdelta.store.models import Article, Feed, Source, Version
 from newsdelta.store.repository import NotFound, find_article
 from newsdelta.store.warc import write_warc
 from newsdelta.vocabulary import Outcome
@@ -372,32 +372,18 @@ def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out:
 @pass_context
 def articles(ctx: Context, source: str | None, as_json: bool) -> None:
     """List tracked articles: id, url, source, version count, next check."""
-    query = select(Article, Source.name).join(Source).order_by(Article.id)
+    query = queries.article_row_query().order_by(Article.id)
     if source:
         query = query.where(Source.name == source)
     with ctx.sessions() as session:
-        rows: list[dict[str, Any]] = [
-            {
-                "id": article.id,
-                "url": article.url,
-                "source": name,
-                "state": article.state,
-                "versions": article.version_count,
-                "next_check_at": _iso(article.next_check_at),
-                "retired": article.next_check_at is None,
-            }
-            for article, name in session.execute(query)
-        ]
-        kinds = kinds_by_article(session, [row["id"] for row in rows])
-    for row in rows:
-        row["kinds"] = kinds.get(row["id"], [])
+        rows = [_json_row(row) for row in queries.article_rows(session, query)]
     _emit(
         rows,
         as_json,
         [
             ("id", lambda row: str(row["id"])),
             ("source", lambda row: row["source"]),
-            ("versions", lambda row: str(row["versions"])),
+            ("versions", lambda row: str(row["version_count"])),
             ("state", lambda row: row["state"]),
             ("next check", lambda row: row["next_check_at"] or "no longer checked"),
             ("url", lambda row: row["url"]),
@@ -416,7 +402,7 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             row = find_article(session, article)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
-        changes = summaries(session, row.id)
+        texts = {version.number: version for version in row.versions}
         result: dict[str, Any] = {
             "id": row.id,
             "url": row.url,
@@ -426,22 +412,8 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             "next_check_at": _iso(row.next_check_at),
             "next_check_reason": dataclasses.asdict(next_check_reason(row, ctx.settings.policy)),
             "versions": [
-                {
-                    "number": v.number,
-                    "origin": v.origin,
-                    "title": v.title,
-                    "byline": v.byline,
-                    "published": _iso(v.published),
-                    "updated": _iso(v.updated),
-                    "fetched_at": _iso(v.fetched_at),
-                    "http_status": v.http_status,
-                    "parser": v.parser,
-                    "parser_version": v.parser_version,
-                    "text_hash": v.text_hash,
-                    "paragraphs": v.paragraphs,
-                    **_change_fields(changes.get(v.number)),
-                }
-                for v in row.versions
+                {**_json_row(listed), **_version_text(texts[listed.number])}
+                for listed in queries.version_rows(session, row.id)
             ],
         }
     if as_json:
@@ -455,11 +427,25 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             console.print(paragraph, markup=False)
 
 
-def _change_fields(change: VersionChange | None) -> dict[str, Any]:
-    """A version's kinds and change size (None until `newsdelta changes backfill` has compared it)."""
-    if change is None:
-        return {"kinds": None, "size_words": None}
-    return {"kinds": change.kinds, "size_words": change.size_words}
+def _json_row(row: queries.ArticleRow | queries.VersionRow) -> dict[str, Any]:
+    """A row as JSON: the fields of docs/rows.md, times in ISO 8601."""
+    return {
+        name: _iso(value) if isinstance(value, datetime) else value
+        for name, value in dataclasses.asdict(row).items()
+    }
+
+
+def _version_text(version: Version) -> dict[str, Any]:
+    """What `history` adds to a version row: its text and how it was read, named as /api/ names them."""
+    return {
+        "byline": version.byline,
+        "published": _iso(version.published),
+        "updated": _iso(version.updated),
+        "parser": version.parser,
+        "parser_version": version.parser_version,
+        "text_hash": version.text_hash,
+        "paragraphs": version.paragraphs,
+    }
 
 
 @cli.command("extract")

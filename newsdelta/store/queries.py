@@ -19,7 +19,7 @@ from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
 from newsdelta.store.models import Article, Check, Source, UTCDateTime, Version, VersionChange, VersionKind
 from newsdelta.store.repository import NotFound, article_by_url
-from newsdelta.vocabulary import SUCCESS_OUTCOMES, ArticleState, Origin, Outcome
+from newsdelta.vocabulary import SUCCESS_OUTCOMES, ArticleState, ChangeKind, Origin, Outcome
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
 PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
@@ -88,20 +88,25 @@ class Flipflop:
 
 @dataclass(frozen=True, slots=True)
 class VersionRow:
-    """A version without its body: enough for an article's version table."""
+    """A version in a list, without its text: an article's version table, `/api/articles/{id}` and
+    `newsdelta history --json` (which adds the text). docs/rows.md describes every field; the columns are
+    those of the index `ix_version_listing`, so a long history is read from the index alone."""
 
     number: int
+    origin: Origin
     title: str
     fetched_at: datetime
-    origin: Origin
     http_status: int
     has_raw: bool
-    kinds: list[str] | None = None
+    kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
     size_words: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleRow:
+    """One tracked article in a list: `/api/articles` and `newsdelta articles --json`. docs/rows.md describes
+    every field."""
+
     id: int
     url: str
     source: str
@@ -110,7 +115,9 @@ class ArticleRow:
     first_seen_at: datetime
     last_changed_at: datetime | None
     next_check_at: datetime | None
-    title: str | None
+    title: str | None  # the latest version's
+    retired: bool  # no longer checked: unchanged for longer than the schedule checks
+    kinds: list[ChangeKind]  # every kind of change its versions made, in ChangeKind order
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +276,9 @@ def version_rows(session: Session, article_id: int) -> list[VersionRow]:
     query = (
         select(
             Version.number,
+            Version.origin,
             Version.title,
             Version.fetched_at,
-            Version.origin,
             Version.http_status,
             Version.raw_sha256.is_not(None),
             VersionChange.kinds,
@@ -325,26 +332,8 @@ def list_articles(
 ) -> Page[ArticleRow]:
     """Tracked articles, hidden ones left out; `order` is "id" (newest tracked first), "changed" (most
     recently changed first) or "versions" (most versions first)."""
-    latest_title = (
-        select(Version.title)
-        .where(Version.article_id == Article.id)
-        .order_by(Version.number.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     query = (
-        select(
-            Article.id,
-            Article.url,
-            Source.name,
-            Article.state,
-            Article.version_count,
-            Article.first_seen_at,
-            Article.last_changed_at,
-            Article.next_check_at,
-            latest_title,
-        )
-        .join(Source, Source.id == Article.source_id)
+        article_row_query()
         .where(Article.hidden.is_(False))
         .order_by(*ARTICLE_ORDERS[order], Article.id.desc())
     )
@@ -356,8 +345,54 @@ def list_articles(
         query = query.where(Article.last_changed_at >= changed_since)
     if article_id is not None:
         query = query.where(Article.id == article_id)
-    rows = session.execute(_window(query, page, per_page)).all()
-    return _paged([ArticleRow(*row) for row in rows], page, per_page)
+    return _paged(article_rows(session, _window(query, page, per_page)), page, per_page)
+
+
+def article_row_query() -> Select[
+    int, str, str, ArticleState, int, datetime, datetime | None, datetime | None, str | None
+]:
+    """The stored columns of `ArticleRow`, for a caller to filter and order; `article_rows` runs it."""
+    latest_title = (
+        select(Version.title)
+        .where(Version.article_id == Article.id)
+        .order_by(Version.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        Article.id,
+        Article.url,
+        Source.name,
+        Article.state,
+        Article.version_count,
+        Article.first_seen_at,
+        Article.last_changed_at,
+        Article.next_check_at,
+        latest_title,
+    ).join(Source, Source.id == Article.source_id)
+
+
+def article_rows(
+    session: Session,
+    query: Select[int, str, str, ArticleState, int, datetime, datetime | None, datetime | None, str | None],
+) -> list[ArticleRow]:
+    rows = session.execute(query).all()
+    kinds = kinds_by_article(session, [row[0] for row in rows])
+    return [ArticleRow(*row, retired=row.next_check_at is None, kinds=kinds.get(row.id, [])) for row in rows]
+
+
+def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, list[ChangeKind]]:
+    """Every kind of change each article has had, in ChangeKind order."""
+    query = (
+        select(Version.article_id, VersionKind.kind)
+        .join(VersionKind, VersionKind.version_id == Version.id)
+        .where(Version.article_id.in_(article_ids))
+        .distinct()
+    )
+    found: dict[int, set[ChangeKind]] = {}
+    for article_id, kind in session.execute(query):
+        found.setdefault(article_id, set()).add(kind)
+    return {article_id: [k for k in ChangeKind if k in kinds] for article_id, kinds in found.items()}
 
 
 def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
