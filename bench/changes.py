@@ -33,10 +33,11 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
-from newsdelta.changes.kinds import ATTRIBUTION_CUES, KINDS, compare
+from newsdelta.changes.kinds import ATTRIBUTION_CUES, compare
 from newsdelta.changes.kinds import MONTHS as KIND_MONTHS
 from newsdelta.changes.sentences import split
 from newsdelta.text import normalise_paragraphs
+from newsdelta.vocabulary import ChangeKind
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 WORD = re.compile(r"\b[^\W\d_]{4,}\b")
@@ -467,7 +468,7 @@ def main() -> None:
     ):
         print(f"{name:<20}{support:>8}{precision:>11.3f}{recall:>8.3f}")
     print(f"\n{'kind':<20}{'pairs':>8}{'precision':>11}{'recall':>8}")
-    for name, support, precision, recall in score(kinds, [k for k in KINDS]):
+    for name, support, precision, recall in score(kinds, list(ChangeKind)):
         print(f"{name:<20}{support:>8}{precision:>11.3f}{recall:>8.3f}")
     print(
         f"\n{pairs / elapsed:,.0f} pairs/s ({elapsed / pairs * 1000:.2f} ms per pair, median article {median_sentences(bases)} sentences)"

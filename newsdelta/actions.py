@@ -18,6 +18,7 @@ from newsdelta.extract import parser_for
 from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.fetch.urls import check_url
 from newsdelta.schedule import Policy
+from newsdelta.store.db import rows_changed
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import NotFound, add_feed, get_or_create_source, track_article
 
@@ -72,7 +73,7 @@ def remove_feed(session: Session, feed_id: int, now: datetime) -> None:
     """The feed stops being polled; the articles it found stay tracked, with all their versions. Its WebSub
     subscription, if any, is unsubscribed by the next crawl pass."""
     release_feed(session, feed_id, now)
-    if session.execute(delete(Feed).where(Feed.id == feed_id)).rowcount == 0:  # type: ignore[attr-defined]
+    if rows_changed(session.execute(delete(Feed).where(Feed.id == feed_id))) == 0:
         raise NotFound(f"no feed {feed_id}")
 
 

@@ -20,15 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import __version__
+from newsdelta import settings as settings_table
 from newsdelta.actions import add_checked_feed, track_url
 from newsdelta.changes.commands import changes_group, export_group
-from newsdelta.changes.store import kinds_by_article, summaries
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
 from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
-from newsdelta.fetch.addresses import ALLOWED_NETWORKS_ENV, parse_networks
+from newsdelta.fetch.addresses import IPNetwork, parse_networks
 from newsdelta.fetch.charset import decode_text
 from newsdelta.metrics import record_check, serve_metrics
 from newsdelta.notify import add_subscription, deliver, delivery_report
@@ -38,10 +38,12 @@ from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
+from newsdelta.store import queries
 from newsdelta.store.evidence import repack
-from newsdelta.store.models import Article, Feed, Source, VersionChange
+from newsdelta.store.models import Article, Feed, Source, Version
 from newsdelta.store.repository import NotFound, find_article
 from newsdelta.store.warc import write_warc
+from newsdelta.vocabulary import Outcome
 
 console = Console()
 err_console = Console(stderr=True)
@@ -87,66 +89,60 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-def _networks_option(_: click.Context, param: click.Parameter, value: str | None) -> tuple[Any, ...] | None:
+def _networks_option(
+    _: click.Context, param: click.Parameter, value: str | None
+) -> tuple[IPNetwork, ...] | None:
     try:
         return None if value is None else parse_networks(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param=param) from exc
 
 
-ENVIRONMENT_HELP = """
-\b
-Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTACT_URL,
-NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
-NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDULE (newssniffer),
-NEWSDELTA_CHECK_FIRST_MINUTES (30),
-NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
-only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
-web site NEWSDELTA_BASE_URL (its public address; set for crawl/scheduler too, it turns on WebSub
-subscriptions, whose callbacks serve answers) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
-"""
-
-
-@click.group(epilog=ENVIRONMENT_HELP)
+@click.group(epilog=settings_table.environment_help())
 @click.version_option(__version__, prog_name="newsdelta")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    help="Where the SQLite database lives [NEWSDELTA_DATA_DIR, ./newsdelta-data].",
-)
-@click.option(
-    "--db", "db_url", help="Database URL, e.g. postgresql://postgres@127.0.0.1/newsdelta [NEWSDELTA_DB]."
-)
-@click.option(
-    "--broker",
-    "broker_url",
-    help="Celery broker URL (redis://, amqp://) for scheduler/worker [NEWSDELTA_BROKER].",
-)
-@click.option("--contact-url", help="Contact URL put in the User-Agent [NEWSDELTA_CONTACT_URL].")
+@click.option("--data-dir", type=click.Path(path_type=Path), help=settings_table.DATA_DIR.option_help())
+@click.option("--db", "db_url", help=settings_table.DB.option_help())
+@click.option("--broker", "broker_url", help=settings_table.BROKER.option_help())
+@click.option("--contact-url", help=settings_table.CONTACT_URL.option_help())
 @click.option(
     "--allow-networks",
     "allowed_networks",
     metavar="CIDR[,CIDR...]",
     callback=_networks_option,
-    help="Non-public networks the crawler may fetch from, e.g. 127.0.0.0/8 for a local test site; by "
-    "default only public addresses are (checked after DNS resolution) [NEWSDELTA_ALLOWED_NETWORKS].",
+    help=settings_table.ALLOWED_NETWORKS.option_help(),
 )
 @click.option(
     "--schedule",
     type=click.Choice(POLICY_NAMES),
-    help="When to re-check articles: newssniffer (30 min, ×1.2 per unchanged check), newsdiffs (its step "
-    "table by time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES) [NEWSDELTA_SCHEDULE, "
-    "newssniffer]. Feed and sitemap change dates bring checks forward under every schedule.",
+    help=settings_table.SCHEDULE.option_help(
+        ". Feed and sitemap change dates bring checks forward under every schedule"
+    ),
 )
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(
+    ctx: click.Context,
+    /,
+    data_dir: Path | None,
+    db_url: str | None,
+    broker_url: str | None,
+    contact_url: str | None,
+    allowed_networks: tuple[IPNetwork, ...] | None,
+    schedule: str | None,
+) -> None:
     """newsdelta: track news articles from feeds, keep every version, show what changed."""
     try:
-        settings = Settings.from_env(**options)
+        settings = Settings.from_env(
+            data_dir=data_dir,
+            db_url=db_url,
+            broker_url=broker_url,
+            contact_url=contact_url,
+            allowed_networks=allowed_networks,
+            schedule=schedule,
+        )
     except UnknownSchedule as exc:
-        raise click.UsageError(f"NEWSDELTA_SCHEDULE: {exc}") from exc
+        raise click.UsageError(f"{settings_table.SCHEDULE.env}: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
-        raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
+        raise click.UsageError(f"{settings_table.ALLOWED_NETWORKS.env}: {exc}") from exc
     ctx.obj = Context(settings)
 
 
@@ -288,7 +284,7 @@ async def _crawl(
         with CrawlProgress(console, enabled=not as_json) as progress:
             report = _report_pass(as_json, progress)
 
-            def on_check(outcome: str) -> None:
+            def on_check(outcome: Outcome) -> None:
                 progress.on_check(outcome)
                 record_check(outcome)
 
@@ -316,7 +312,7 @@ def _report_pass(as_json: bool, progress: Any) -> Any:
             "feeds_polled": stats.feeds_polled,
             "articles_added": stats.articles_added,
             "checks": stats.checks,
-            "outcomes": dict(stats.outcomes),
+            "outcomes": stats.outcome_counts(),
             "notifications_sent": stats.notifications_sent,
         }
         if as_json:
@@ -376,32 +372,18 @@ def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out:
 @pass_context
 def articles(ctx: Context, source: str | None, as_json: bool) -> None:
     """List tracked articles: id, url, source, version count, next check."""
-    query = select(Article, Source.name).join(Source).order_by(Article.id)
+    query = queries.article_row_query().order_by(Article.id)
     if source:
         query = query.where(Source.name == source)
     with ctx.sessions() as session:
-        rows = [
-            {
-                "id": article.id,
-                "url": article.url,
-                "source": name,
-                "state": article.state,
-                "versions": article.version_count,
-                "next_check_at": _iso(article.next_check_at),
-                "retired": article.next_check_at is None,
-            }
-            for article, name in session.execute(query)
-        ]
-        kinds = kinds_by_article(session, [row["id"] for row in rows])
-    for row in rows:
-        row["kinds"] = kinds.get(row["id"], [])
+        rows = [_json_row(row) for row in queries.article_rows(session, query)]
     _emit(
         rows,
         as_json,
         [
             ("id", lambda row: str(row["id"])),
             ("source", lambda row: row["source"]),
-            ("versions", lambda row: str(row["versions"])),
+            ("versions", lambda row: str(row["version_count"])),
             ("state", lambda row: row["state"]),
             ("next check", lambda row: row["next_check_at"] or "no longer checked"),
             ("url", lambda row: row["url"]),
@@ -420,8 +402,8 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             row = find_article(session, article)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
-        changes = summaries(session, row.id)
-        result = {
+        texts = {version.number: version for version in row.versions}
+        result: dict[str, Any] = {
             "id": row.id,
             "url": row.url,
             "source": row.source.name,
@@ -430,22 +412,8 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             "next_check_at": _iso(row.next_check_at),
             "next_check_reason": dataclasses.asdict(next_check_reason(row, ctx.settings.policy)),
             "versions": [
-                {
-                    "number": v.number,
-                    "origin": v.origin,
-                    "title": v.title,
-                    "byline": v.byline,
-                    "published": _iso(v.published),
-                    "updated": _iso(v.updated),
-                    "fetched_at": _iso(v.fetched_at),
-                    "http_status": v.http_status,
-                    "parser": v.parser,
-                    "parser_version": v.parser_version,
-                    "text_hash": v.text_hash,
-                    "paragraphs": v.paragraphs,
-                    **_change_fields(changes.get(v.number)),
-                }
-                for v in row.versions
+                {**_json_row(listed), **_version_text(texts[listed.number])}
+                for listed in queries.version_rows(session, row.id)
             ],
         }
     if as_json:
@@ -459,11 +427,25 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             console.print(paragraph, markup=False)
 
 
-def _change_fields(change: VersionChange | None) -> dict[str, Any]:
-    """A version's kinds and change size (None until `newsdelta changes backfill` has compared it)."""
-    if change is None:
-        return {"kinds": None, "size_words": None}
-    return {"kinds": change.kinds, "size_words": change.size_words}
+def _json_row(row: queries.ArticleRow | queries.VersionRow) -> dict[str, Any]:
+    """A row as JSON: the fields of docs/rows.md, times in ISO 8601."""
+    return {
+        name: _iso(value) if isinstance(value, datetime) else value
+        for name, value in dataclasses.asdict(row).items()
+    }
+
+
+def _version_text(version: Version) -> dict[str, Any]:
+    """What `history` adds to a version row: its text and how it was read, named as /api/ names them."""
+    return {
+        "byline": version.byline,
+        "published": _iso(version.published),
+        "updated": _iso(version.updated),
+        "parser": version.parser,
+        "parser_version": version.parser_version,
+        "text_hash": version.text_hash,
+        "paragraphs": version.paragraphs,
+    }
 
 
 @cli.command("extract")
@@ -510,8 +492,7 @@ def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option(
     "--base-url",
-    help="The site's public address, e.g. https://diffs.example.org, for the links in feeds, canonical links "
-    "and the API description [NEWSDELTA_BASE_URL; without it, the address each request came to].",
+    help=settings_table.BASE_URL.option_help(),
 )
 @pass_context
 def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
@@ -523,7 +504,7 @@ def serve(ctx: Context, host: str, port: int, base_url: str | None) -> None:
     try:
         settings = dataclasses.replace(ctx.settings, base_url=base_url and public_base_url(base_url))
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--base-url / NEWSDELTA_BASE_URL") from exc
+        raise click.BadParameter(str(exc), param_hint=f"--base-url / {settings_table.BASE_URL.env}") from exc
     serve_site(settings, host, port, ctx.sessions)
 
 
@@ -628,7 +609,7 @@ def notify() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_context
-def notify_add(ctx: Context, url: str, as_json: bool, **rules: Any) -> None:
+def notify_add(ctx: Context, /, url: str, as_json: bool, **rules: Any) -> None:
     """Subscribe URL to changes stored from now on; prints the webhook's signing secret."""
     with ctx.sessions.begin() as session:
         try:

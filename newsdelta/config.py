@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TypedDict, TypeVar, Unpack
 from urllib.parse import urlsplit, urlunsplit
 
+from newsdelta import settings as table
 from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
 from newsdelta.schedule import BackoffPolicy, Policy, policy_named
 
+T = TypeVar("T")
+
 # Newest items read from one poll of one feed: a news feed names tens, a news sitemap at most 1,000 (Google's
 # limit); a feed naming 100,000 would otherwise be a crawl of its own inside one poll.
-FEED_MAX_ITEMS = 1000
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+FEED_MAX_ITEMS = table.FEED_MAX_ITEMS.default
 
 
 def policy_from_env(name: str | None = None) -> Policy:
@@ -26,15 +24,12 @@ def policy_from_env(name: str | None = None) -> Policy:
     (the first period, or the fixed one), _CHECK_GROWTH and _RETIRE_AFTER_DAYS where given.
 
     ValueError for an unknown name."""
-    first, growth, retire = (
-        os.environ.get(f"NEWSDELTA_{key}")
-        for key in ("CHECK_FIRST_MINUTES", "CHECK_GROWTH", "RETIRE_AFTER_DAYS")
-    )
+    first, retire = table.CHECK_FIRST_MINUTES.read(), table.RETIRE_AFTER_DAYS.read()
     return policy_named(
-        name or os.environ.get("NEWSDELTA_SCHEDULE") or "newssniffer",
-        first=timedelta(minutes=float(first)) if first else None,
-        growth=float(growth) if growth else None,
-        retire_after=timedelta(days=float(retire)) if retire else None,
+        name or table.SCHEDULE.read(),
+        first=timedelta(minutes=first) if first else None,
+        growth=table.CHECK_GROWTH.read() or None,
+        retire_after=timedelta(days=retire) if retire else None,
     )
 
 
@@ -52,22 +47,63 @@ def public_base_url(value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+class Overrides(TypedDict, total=False):
+    """What the command line gave, winning over the environment; None means not given."""
+
+    data_dir: Path | None
+    db_url: str | None
+    broker_url: str | None
+    contact_url: str | None
+    allowed_networks: tuple[IPNetwork, ...] | None
+    schedule: str | None
+    per_host_delay: float | None
+    per_host_concurrency: int | None
+
+
+def _given(value: T | None, setting: table.Setting[T]) -> T:
+    return setting.read() if value is None else value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    data_dir: Path = Path("newsdelta-data")
-    db_url: str | None = None
-    broker_url: str | None = None
-    contact_url: str | None = None
-    per_host_concurrency: int = 2
-    per_host_delay: float = 1.0
+    """The settings of one process; defaults and environment variables are `newsdelta.settings`'s table."""
+
+    data_dir: Path = table.DATA_DIR.default
+    db_url: str | None = table.DB.default
+    broker_url: str | None = table.BROKER.default
+    contact_url: str | None = table.CONTACT_URL.default
+    per_host_concurrency: int = table.PER_HOST_CONCURRENCY.default
+    per_host_delay: float = table.PER_HOST_DELAY.default
     policy: Policy = field(default_factory=BackoffPolicy)
-    admin_token: str | None = None
+    admin_token: str | None = table.ADMIN_TOKEN.default
     # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
     # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
     allowed_networks: tuple[IPNetwork, ...] = field(default_factory=lambda: AddressPolicy.from_env().allowed)
-    base_url: str | None = None  # the site's public address, for its absolute links
+    base_url: str | None = table.BASE_URL.default  # the site's public address, for its absolute links
     feed_max_items: int = FEED_MAX_ITEMS
-    diff_cache_mb: float = 64.0  # memory the web site's diff cache may hold
+    diff_cache_mb: float = table.DIFF_CACHE_MB.default  # memory the web site's diff cache may hold
+
+    @classmethod
+    def from_env(cls, **given: Unpack[Overrides]) -> Settings:
+        """Environment first, then what the command line gave.
+
+        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown.
+        """
+        networks = given.get("allowed_networks")
+        return cls(
+            data_dir=_given(given.get("data_dir"), table.DATA_DIR),
+            db_url=_given(given.get("db_url"), table.DB),
+            broker_url=_given(given.get("broker_url"), table.BROKER),
+            contact_url=_given(given.get("contact_url"), table.CONTACT_URL),
+            admin_token=table.ADMIN_TOKEN.read(),
+            base_url=table.BASE_URL.read(),
+            feed_max_items=table.FEED_MAX_ITEMS.read(),
+            diff_cache_mb=table.DIFF_CACHE_MB.read(),
+            per_host_delay=_given(given.get("per_host_delay"), table.PER_HOST_DELAY),
+            per_host_concurrency=_given(given.get("per_host_concurrency"), table.PER_HOST_CONCURRENCY),
+            policy=policy_from_env(given.get("schedule")),
+            allowed_networks=AddressPolicy.from_env().allowed if networks is None else networks,
+        )
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -77,25 +113,3 @@ class Settings:
     def database_url(self) -> str:
         """The configured URL, or the embedded default: a SQLite file in the data directory."""
         return self.db_url or f"sqlite:///{(self.data_dir / 'newsdelta.sqlite3').resolve()}"
-
-    @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Environment first, then explicit overrides (CLI flags) where they are not None.
-
-        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown.
-        """
-        values: dict[str, object] = {
-            "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
-            "db_url": os.environ.get("NEWSDELTA_DB") or None,
-            "broker_url": os.environ.get("NEWSDELTA_BROKER") or None,
-            "contact_url": os.environ.get("NEWSDELTA_CONTACT_URL") or None,
-            "admin_token": os.environ.get("NEWSDELTA_ADMIN_TOKEN") or None,
-            "base_url": os.environ.get("NEWSDELTA_BASE_URL") or None,
-            "feed_max_items": int(_env_float("NEWSDELTA_FEED_MAX_ITEMS", FEED_MAX_ITEMS)),
-            "diff_cache_mb": _env_float("NEWSDELTA_DIFF_CACHE_MB", 64.0),
-            "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
-            "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
-            "policy": policy_from_env(overrides.pop("schedule", None)),  # type: ignore[arg-type]
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]

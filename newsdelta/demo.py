@@ -22,6 +22,7 @@ from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.store.models import Article, Version
 from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.newsroom import Newsroom
+from newsdelta.vocabulary import Origin
 from newsdelta.web.app import create_app
 
 # The simulated newsroom serves on loopback, which the crawler only fetches from when allowed to.
@@ -51,7 +52,7 @@ def _print_new_versions(console: Console, sessions: sessionmaker[Session], since
             .order_by(Version.fetched_at, Article.id)
         ).all()
     for fetched_at, number, origin, title, article_id in rows:
-        label = {"removed": "removed", "reparse": "re-read"}.get(origin, f"version {number}")
+        label = f"version {number}" if origin == Origin.FETCH else origin
         console.print(f"{fetched_at:%H:%M} article {article_id:>3} {label:<10} {title}", markup=False)
 
 
@@ -99,7 +100,7 @@ async def run_demo(
             total = await crawl_until(
                 ctx, newsroom, newsroom.clock.now() + timedelta(hours=hours), on_pass=report, pace=pace
             )
-    console.print(f"checks by outcome: {dict(total.outcomes)}")
+    console.print(f"checks by outcome: {total.outcome_counts()}")
     _summary(console, sessions, site)
     if keep_serving:
         console.print(f"serving {site} until Ctrl-C")

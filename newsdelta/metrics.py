@@ -11,6 +11,7 @@ import time
 from prometheus_client import Counter, Histogram, make_asgi_app, start_http_server
 
 from newsdelta.fetch import Fetcher, FetchError, FetchResult, RobotsDisallowed
+from newsdelta.vocabulary import Outcome
 
 CHECKS = Counter("newsdelta_checks", "Article checks by outcome", ["outcome"])
 VERSIONS = Counter("newsdelta_versions", "New versions stored")
@@ -27,12 +28,12 @@ FETCH_SECONDS = Histogram(
 metrics_app = make_asgi_app()
 
 
-def record_check(outcome: str) -> None:
+def record_check(outcome: Outcome) -> None:
     """Count one check; usable as `on_check` of the in-process crawl too."""
     CHECKS.labels(outcome).inc()
-    if outcome == "new_version":
+    if outcome == Outcome.NEW_VERSION:
         VERSIONS.inc()
-    elif outcome == "error":
+    elif outcome == Outcome.ERROR:
         ERRORS.labels("check").inc()
 
 

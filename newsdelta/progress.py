@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from newsdelta.vocabulary import Outcome
+
 
 class CrawlProgress:
     """Counts outcomes as checks finish and redraws a small table a few times a second."""
@@ -18,7 +20,7 @@ class CrawlProgress:
     def __init__(self, console: Console, *, enabled: bool = True) -> None:
         self.console = console
         self.enabled = enabled and console.is_terminal
-        self.outcomes: Counter[str] = Counter()
+        self.outcomes: Counter[Outcome] = Counter()
         self.started = time.monotonic()
         self.passes = 0
         self._live: Live | None = None
@@ -36,7 +38,7 @@ class CrawlProgress:
             self._live.update(self._table())
             self._live.__exit__(exc_type, exc, tb)
 
-    def on_check(self, outcome: str) -> None:
+    def on_check(self, outcome: Outcome) -> None:
         self.outcomes[outcome] += 1
         if self._live is not None:
             self._live.update(self._table())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,23 +18,36 @@ from newsdelta.store.db import open_database
 log = logging.getLogger(__name__)
 
 
+class FetcherOptions(TypedDict, total=False):
+    """What a caller may tune beyond Settings (the demo's simulated day retries fast)."""
+
+    backoff_base: float
+
+
+class ContextOptions(TypedDict, total=False):
+    """What a caller may set beyond Settings: a simulated clock, a lease owner's name."""
+
+    clock: Callable[[], datetime]
+    owner: str
+
+
 def open_store(settings: Settings) -> sessionmaker[Session]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_database(settings.database_url)
 
 
-def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
-    options: dict[str, object] = {
-        "per_host_concurrency": settings.per_host_concurrency,
-        "per_host_delay": settings.per_host_delay,
-        "address_policy": settings.address_policy,
-    }
-    options.update(overrides)
-    return Fetcher(default_user_agent(settings.contact_url), **options)  # type: ignore[arg-type]
+def make_fetcher(settings: Settings, **options: Unpack[FetcherOptions]) -> Fetcher:
+    return Fetcher(
+        default_user_agent(settings.contact_url),
+        per_host_concurrency=settings.per_host_concurrency,
+        per_host_delay=settings.per_host_delay,
+        address_policy=settings.address_policy,
+        **options,
+    )
 
 
 def make_context(
-    settings: Settings, sessions: sessionmaker[Session], fetcher: Fetcher, **fields: object
+    settings: Settings, sessions: sessionmaker[Session], fetcher: Fetcher, **options: Unpack[ContextOptions]
 ) -> CrawlContext:
     """ValueError when the base URL (which turns WebSub on) is not an absolute http(s) URL."""
     base_url = public_base_url(settings.base_url) if settings.base_url else None
@@ -43,5 +59,5 @@ def make_context(
         policy=settings.policy,
         feed_max_items=settings.feed_max_items,
         websub_base_url=base_url,
-        **fields,  # type: ignore[arg-type]
+        **options,
     )

@@ -38,7 +38,8 @@ class ErrorBackoff:
     error_max: timedelta = timedelta(hours=12)
 
     def error_delay(self, error_streak: int) -> timedelta:
-        delay = self.error_initial * (2 ** min(max(error_streak - 1, 0), 32))
+        doublings: int = 2 ** min(max(error_streak - 1, 0), 32)
+        delay = self.error_initial * doublings
         return min(delay, self.error_max)
 
 

@@ -64,7 +64,7 @@ def test_crawl_once_then_articles_and_history(run) -> None:
             passes[0]["outcomes"]["new_version"] >= passes[0]["articles_added"] - 1
         )  # robots-disallowed one
         articles = _lines(run("articles", "--json"))
-        first = next(row for row in articles if row["versions"])
+        first = next(row for row in articles if row["version_count"])
         history = json.loads(run("history", str(first["id"]), "--json"))
         assert history["url"] == first["url"]
         assert history["next_check_reason"]["kind"] == "backoff"

@@ -21,7 +21,8 @@ from newsdelta.extract import Extracted, ExtractionError, extract, parser_for
 from newsdelta.extract.dates import parse_date
 from newsdelta.extract.generic import GENERIC
 from newsdelta.extract.outlets import EXPERIMENTAL_PARSERS, OUTLET_PARSERS
-from newsdelta.extract.registry import EXPERIMENTAL_ENV, fallback_name, fallback_outlet
+from newsdelta.extract.registry import fallback_name, fallback_outlet
+from newsdelta.settings import EXPERIMENTAL_PARSERS as EXPERIMENTAL_SETTING
 from newsdelta.text import normalise
 
 CORPUS_OUTLETS = CORPUS / "outlets"
@@ -248,7 +249,7 @@ ALL_PARSERS = OUTLET_PARSERS + EXPERIMENTAL_PARSERS
 
 @pytest.fixture
 def experimental_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(EXPERIMENTAL_ENV, "all")
+    monkeypatch.setenv(EXPERIMENTAL_SETTING.env, "all")
 
 
 @pytest.mark.usefixtures("experimental_on")

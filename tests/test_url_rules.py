@@ -10,7 +10,7 @@ from conftest import CORPUS
 
 from newsdelta.extract import is_article_url, parser_for
 from newsdelta.extract.outlets import EXPERIMENTAL_PARSERS, OUTLET_PARSERS
-from newsdelta.extract.registry import EXPERIMENTAL_ENV
+from newsdelta.settings import EXPERIMENTAL_PARSERS as EXPERIMENTAL_SETTING
 
 
 def _urls(kind: str) -> list[tuple[str, str]]:
@@ -86,7 +86,7 @@ HANDMADE_RULES = {
 @pytest.mark.parametrize("outlet", HANDMADE_RULES)
 def test_handmade_outlet_url_rules(outlet: str, monkeypatch: pytest.MonkeyPatch) -> None:
     valid, invalid = HANDMADE_RULES[outlet]
-    monkeypatch.setenv(EXPERIMENTAL_ENV, outlet)
+    monkeypatch.setenv(EXPERIMENTAL_SETTING.env, outlet)
     assert all(parser_for(url).name == outlet for url in valid + invalid)  # type: ignore[union-attr]
     assert all(is_article_url(url) for url in valid)
     assert not any(is_article_url(url) for url in invalid)
@@ -96,7 +96,7 @@ def test_handmade_outlet_url_rules(outlet: str, monkeypatch: pytest.MonkeyPatch)
 def test_experimental_outlets_are_off_unless_named(parser: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """Parsers never checked against a real page leave their outlet to the generic extractor by default."""
     valid, _ = HANDMADE_RULES[parser.name]  # type: ignore[attr-defined]
-    monkeypatch.delenv(EXPERIMENTAL_ENV, raising=False)
+    monkeypatch.delenv(EXPERIMENTAL_SETTING.env, raising=False)
     assert parser_for(valid[0]) is None
-    monkeypatch.setenv(EXPERIMENTAL_ENV, "all")
+    monkeypatch.setenv(EXPERIMENTAL_SETTING.env, "all")
     assert parser_for(valid[0]) is parser

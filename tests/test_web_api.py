@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from web_support import Demo, demo, postgres_sessions
 
+from newsdelta.cli import cli
 from newsdelta.config import Settings
 from newsdelta.diff import side_text
 from newsdelta.diff.model import Span
@@ -152,3 +156,34 @@ def test_every_kind_of_page_works_on_postgres(postgres_sessions: sessionmaker[Se
     bbc = client.get("/api/sources").json()[0]
     figures = ("name", "articles", "checks", "errors", "new_versions", "stale")
     assert [bbc[key] for key in figures] == ["bbc", 4, 9, 1, 6, False]
+
+
+def _times_parsed(row: dict[str, Any]) -> dict[str, Any]:
+    """The CLI writes +00:00 and the API Z: the same moments."""
+    return {
+        key: datetime.fromisoformat(value) if key.endswith("_at") and value else value
+        for key, value in row.items()
+    }
+
+
+def test_cli_and_api_rows_of_an_article_agree(demo: Demo, tmp_path: Path) -> None:
+    database = ["--db", f"sqlite:///{tmp_path / 'web.sqlite3'}"]
+    listed = CliRunner().invoke(cli, [*database, "articles", "--json"], catch_exceptions=False).stdout
+    from_cli = {row["id"]: row for row in map(json.loads, listed.splitlines())}
+    from_api = demo.client.get("/api/articles", params={"per_page": 200}).json()["items"]
+    assert from_api and all(_times_parsed(from_cli[row["id"]]) == _times_parsed(row) for row in from_api)
+    shown = CliRunner().invoke(cli, [*database, "history", str(demo.ids.guardian), "--json"]).stdout
+    history = json.loads(shown)["versions"]
+    versions = demo.client.get(f"/api/articles/{demo.ids.guardian}").json()["versions"]
+    assert len(versions) == len(history) > 1
+    for api_row, cli_row in zip(versions, history, strict=True):
+        assert _times_parsed(api_row) == _times_parsed({key: cli_row[key] for key in api_row})
+        assert set(cli_row) - set(api_row) == {
+            "byline",
+            "published",
+            "updated",
+            "parser",
+            "parser_version",
+            "text_hash",
+            "paragraphs",
+        }

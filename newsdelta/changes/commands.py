@@ -7,16 +7,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Protocol
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.changes.export import FORMATS, ExportError, Filters, check_format, count, export
 from newsdelta.changes.store import backfill
 
 err_console = Console(stderr=True)
+
+
+class _Store(Protocol):
+    """The CLI's context as these commands use it (newsdelta.cli imports this module, so not the class)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
 
 
 @contextmanager
@@ -38,7 +46,7 @@ def changes_group() -> None:
 
 @changes_group.command("backfill")
 @click.pass_obj
-def backfill_command(ctx: Any) -> None:
+def backfill_command(ctx: _Store) -> None:
     """Compare every version that has no comparison yet (or one from an older algorithm)."""
     with _progress("comparing versions", None) as tick:
         done = backfill(ctx.sessions, on_version=tick)
@@ -78,21 +86,25 @@ def export_group() -> None:
 @export_group.command("changes")
 @_export_options
 @click.pass_obj
-def export_changes(ctx: Any, **options: Any) -> None:
+def export_changes(
+    ctx: _Store, source: str | None, since: datetime | None, fmt: str, output: Path | None
+) -> None:
     """One record per version pair: both versions' metadata, kinds, size and sentence rows (NewsEdits' layout)."""
-    _export(ctx, "changes", **options)
+    _export(ctx, "changes", source, since, fmt, output)
 
 
 @export_group.command("versions")
 @_export_options
 @click.pass_obj
-def export_versions(ctx: Any, **options: Any) -> None:
+def export_versions(
+    ctx: _Store, source: str | None, since: datetime | None, fmt: str, output: Path | None
+) -> None:
     """One record per version: its text and metadata, kinds and change size."""
-    _export(ctx, "versions", **options)
+    _export(ctx, "versions", source, since, fmt, output)
 
 
 def _export(
-    ctx: Any, what: str, source: str | None, since: datetime | None, fmt: str, output: Path | None
+    ctx: _Store, what: str, source: str | None, since: datetime | None, fmt: str, output: Path | None
 ) -> None:
     if fmt == "parquet" and output is None:
         raise click.UsageError("parquet needs a file: give --output")

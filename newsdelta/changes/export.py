@@ -19,18 +19,23 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsdelta.changes.sentences import Sentence, split
 from newsdelta.store.models import Article, Source, Version, VersionChange
+from newsdelta.vocabulary import Origin
 
 BATCH = 1000
 # Parquet keeps metadata per row group until the file is closed: few, large groups keep that small.
 ROW_GROUP = 20_000
 FORMATS = ("jsonl", "csv", "parquet")
+
+# A query of _VERSION_COLUMNS and one of its rows, read by column name (a tuple this wide has no useful type).
+_VersionQuery: TypeAlias = "Select[*tuple[Any, ...]]"
+_VersionRow: TypeAlias = "Row[*tuple[Any, ...]]"
 
 _VERSION_FIELDS = ("number", "origin", "title", "byline", "published", "updated", "fetched_at")
 _VERSION_COLUMNS = (
@@ -93,7 +98,7 @@ class Filters:
     since: datetime | None = None  # versions fetched at or after this time
 
 
-def _query(filters: Filters, *, with_previous: bool = False) -> Select:
+def _query(filters: Filters, *, with_previous: bool = False) -> _VersionQuery:
     """Versions in (article, number) order; `with_previous` also takes, before a version in the `since`
     window, the version it was compared with, so a pair never needs a query of its own."""
     query = (
@@ -132,7 +137,7 @@ def count(session: Session, filters: Filters, *, pairs: bool) -> int:
     return session.scalar(query) or 0
 
 
-def _stream(session: Session, query: Select) -> Iterator[Any]:
+def _stream(session: Session, query: _VersionQuery) -> Iterator[_VersionRow]:
     yield from session.execute(query.execution_options(yield_per=BATCH))
 
 
@@ -154,7 +159,7 @@ def version_records(session: Session, filters: Filters) -> Iterator[dict[str, An
 
 def pair_records(session: Session, filters: Filters) -> Iterator[dict[str, Any]]:
     """One record per compared version pair: both versions' metadata, kinds, counts and sentence rows."""
-    previous: Any = None
+    previous: _VersionRow | None = None
     previous_sentences: list[Sentence] = []
     for row in _stream(session, _query(filters, with_previous=True)):
         sentences = split(row.paragraphs)
@@ -164,16 +169,18 @@ def pair_records(session: Session, filters: Filters) -> Iterator[dict[str, Any]]
                 previous = _version_row(session, *wanted)
                 previous_sentences = split(previous.paragraphs)
             yield _pair(previous, previous_sentences, row, sentences)
-        if row.origin != "removed":
+        if row.origin != Origin.REMOVED:
             previous, previous_sentences = row, sentences
 
 
-def _version_row(session: Session, article_id: int, number: int) -> Any:
+def _version_row(session: Session, article_id: int, number: int) -> _VersionRow:
     query = _query(Filters()).where(Version.article_id == article_id, Version.number == number)
     return session.execute(query).one()
 
 
-def _pair(old: Any, old_sentences: list[Sentence], new: Any, new_sentences: list[Sentence]) -> dict[str, Any]:
+def _pair(
+    old: _VersionRow, old_sentences: list[Sentence], new: _VersionRow, new_sentences: list[Sentence]
+) -> dict[str, Any]:
     record: dict[str, Any] = {"article_id": new.article_id, "source": new.name, "url": new.url}
     for name in _VERSION_FIELDS:
         record[f"old_{name}"] = getattr(old, name)

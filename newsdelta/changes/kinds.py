@@ -1,6 +1,6 @@
 """What kind of change a new version made, derived from the sentence alignment and the page's fields.
 
-Each kind is a stable name (the API, feeds, CLI and export use them as they are):
+Each kind is a `ChangeKind`, a stable name (the API, feeds, CLI and export use them as they are):
 
 - headline, byline, published_date, updated_date: the field differs (text compared normalised);
 - lede: the sentences of the first paragraph differ;
@@ -37,24 +37,7 @@ from rapidfuzz.distance import OSA, Indel
 from newsdelta.changes.align import TOKEN, Action, Encoder, SentencePair, align
 from newsdelta.changes.sentences import Sentence, split, wordlist
 from newsdelta.text import normalise
-
-KINDS = (
-    "headline",
-    "lede",
-    "byline",
-    "published_date",
-    "updated_date",
-    "correction_note",
-    "quote",
-    "number",
-    "attribution",
-    "paragraphs_added",
-    "paragraphs_removed",
-    "reordered",
-    "typo",
-    "removed",
-    "unannounced",
-)
+from newsdelta.vocabulary import ChangeKind, Origin
 
 _CORRECTION_CUES = [
     # English
@@ -114,7 +97,7 @@ class VersionLike(Protocol):
     """The fields a comparison reads: a stored `Version` or anything shaped like one."""
 
     @property
-    def origin(self) -> str: ...
+    def origin(self) -> Origin: ...
     @property
     def title(self) -> str: ...
     @property
@@ -129,12 +112,12 @@ class VersionLike(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """A version compared with its predecessor: the sentence rows, the kinds (in KINDS order) and the size."""
+    """A version compared with its predecessor: the sentence rows, the kinds (in ChangeKind order) and the size."""
 
     old_sentences: list[Sentence]
     new_sentences: list[Sentence]
     pairs: list[SentencePair]
-    kinds: list[str]
+    kinds: list[ChangeKind]
     size_words: int
     counts: Counter[str] = field(default_factory=Counter)
 
@@ -159,18 +142,20 @@ class _TokenChange:
 def compare(old: VersionLike, new: VersionLike) -> Comparison:
     """Align `new` against its predecessor `old` and name the kinds of change."""
     old_sentences = split(old.paragraphs)
-    new_sentences = split(new.paragraphs) if new.origin != "removed" else []
+    new_sentences = split(new.paragraphs) if new.origin != Origin.REMOVED else []
     pairs = align([s.text for s in old_sentences], [s.text for s in new_sentences])
-    size = _title_size(old.title, new.title) if new.origin != "removed" else 0
+    size = _title_size(old.title, new.title) if new.origin != Origin.REMOVED else 0
     size += sum(_pair_size(pair, old_sentences, new_sentences) for pair in pairs)
-    if new.origin == "removed":
-        kinds = {"removed"}
-    elif new.origin == "reparse":
+    if new.origin == Origin.REMOVED:
+        kinds = {ChangeKind.REMOVED}
+    elif new.origin == Origin.REPARSE:
         kinds = set()
     else:
         kinds = _kinds(old, new, old_sentences, new_sentences, pairs)
     counts = Counter(pair.action.value for pair in pairs)
-    return Comparison(old_sentences, new_sentences, pairs, [k for k in KINDS if k in kinds], size, counts)
+    return Comparison(
+        old_sentences, new_sentences, pairs, [k for k in ChangeKind if k in kinds], size, counts
+    )
 
 
 def _kinds(
@@ -179,18 +164,18 @@ def _kinds(
     old_sentences: list[Sentence],
     new_sentences: list[Sentence],
     pairs: list[SentencePair],
-) -> set[str]:
-    kinds: set[str] = set()
+) -> set[ChangeKind]:
+    kinds: set[ChangeKind] = set()
     if normalise(old.title) != normalise(new.title):
-        kinds.add("headline")
+        kinds.add(ChangeKind.HEADLINE)
     if normalise(old.byline or "") != normalise(new.byline or ""):
-        kinds.add("byline")
+        kinds.add(ChangeKind.BYLINE)
     if old.published != new.published:
-        kinds.add("published_date")
+        kinds.add(ChangeKind.PUBLISHED_DATE)
     if old.updated != new.updated:
-        kinds.add("updated_date")
+        kinds.add(ChangeKind.UPDATED_DATE)
     if _paragraph(old_sentences, 0) != _paragraph(new_sentences, 0):
-        kinds.add("lede")
+        kinds.add(ChangeKind.LEDE)
     kinds |= _whole_paragraphs(old_sentences, new_sentences, pairs)
     body_changed = False
     for pair in pairs:
@@ -198,14 +183,14 @@ def _kinds(
             continue
         body_changed = True
         if pair.action is Action.REFACTOR:
-            kinds.add("reordered")
-        is_new_text = pair.new is not None and (pair.old is None or pair.similarity < 1.0)
-        if is_new_text and CORRECTION.search(new_sentences[pair.new].text):  # type: ignore[index]
-            kinds.add("correction_note")
+            kinds.add(ChangeKind.REORDERED)
+        is_new_text = pair.old is None or pair.similarity < 1.0
+        if pair.new is not None and is_new_text and CORRECTION.search(new_sentences[pair.new].text):
+            kinds.add(ChangeKind.CORRECTION_NOTE)
         if pair.old is not None and pair.new is not None and pair.similarity < 1.0:
             kinds |= _edit_kinds(old_sentences[pair.old].text, new_sentences[pair.new].text)
-    if body_changed and "updated_date" not in kinds and "correction_note" not in kinds:
-        kinds.add("unannounced")
+    if body_changed and ChangeKind.UPDATED_DATE not in kinds and ChangeKind.CORRECTION_NOTE not in kinds:
+        kinds.add(ChangeKind.UNANNOUNCED)
     return kinds
 
 
@@ -215,29 +200,29 @@ def _paragraph(sentences: list[Sentence], index: int) -> list[str]:
 
 def _whole_paragraphs(
     old_sentences: list[Sentence], new_sentences: list[Sentence], pairs: list[SentencePair]
-) -> set[str]:
+) -> set[ChangeKind]:
     """paragraphs_added / _removed: a paragraph none of whose sentences has a counterpart."""
     matched_new = {p.new for p in pairs if p.old is not None and p.new is not None}
     matched_old = {p.old for p in pairs if p.old is not None and p.new is not None}
-    kinds = set()
+    kinds: set[ChangeKind] = set()
     if _some_paragraph_unmatched(new_sentences, matched_new):
-        kinds.add("paragraphs_added")
+        kinds.add(ChangeKind.PARAGRAPHS_ADDED)
     if _some_paragraph_unmatched(old_sentences, matched_old):
-        kinds.add("paragraphs_removed")
+        kinds.add(ChangeKind.PARAGRAPHS_REMOVED)
     return kinds
 
 
-def _some_paragraph_unmatched(sentences: list[Sentence], matched: set[int | None]) -> bool:
+def _some_paragraph_unmatched(sentences: list[Sentence], matched: set[int]) -> bool:
     touched = {s.paragraph for index, s in enumerate(sentences) if index in matched}
     return any(s.paragraph not in touched for s in sentences)
 
 
-def _edit_kinds(old_text: str, new_text: str) -> set[str]:
+def _edit_kinds(old_text: str, new_text: str) -> set[ChangeKind]:
     """quote / number / attribution / typo for one edited sentence."""
     change = _token_change(old_text, new_text)
     if change.respelt is not None and _is_typo(*change.respelt):
-        return {"typo"}
-    kinds: set[str] = set()
+        return {ChangeKind.TYPO}
+    kinds: set[ChangeKind] = set()
     for text, tokens, changed in (
         (old_text, change.old_tokens, change.old_changed),
         (new_text, change.new_tokens, change.new_changed),
@@ -245,12 +230,12 @@ def _edit_kinds(old_text: str, new_text: str) -> set[str]:
         if not changed:
             continue
         if any(_is_numeric(tokens[i]) for i in changed):
-            kinds.add("number")
+            kinds.add(ChangeKind.NUMBER)
         quoted = _quoted(text)
         if any(quoted[i] for i in changed if _WORD.fullmatch(tokens[i])):
-            kinds.add("quote")
+            kinds.add(ChangeKind.QUOTE)
         if _near_attribution(tokens, changed):
-            kinds.add("attribution")
+            kinds.add(ChangeKind.ATTRIBUTION)
     return kinds
 
 
@@ -324,6 +309,8 @@ def _pair_size(pair: SentencePair, old: list[Sentence], new: list[Sentence]) -> 
         return _words(new[pair.new].text)
     if pair.new is None and pair.old is not None:
         return _words(old[pair.old].text)
+    if pair.old is None or pair.new is None:
+        return 0
     if pair.action in (Action.EDIT, Action.REFACTOR) and pair.similarity < 1.0:
-        return _edit_size(old[pair.old].text, new[pair.new].text)  # type: ignore[index]
+        return _edit_size(old[pair.old].text, new[pair.new].text)
     return 0

@@ -8,14 +8,15 @@ analysis must never cost a crawl its version.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.changes.align import ALGORITHM, Action
-from newsdelta.changes.kinds import KINDS, Comparison, compare
+from newsdelta.changes.kinds import Comparison, compare
 from newsdelta.store.models import Version, VersionChange, VersionKind
+from newsdelta.vocabulary import Origin
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def previous_version(session: Session, version: Version) -> Version | None:
         .where(
             Version.article_id == version.article_id,
             Version.number < version.number,
-            Version.origin != "removed",
+            Version.origin != Origin.REMOVED,
         )
         .order_by(Version.number.desc())
         .limit(1)
@@ -100,26 +101,3 @@ def backfill(
             after_id = ids[-1]
             done += len(versions)
 
-
-def summaries(session: Session, article_id: int) -> dict[int, VersionChange]:
-    """Each compared version of an article, by version number."""
-    query = (
-        select(Version.number, VersionChange)
-        .join(VersionChange, VersionChange.version_id == Version.id)
-        .where(Version.article_id == article_id)
-    )
-    return {number: change for number, change in session.execute(query)}
-
-
-def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Every kind of change each article has had, in KINDS order."""
-    query = (
-        select(Version.article_id, VersionKind.kind)
-        .join(VersionKind, VersionKind.version_id == Version.id)
-        .where(Version.article_id.in_(article_ids))
-        .distinct()
-    )
-    found: dict[int, set[str]] = {}
-    for article_id, kind in session.execute(query):
-        found.setdefault(article_id, set()).add(kind)
-    return {article_id: [k for k in KINDS if k in kinds] for article_id, kinds in found.items()}

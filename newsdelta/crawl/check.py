@@ -40,6 +40,7 @@ from newsdelta.store.repository import (
     version_numbers_by_hash,
 )
 from newsdelta.text import version_hash
+from newsdelta.vocabulary import ArticleState, Origin, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class NoChange:
 
     snapshot: Snapshot
     at: datetime
-    outcome: str
+    outcome: Outcome
     http_status: int | None = None
     detail: str | None = None
     result: FetchResult | None = None
@@ -142,7 +143,7 @@ def current_parser(url: str) -> frozenset[tuple[str, int]]:
 
 async def check_article(
     ctx: CrawlContext, article_id: int, *, snapshot: Snapshot | None = None, log: NoChangeLog | None = None
-) -> str:
+) -> Outcome:
     """Check one leased article and return the outcome (see `Check`).
 
     A batch passes the `snapshot` it read for all its articles and a `log` that writes no-change outcomes
@@ -152,13 +153,13 @@ async def check_article(
         with ctx.sessions() as session:
             snapshot = load_snapshots(session, [article_id], ctx.owner).get(article_id)
     if snapshot is None:
-        return "skipped"  # a redelivered task for work someone else has taken or finished
+        return Outcome.SKIPPED  # a redelivered task for work someone else has taken or finished
     try:
         outcome = await _check(ctx, snapshot)
     except IntegrityError:  # another URL of the same article was stored by a concurrent check just now
         with ctx.sessions.begin() as session:  # due at once: the next check sees what the other one stored
             release_article_leases(session, [snapshot.article_id], ctx.owner, ctx.clock())
-        return "conflict"
+        return Outcome.CONFLICT
     except Exception as exc:  # one bad page (a parser bug, a hostile document) never ends the pass
         logging.getLogger(__name__).exception("check of %s raised", snapshot.url)  # `log` is a parameter here
         return _record_error(ctx, snapshot, f"{type(exc).__name__}: {exc}", status=None)
@@ -171,7 +172,7 @@ async def check_article(
     return outcome
 
 
-async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
+async def _check(ctx: CrawlContext, snapshot: Snapshot) -> Outcome | NoChange:
     reparse_needed = (snapshot.parser, snapshot.parser_version) not in current_parser(snapshot.url)
     try:
         result = await ctx.fetcher.get(
@@ -182,17 +183,17 @@ async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
     except RobotsDisallowed as exc:
         if exc.temporary:  # robots.txt itself failed: try again later, like any error
             return _record_error(ctx, snapshot, str(exc), status=None, retry_after=exc.retry_after)
-        return NoChange(snapshot, ctx.clock(), "robots", detail=str(exc))
+        return NoChange(snapshot, ctx.clock(), Outcome.ROBOTS, detail=str(exc))
     except FetchError as exc:
         return _record_error(ctx, snapshot, str(exc), status=exc.status, retry_after=exc.retry_after)
     if result.not_modified:
-        return NoChange(snapshot, ctx.clock(), "not_modified", http_status=304)
+        return NoChange(snapshot, ctx.clock(), Outcome.NOT_MODIFIED, http_status=304)
     if result.gone:
         return _record_removed(ctx, snapshot, result)
     if result.status >= 400:
         return _record_error(ctx, snapshot, f"HTTP {result.status}", status=result.status)
     if body_sha256(result.body) == snapshot.body_sha256 and not reparse_needed:
-        return NoChange(snapshot, ctx.clock(), "unchanged", http_status=result.status, result=result)
+        return NoChange(snapshot, ctx.clock(), Outcome.UNCHANGED, http_status=result.status, result=result)
     try:
         extracted = ctx.extractor(result.text, result.final_url)
     except ExtractionError as exc:
@@ -200,7 +201,7 @@ async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
     page, known = _masked_page(ctx, snapshot, result, extracted)
     if ctx.confirm and not known:
         confirmed = await _confirm(ctx, snapshot, page)
-        if isinstance(confirmed, str):
+        if isinstance(confirmed, Outcome):
             return confirmed
         page = confirmed
     return _record_page(ctx, snapshot, page)
@@ -235,14 +236,14 @@ def _latest_masked_hash(session: Session, article_id: int, masks: Masks) -> str 
     """The latest fetched version's text as it reads with today's masks, when they mask more of it than when
     it was stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
     latest = latest_version(session, article_id)
-    if latest is None or latest.origin == "removed":
+    if latest is None or latest.origin == Origin.REMOVED:
         return None
     reading = masks.apply(Reading(latest.title, tuple(latest.paragraphs)))
     masked = version_hash(reading.title, reading.paragraphs)
     return None if masked == latest.text_hash else masked
 
 
-async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | str:
+async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | Outcome:
     """Fetch the page again after a pause and keep only the text both fetches agree on.
 
     Seconds apart, the outlet has not edited the article: whatever differs is chrome (counters, clocks,
@@ -297,6 +298,7 @@ def _schedule_values(
     A check a signal brought forward (`planned` is the one it replaced) that found nothing leaves the
     schedule as it was (newsdelta.crawl.signals).
     """
+    next_at: datetime | None  # None: retired
     if planned is not None and planned > now and not changed:
         period, next_at = timedelta(seconds=period_seconds), planned
     else:
@@ -368,7 +370,9 @@ def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
             )
 
 
-def _log_check(session: Session, article: Article, now: datetime, outcome: str, **fields: object) -> str:
+def _log_check(
+    session: Session, article: Article, now: datetime, outcome: Outcome, **fields: object
+) -> Outcome:
     session.add(Check(article_id=article.id, at=now, outcome=outcome, **fields))
     return outcome
 
@@ -380,14 +384,14 @@ def _record_error(
     *,
     status: int | None,
     retry_after: float | None = None,
-) -> str:
+) -> Outcome:
     """Back off (doubling, or as long as the server asked); the article's text and versions stay as they are."""
     now = ctx.clock()
     log.warning("check of %s failed: %s", snapshot.url, message)
     with ctx.sessions.begin() as session:
         article = _locked_article(session, ctx, snapshot.article_id)
         if article is None:
-            return "skipped"
+            return Outcome.SKIPPED
         article.error_streak += 1
         article.last_error = message[:2000]
         delay = ctx.policy.error_delay(article.error_streak)
@@ -395,22 +399,22 @@ def _record_error(
             delay = max(delay, timedelta(seconds=min(MAX_RETRY_AFTER, max(0.0, retry_after))))
         article.next_check_at = now + delay
         _apply(article, _released(now))
-        return _log_check(session, article, now, "error", http_status=status, detail=message[:2000])
+        return _log_check(session, article, now, Outcome.ERROR, http_status=status, detail=message[:2000])
 
 
-def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) -> str:
+def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) -> Outcome:
     """A 404/410: the removal itself is a version, so the article's history shows when it went."""
     now = ctx.clock()
     with ctx.sessions.begin() as session:
         article = _locked_article(session, ctx, snapshot.article_id)
         if article is None:
-            return "skipped"
-        newly_gone = article.state != "gone"
+            return Outcome.SKIPPED
+        newly_gone = article.state != ArticleState.GONE
         number = None
         if newly_gone:
             previous = latest_version(session, article.id)
             removal = Version(
-                origin="removed",
+                origin=Origin.REMOVED,
                 title=previous.title if previous else "",
                 byline=None,
                 published=None,
@@ -422,28 +426,30 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
                 final_url=result.final_url,
             )
             number = _add_or_flipflop(session, article, removal, now)
-            article.state = "gone"
+            article.state = ArticleState.GONE
             article.gone_at = now
             # The page's last body is no longer what the URL serves: its return must be compared in full.
             article.body_sha256 = article.etag = article.last_modified = None
         period, planned = article.check_period_seconds, article.planned_check_at
         _apply(article, _schedule_values(ctx.policy, period, now, changed=newly_gone, planned=planned))
-        return _log_check(session, article, now, "gone", http_status=result.status, version_number=number)
+        return _log_check(
+            session, article, now, Outcome.GONE, http_status=result.status, version_number=number
+        )
 
 
-def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
+def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
     now = ctx.clock()
     with ctx.sessions.begin() as session:
         article = _locked_article(session, ctx, snapshot.article_id)
         if article is None:
-            return "skipped"
+            return Outcome.SKIPPED
         if not _settle_url(session, article, page):
             log.info("%s is another URL of %s", snapshot.url, page.result.final_url)
-            return "merged"
+            return Outcome.MERGED
         _reparse_latest(ctx, session, article, page, now)
-        article.state = "live"
+        article.state = ArticleState.LIVE
         article.gone_at = None
-        outcome, number, detail = "unchanged", None, _volatility_note(page)
+        outcome, number, detail = Outcome.UNCHANGED, None, _volatility_note(page)
         if page.text_hash != article.current_hash:
             if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
@@ -452,11 +458,11 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
             else:
                 version = _version_from_page(session, article.id, page, now)
                 number = _add_or_flipflop(session, article, version, now)
-                outcome = "new_version" if number == version.number else "flipflop"
+                outcome = Outcome.NEW_VERSION if number == version.number else Outcome.FLIPFLOP
                 if version.number == 0:  # a template's text is there from the start; a correction is not
                     count_paragraphs(session, article.source_id, article.id, version.paragraphs)
         remember_rules(session, article.source_id, article.id, page.learned, now)
-        changed = outcome != "unchanged"
+        changed = outcome != Outcome.UNCHANGED
         period, planned = article.check_period_seconds, article.planned_check_at
         _apply(article, _schedule_values(ctx.policy, period, now, changed=changed, planned=planned))
         _apply(article, _validators(page.result))
@@ -496,7 +502,7 @@ def _version_from_page(session: Session, article_id: int, page: Page, now: datet
         exchange.to_json() if exchange else None,
         exchange.remote_ip if exchange else None,
     )
-    return _version_of(page.extracted, page.text_hash, evidence, origin="fetch")
+    return _version_of(page.extracted, page.text_hash, evidence, origin=Origin.FETCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,7 +518,7 @@ class Evidence:
     remote_ip: str | None = None
 
 
-def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, origin: str) -> Version:
+def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, origin: Origin) -> Version:
     return Version(
         origin=origin,
         title=extracted.title,
@@ -584,10 +590,10 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
         latest.exchange,
         latest.remote_ip,
     )
-    reparsed = _version_of(reread, text_hash, evidence, origin="reparse")
+    reparsed = _version_of(reread, text_hash, evidence, origin=Origin.REPARSE)
     number = _add_or_flipflop(session, article, reparsed, now)
     if number == reparsed.number:
-        _log_check(session, article, now, "reparsed", version_number=number)
+        _log_check(session, article, now, Outcome.REPARSED, version_number=number)
 
 
 def _settle_url(session: Session, article: Article, page: Page) -> bool:

@@ -92,9 +92,10 @@ class LeaseKeeper:
                 log.warning("feed %s: lease not extended: %s", self.feed_id, exc)
 
     def _extend(self) -> None:
+        assert self.token is not None  # the keeper runs only for a claimed lease (__aenter__)
         until = self.ctx.clock() + self.ctx.feed_lease
         with self.ctx.sessions() as session:
-            if extend_feed_lease(session, self.feed_id, self.token, until):  # type: ignore[arg-type]
+            if extend_feed_lease(session, self.feed_id, self.token, until):
                 self.token = until
             else:
                 self.lost = True

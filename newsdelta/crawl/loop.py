@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,9 @@ from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.notify import deliver
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
+from newsdelta.vocabulary import Outcome
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +39,29 @@ class PassStats:
     feeds_polled: int = 0
     articles_added: int = 0
     hub_requests: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
     notifications_sent: int = 0
 
     @property
     def checks(self) -> int:
         return sum(self.outcomes.values())
 
+    def outcome_counts(self) -> dict[str, int]:
+        return outcome_counts(self.outcomes)
 
-OnCheck = Callable[[str], None]
+
+def outcome_counts(outcomes: Counter[Outcome]) -> dict[str, int]:
+    """Checks per outcome, keyed by the outcome's word: for JSON, logs and people."""
+    return {str(outcome): count for outcome, count in outcomes.items()}
 
 
-async def _run_bounded(jobs: Iterable[Awaitable[object]], limit: int) -> list[object]:
+OnCheck = Callable[[Outcome], None]
+
+
+async def _run_bounded(jobs: Iterable[Awaitable[T]], limit: int) -> list[T]:
     semaphore = asyncio.Semaphore(limit)
 
-    async def bounded(job: Awaitable[object]) -> object:
+    async def bounded(job: Awaitable[T]) -> T:
         async with semaphore:
             return await job
 
@@ -61,18 +73,18 @@ async def poll_due_feeds(ctx: CrawlContext, stats: PassStats, *, concurrency: in
         ids = claim_due(session, Feed, ctx.clock(), limit=1000, lease=ctx.feed_lease, owner=ctx.owner)
     added = await _run_bounded((poll_feed(ctx, feed_id) for feed_id in ids), concurrency)
     stats.feeds_polled += len(ids)
-    stats.articles_added += sum(int(n) for n in added)  # type: ignore[call-overload]
+    stats.articles_added += sum(added)
 
 
 async def check_batch(
     ctx: CrawlContext, article_ids: Sequence[int], *, concurrency: int, on_check: OnCheck | None = None
-) -> Counter[str]:
+) -> Counter[Outcome]:
     """Check leased articles together: one query reads their snapshots, no-change outcomes are written in
     groups. The unit of work both of the in-process crawl and of a worker's task."""
     with ctx.sessions() as session:
         snapshots = load_snapshots(session, article_ids, ctx.owner)
     log = NoChangeLog(ctx)
-    outcomes: Counter[str] = Counter()
+    outcomes: Counter[Outcome] = Counter()
 
     async def one(article_id: int) -> None:
         outcome = await check_article(ctx, article_id, snapshot=snapshots.get(article_id), log=log)

@@ -2,15 +2,18 @@
 
 A diff is a list of spans (word level) inside a list of rows (paragraph level). Spans keep every character
 of both texts, so joining a side's spans gives that side back exactly: the page can show the evidence
-verbatim, never a paraphrase of it.
+verbatim, never a paraphrase of it. The `...Out` TypedDicts are their JSON, which the API's schema reuses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
+
+# pydantic (the API's schema) reads TypedDicts only from typing_extensions before Python 3.12.
+from typing_extensions import TypedDict
 
 Op = Literal["equal", "delete", "insert"]
 Side = Literal["old", "new", "both"]
@@ -24,6 +27,45 @@ _SIDE_OPS: dict[Side, frozenset[Op]] = {
 }
 
 
+class SpanOut(TypedDict):
+    op: Op
+    text: str
+
+
+class RowOut(TypedDict):
+    kind: RowKind
+    old_index: int | None
+    new_index: int | None
+    moved_from: int | None
+    moved_to: int | None
+    spans: list[SpanOut]
+    old_spans: list[SpanOut]
+    new_spans: list[SpanOut]
+
+
+class CountsOut(TypedDict):
+    equal: int
+    changed: int
+    inserted: int
+    deleted: int
+    moved: int
+
+
+class FieldChangeOut(TypedDict):
+    old: str | None
+    new: str | None
+
+
+class VersionDiffOut(TypedDict):
+    title_spans: list[SpanOut] | None
+    byline: FieldChangeOut | None
+    published: FieldChangeOut | None
+    updated: FieldChangeOut | None
+    rows: list[RowOut]
+    counts: CountsOut
+    summary: str
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A run of text that is unchanged, removed from the old text, or added in the new one."""
@@ -31,7 +73,7 @@ class Span:
     op: Op
     text: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> SpanOut:
         return {"op": self.op, "text": self.text}
 
 
@@ -70,7 +112,7 @@ class Row:
     def new_spans(self) -> tuple[Span, ...]:
         return side_spans(self.spans, "new") if self.new_index is not None else ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RowOut:
         return {
             "kind": self.kind,
             "old_index": self.old_index,
@@ -93,8 +135,14 @@ class Counts:
     deleted: int = 0
     moved: int = 0
 
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def to_dict(self) -> CountsOut:
+        return {
+            "equal": self.equal,
+            "changed": self.changed,
+            "inserted": self.inserted,
+            "deleted": self.deleted,
+            "moved": self.moved,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +170,7 @@ class FieldChange:
     old: FieldValue
     new: FieldValue
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> FieldChangeOut:
         return {"old": _field_json(self.old), "new": _field_json(self.new)}
 
 
@@ -171,7 +219,7 @@ class VersionDiff:
         text = "; ".join(clauses)
         return text[0].upper() + text[1:]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> VersionDiffOut:
         return {
             "title_spans": None if self.title_spans is None else [s.to_dict() for s in self.title_spans],
             "byline": None if self.byline is None else self.byline.to_dict(),

@@ -115,10 +115,10 @@ def _words(text: str) -> frozenset[str]:
 
 def _align(old: Sequence[str], new: Sequence[str]) -> _Alignment:
     backbone = [
-        (old_start + offset, new_start + offset)
-        for tag, old_start, old_end, new_start, _ in Indel.opcodes(list(old), list(new))
-        if tag == "equal"
-        for offset in range(old_end - old_start)
+        (op.src_start + offset, op.dest_start + offset)
+        for op in Indel.opcodes(list(old), list(new))
+        if op.tag == "equal"
+        for offset in range(op.src_end - op.src_start)
     ]
     old_free = sorted(set(range(len(old))).difference(old_index for old_index, _ in backbone))
     new_free = sorted(set(range(len(new))).difference(new_index for _, new_index in backbone))

@@ -80,11 +80,12 @@ Edit = tuple[str, str]
 def _token_diff(old_tokens: list[str], new_tokens: list[str]) -> tuple[list[str], list[Edit]]:
     equalities = [""]
     edits: list[Edit] = []
-    for tag, old_start, old_end, new_start, new_end in _token_opcodes(old_tokens, new_tokens):
-        if tag == "equal":
-            equalities[-1] += "".join(old_tokens[old_start:old_end])
+    for op in _token_opcodes(old_tokens, new_tokens):
+        if op.tag == "equal":
+            equalities[-1] += "".join(old_tokens[op.src_start : op.src_end])
             continue
-        deleted, inserted = "".join(old_tokens[old_start:old_end]), "".join(new_tokens[new_start:new_end])
+        deleted = "".join(old_tokens[op.src_start : op.src_end])
+        inserted = "".join(new_tokens[op.dest_start : op.dest_end])
         if edits and not equalities[-1]:  # an edit right after an edit (delete, then insert): one edit
             edits[-1] = (edits[-1][0] + deleted, edits[-1][1] + inserted)
         else:
@@ -98,9 +99,9 @@ def _token_opcodes(old_tokens: list[str], new_tokens: list[str]) -> Opcodes:
     because a hash collision would put one side's word into the other side's text."""
     opcodes = Indel.opcodes(old_tokens, new_tokens)
     if all(
-        old_tokens[old_start:old_end] == new_tokens[new_start:new_end]
-        for tag, old_start, old_end, new_start, new_end in opcodes
-        if tag == "equal"
+        old_tokens[op.src_start : op.src_end] == new_tokens[op.dest_start : op.dest_end]
+        for op in opcodes
+        if op.tag == "equal"
     ):
         return opcodes
     ids: dict[str, int] = {}

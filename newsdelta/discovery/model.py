@@ -32,7 +32,7 @@ def parse_iso_datetime(value: object) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        parsed = dateparser.isoparse(value.strip())
+        parsed: datetime = dateparser.isoparse(value.strip())
     except (ValueError, OverflowError):
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -146,7 +146,7 @@ def same_site(url: str, other: str) -> bool:
         first, second = urlsplit(url).hostname, urlsplit(other).hostname
     except ValueError:
         return False
-    return bool(first and second) and site_of(first) == site_of(second)  # type: ignore[arg-type]
+    return bool(first and second) and site_of(first) == site_of(second)
 
 
 def is_web_url(url: str) -> bool:

@@ -84,7 +84,7 @@ class RedisRateLimiter:
             await self._redis.zrem(slots_key, holder)
 
     async def _wait_for_slot(self, slots_key: str, next_key: str, holder: str, min_interval: float) -> None:
-        args = [self.concurrency, int(min_interval * 1_000_000), self._slot_ttl_us, holder]
+        args: list[int | str] = [self.concurrency, int(min_interval * 1_000_000), self._slot_ttl_us, holder]
         while True:
             wait_us = int(await self._acquire(keys=[slots_key, next_key], args=args))
             if wait_us == 0:

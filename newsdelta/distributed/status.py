@@ -17,6 +17,7 @@ from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Source
 from newsdelta.store.queries import fallback_pages, hub_states
 from newsdelta.store.repository import lease_free
+from newsdelta.vocabulary import Outcome
 
 ERROR_WINDOW = timedelta(hours=24)
 
@@ -39,7 +40,7 @@ def _due_counts(session: Session, model: type[Article] | type[Feed], now: dateti
 
 
 def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any]]:
-    errors = func.sum(case((Check.outcome == "error", 1), else_=0))
+    errors = func.sum(case((Check.outcome == Outcome.ERROR, 1), else_=0))
     rows = session.execute(
         select(Source.name, func.count(Check.id), errors)
         .join(Article, Article.source_id == Source.id)

@@ -16,17 +16,18 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from celery import Celery
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import metrics
+from newsdelta import settings as settings_table
 from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
-from newsdelta.crawl.loop import check_batch
+from newsdelta.crawl.loop import check_batch, outcome_counts
 from newsdelta.crawl.websub import request_subscription
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
@@ -48,22 +49,20 @@ CHECKS_IN_FLIGHT = 1
 POLL_TASK = "newsdelta.poll_feed"
 HUB_TASK = "newsdelta.websub_request"
 NOTIFY_TASK = "newsdelta.deliver_notifications"
-REDIS_URL_ENV = "NEWSDELTA_REDIS"
-QUEUE_ENV = "NEWSDELTA_QUEUE"
-DEFAULT_QUEUE = "newsdelta"
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Clock = Callable[[], datetime]
 
 
 def queue_name() -> str:
     """The deployment's name on the broker and in Redis keys, so several can share one broker (tests too)."""
-    return os.environ.get(QUEUE_ENV) or DEFAULT_QUEUE
+    return settings_table.QUEUE.read()
 
 
 def politeness_redis_url(settings: Settings) -> str | None:
     """Where shared politeness lives: NEWSDELTA_REDIS, else the broker when the broker is Redis."""
-    explicit = os.environ.get(REDIS_URL_ENV)
+    explicit = settings_table.REDIS.read()
     if explicit:
         return explicit
     broker = settings.broker_url or ""
@@ -75,7 +74,9 @@ async def make_shared_fetcher(settings: Settings) -> Fetcher:
     options: dict[str, Any] = {}
     url = politeness_redis_url(settings)
     if url is None:
-        log.warning("no Redis for shared politeness (set %s): rate limits apply per process", REDIS_URL_ENV)
+        log.warning(
+            "no Redis for shared politeness (set %s): rate limits apply per process", settings_table.REDIS.env
+        )
     else:
         redis = redis_client(url)
         prefix = queue_name()
@@ -149,21 +150,30 @@ def release_claims(session: Session, model: Claimable, ids: Sequence[int], token
     session.commit()
 
 
+def _task(app: Celery, name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """`app.task`, typed (Celery ships no annotations; the tasks are only ever sent by name).
+
+    Not shared (no task here is): Celery would otherwise hand these closures (their runtime, their
+    database) to every app made later in the process, as tests and benchmarks make several.
+    """
+    register: Callable[[Callable[P, T]], Callable[P, T]] = app.task(name=name, shared=False)
+    return register
+
+
 def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) -> None:
     runtimes = PerProcess(settings, clock or utc_now)
 
-    # Not shared (no task here is): Celery would otherwise hand these closures (their runtime, their
-    # database) to every app made later in the process, as tests and benchmarks make several.
-    @app.task(name=CHECK_TASK, shared=False)
+    @_task(app, CHECK_TASK)
     def check(article_ids: list[int], token: str) -> dict[str, int]:
         """Check a group of articles claimed under `token`, as the in-process crawl checks a batch."""
         runtime = runtimes.get()
         started = time.perf_counter()
         context = dataclasses.replace(runtime.context, owner=token)
         try:
-            outcomes = runtime.run(
-                check_batch(context, article_ids, concurrency=CHECKS_IN_FLIGHT, on_check=metrics.record_check)
+            batch = check_batch(
+                context, article_ids, concurrency=CHECKS_IN_FLIGHT, on_check=metrics.record_check
             )
+            outcomes = outcome_counts(runtime.run(batch))
         except Exception:
             # The leases stay and expire, which is the backoff; the scheduler then hands the work out again.
             metrics.ERRORS.labels("task").inc()
@@ -172,12 +182,12 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         log.info(
             "check %d articles %s seconds=%.3f",
             len(article_ids),
-            dict(outcomes),
+            outcomes,
             time.perf_counter() - started,
         )
-        return dict(outcomes)
+        return outcomes
 
-    @app.task(name=POLL_TASK, shared=False)
+    @_task(app, POLL_TASK)
     def poll(feed_id: int, token: str) -> int:
         runtime = runtimes.get()
         if not _claim_held(runtime.context.sessions, Feed, feed_id, token):
@@ -189,7 +199,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         log.info("poll feed=%s added=%s", feed_id, added)
         return added
 
-    @app.task(name=HUB_TASK, shared=False)
+    @_task(app, HUB_TASK)
     def hub_request(subscription_id: int, token: str) -> bool:
         """Send one claimed WebSub (un)subscription request to its hub, as the in-process crawl's pass does."""
         runtime = runtimes.get()
@@ -198,7 +208,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
             return False
         return runtime.run(request_subscription(runtime.context, subscription_id))
 
-    @app.task(name=NOTIFY_TASK, shared=False)
+    @_task(app, NOTIFY_TASK)
     def notify() -> dict[str, int]:
         """Deliver what stored versions owe subscribers; the scheduler sends this whenever something is due.
         Subscriptions are leased, so this task running twice at once sends nothing twice."""

@@ -36,10 +36,20 @@ class Extracted:
 
 
 class OutletParser(Protocol):
-    """One outlet: which URLs are its articles, and how to read one of its pages."""
+    """One outlet: which URLs are its articles, and how to read one of its pages.
 
-    name: str
-    version: int
+    `name` and `version` are read-only so that a parser may declare them as class constants.
+    """
+
+    @property
+    def name(self) -> str:
+        """The parser's name, stored with every version it read."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """Bumped when the parser reads the same page differently, so stored versions say which read them."""
+        ...
 
     def matches(self, url: str) -> bool:
         """True when the URL belongs to this outlet (its hosts), article or not."""

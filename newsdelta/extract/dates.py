@@ -52,7 +52,7 @@ def parse_date(text: str | None, default_tz: tzinfo = UTC) -> datetime | None:
         text = iso.group()
     cleaned = _DOTTED_TIME.sub(r"\1:\2", text.replace("Sept.", "Sep."))
     try:
-        parsed = dateutil_parser.parse(cleaned, fuzzy=True, tzinfos=_ZONES, default=_NO_DAY)
+        parsed: datetime = dateutil_parser.parse(cleaned, fuzzy=True, tzinfos=_ZONES, default=_NO_DAY)
     except (ValueError, OverflowError):
         return None
     if parsed.year == _NO_DAY.year:

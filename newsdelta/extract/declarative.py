@@ -70,7 +70,8 @@ def _selector(css: str) -> CSSSelector:
 
 def select(root: Any, css: str) -> list[Any]:
     """Elements matching the CSS selector under root, in document order."""
-    return _selector(css)(root)
+    matches: list[Any] = _selector(css)(root)
+    return matches
 
 
 def children(container: str, *selectors: str) -> str:

@@ -43,7 +43,9 @@ class PageText:
 
 def read_paragraphs(tree: HtmlElement) -> PageText:
     """One pass over the paragraphs and headings in page order (see PageText)."""
-    prose, link_lines, headings = {}, set(), set()
+    prose: dict[HtmlElement, int] = {}
+    link_lines: set[str] = set()
+    headings: set[str] = set()
     before_headline: frozenset[HtmlElement] | None = None
     for paragraph in tree.iter("p", *_HEADINGS):
         text = paragraph.text_content()
@@ -113,12 +115,12 @@ def main_block(page: PageText) -> list[HtmlElement]:
     return max(candidates, key=lambda paragraphs: sum(page.prose[p] for p in paragraphs))
 
 
-def word_pairs(texts: list[str] | tuple[str, ...]) -> set[tuple[str, str]]:
+def word_pairs(texts: Sequence[str]) -> set[tuple[str, str]]:
     """Adjacent word pairs, case-folded: a cheap, order-aware fingerprint for comparing two readings."""
     return set(pairwise(_WORD.findall(" ".join(texts).casefold())))
 
 
-def coverage(found: list[str] | tuple[str, ...], wanted: list[str] | tuple[str, ...]) -> float:
+def coverage(found: Sequence[str], wanted: Sequence[str]) -> float:
     """Share of `wanted`'s word pairs that `found` has; 1 when nothing is wanted."""
     target = word_pairs(wanted)
     return len(target & word_pairs(found)) / len(target) if target else 1.0

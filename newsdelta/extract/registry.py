@@ -5,19 +5,17 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import logging
-import os
 import re
 from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
+from newsdelta import settings
 from newsdelta.extract.base import FALLBACK_PREFIX, Extracted, OutletParser, UnknownFormat
 from newsdelta.extract.outlets import EXPERIMENTAL_PARSERS, OUTLET_PARSERS
 
 log = logging.getLogger(__name__)
 
-# Comma-separated names of experimental outlet parsers to switch on ("all" for every one).
-EXPERIMENTAL_ENV = "NEWSDELTA_EXPERIMENTAL_PARSERS"
 _FALLBACK_NAME = re.compile(r"^generic\(fallback:(?P<outlet>[^@)]+)@\d+\)$")
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
@@ -38,7 +36,7 @@ def register_outlet_parser(parser: OutletParser) -> OutletParser:
 
 def outlet_parsers() -> tuple[OutletParser, ...]:
     """The outlet parsers in use: those checked against real pages, plus experimental ones switched on."""
-    return tuple(REGISTERED_PARSERS) + _enabled_parsers(os.environ.get(EXPERIMENTAL_ENV, ""))
+    return tuple(REGISTERED_PARSERS) + _enabled_parsers(settings.EXPERIMENTAL_PARSERS.read())
 
 
 @lru_cache(maxsize=8)

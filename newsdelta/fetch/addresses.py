@@ -8,15 +8,13 @@ An address that embeds an IPv4 address (IPv4-mapped, 6to4, NAT64, Teredo) is jud
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
+from newsdelta import settings
 from newsdelta.fetch.errors import AddressRefused
-
-ALLOWED_NETWORKS_ENV = "NEWSDELTA_ALLOWED_NETWORKS"
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
@@ -96,7 +94,7 @@ class AddressPolicy:
 
     @classmethod
     def from_env(cls) -> AddressPolicy:
-        return cls(parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV)))
+        return cls(parse_networks(settings.ALLOWED_NETWORKS.read()))
 
     def refusal(self, address: IPAddress) -> str | None:
         """Why newsdelta may not connect to `address`, or None when it may."""
@@ -118,7 +116,7 @@ class AddressPolicy:
     def _advice(self) -> str:
         opened = ", ".join(map(str, self.allowed)) or "none"
         return (
-            f"only public addresses are fetched unless --allow-networks or {ALLOWED_NETWORKS_ENV} allows it "
+            f"only public addresses are fetched unless --allow-networks or {settings.ALLOWED_NETWORKS.env} allows it "
             f"(allowed now: {opened})"
         )
 

@@ -271,7 +271,8 @@ class Fetcher:
 
     def _backoff(self, attempt: int) -> float:
         """Exponential with jitter, so many workers retrying one outlet do not arrive in lockstep."""
-        return min(self.max_retry_wait, self.backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
+        doublings: int = 2**attempt
+        return min(self.max_retry_wait, self.backoff_base * doublings) * random.uniform(0.5, 1.0)
 
     def _result(
         self,

@@ -75,7 +75,7 @@ async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddres
         raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout}s") from exc
     except (OSError, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-    return [_address(info[4][0]) for info in infos]
+    return [_address(str(info[4][0])) for info in infos]
 
 
 def _address(text: str) -> IPAddress:

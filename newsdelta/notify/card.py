@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from newsdelta.diff import Span
 from newsdelta.notify.message import ChangeMessage
+from newsdelta.vocabulary import Origin
 
 WIDTH, HEIGHT = 1200, 675
 MARGIN = 60
@@ -101,7 +102,7 @@ def _draw_lines(
             )
             if run.op == "delete" and text:
                 middle = top + face.size * 0.58
-                draw.line((x, middle, x + width, middle), fill=RED, width=max(2, face.size // 14))
+                draw.line((x, middle, x + width, middle), fill=RED, width=max(2, int(face.size // 14)))
             x += face.getlength(run.text)
         top += step
     return top
@@ -119,7 +120,7 @@ def _address(url: str) -> str:
 
 def _headline_tokens(message: ChangeMessage) -> tuple[list[Token], list[Token]]:
     """Old and new headline as whole lines when it changed, else just the headline."""
-    if message.origin == "removed" or message.old_title == message.new_title:
+    if message.origin == Origin.REMOVED or message.old_title == message.new_title:
         return _tokens([Span("equal", message.headline)]), []
     return _tokens([Span("delete", message.old_title)]), _tokens([Span("insert", message.new_title)])
 
@@ -149,7 +150,10 @@ def render_card(message: ChangeMessage) -> bytes:
         top = _draw_lines(draw, _wrap(second, headline, width, 2), headline, top + 4, bold=True)
     summary = font(26)
     draw.text(
-        (MARGIN, top + 10), message.summary, font=summary, fill=RED if message.origin == "removed" else MUTED
+        (MARGIN, top + 10),
+        message.summary,
+        font=summary,
+        fill=RED if message.origin == Origin.REMOVED else MUTED,
     )
     top += 10 + int(summary.size * 1.32) + 18
 

@@ -124,11 +124,14 @@ def apprise_channel(url: str) -> Any:
     return channel
 
 
+_NATIVE_FORMATS: dict[str, Format] = {"html": "html", "markdown": "markdown"}
+
+
 def _native_format(plugin: Any) -> Format:
     """The markup the channel reads natively, so deletions and insertions look right there."""
     formats = plugin.notify_format
     preferred = formats[0] if isinstance(formats, tuple) else formats
-    return {"html": "html", "markdown": "markdown"}.get(str(preferred.value), "text")  # type: ignore[return-value]
+    return _NATIVE_FORMATS.get(str(preferred.value), "text")
 
 
 class Apprise:
@@ -144,7 +147,7 @@ class Apprise:
         from apprise import LogCapture
 
         try:
-            with LogCapture(level=logging.WARNING) as captured:
+            with LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]  # apprise leaves it unannotated
                 sent = await channel.async_notify(
                     body=message.render(fmt),
                     title=message.title,

@@ -43,6 +43,7 @@ from newsdelta.notify.message import (
     title_line,
 )
 from newsdelta.notify.rules import DIGESTS, Candidate, is_change, matches, validate
+from newsdelta.store.db import rows_changed
 from newsdelta.store.models import Article, Notification, Source, Subscription, Version, VersionChange
 from newsdelta.store.repository import NotFound
 from newsdelta.web.diffing import DiffCache
@@ -58,7 +59,8 @@ BACKOFF_MAX = timedelta(hours=1)
 
 def backoff(attempts: int) -> timedelta:
     """30 s after the first failure, doubling, at most an hour."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    doublings: int = 2 ** max(attempts - 1, 0)
+    return min(BACKOFF_FIRST * doublings, BACKOFF_MAX)
 
 
 def add_subscription(
@@ -406,7 +408,7 @@ def _claim(session: Session, subscription_id: int, now: datetime) -> bool:
         update(Subscription).where(Subscription.id == subscription_id, free).values(lease_until=now + LEASE)
     )
     session.commit()
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
+    return rows_changed(claimed) == 1
 
 
 def _release(session: Session, subscription_id: int) -> None:

@@ -8,26 +8,26 @@ HTML (<del>/<ins>) or plain text ([-old-] {+new+}).
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from newsdelta import settings
 from newsdelta.diff import Span, VersionDiff
 from newsdelta.notify.rules import Candidate, change_kinds
 from newsdelta.store.models import Article, Version
+from newsdelta.vocabulary import Origin
 
 Format = Literal["markdown", "html", "text"]
-BASE_URL_ENV = "NEWSDELTA_BASE_URL"
 EXCERPT_SENTENCES = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
 
 def site_url() -> str:
     """Where the web site is reachable by the people notified: links in messages point there."""
-    return (os.environ.get(BASE_URL_ENV) or "http://127.0.0.1:8000").rstrip("/")
+    return (settings.BASE_URL.read() or "http://127.0.0.1:8000").rstrip("/")
 
 
 def message_id(subscription_id: int, article_id: int, version_number: int) -> str:
@@ -79,7 +79,7 @@ class ChangeMessage:
     url: str
     old_number: int
     new_number: int
-    origin: str
+    origin: Origin
     fetched_at: datetime
     kinds: tuple[str, ...]
     old_title: str
@@ -97,7 +97,7 @@ class ChangeMessage:
 
     @property
     def headline(self) -> str:
-        return self.new_title if self.origin != "removed" else self.old_title
+        return self.new_title if self.origin != Origin.REMOVED else self.old_title
 
     def to_json(self) -> dict[str, Any]:
         """The webhook body (documented as `ChangeEvent` in the OpenAPI schema)."""
@@ -124,7 +124,7 @@ class ChangeMessage:
 
 def build_message(subscription_id: int, change: Candidate) -> ChangeMessage:
     diff = change.diff
-    removed = change.new.origin == "removed"
+    removed = change.new.origin == Origin.REMOVED
     return ChangeMessage(
         id=message_id(subscription_id, change.article_id, change.new.number),
         subscription_id=subscription_id,
@@ -194,7 +194,7 @@ def render_body(message: ChangeMessage, fmt: Format) -> str:
     """The message in one channel's markup: headline change, summary, changed sentences, links, id."""
     escape = _MARKS[fmt][0]
     lines = []
-    if message.old_title != message.new_title and message.origin != "removed":
+    if message.old_title != message.new_title and message.origin != Origin.REMOVED:
         lines.append(f"{escape(message.old_title)} → {escape(message.new_title)}")
     lines.append(escape(message.summary))
     lines.extend(f"> {render_spans(sentence, fmt)}" for sentence in message.excerpt)
@@ -225,7 +225,7 @@ def sample_message(now: datetime) -> ChangeMessage:
         url="https://example.org/news/test-message",
         old_number=0,
         new_number=1,
-        origin="fetch",
+        origin=Origin.FETCH,
         fetched_at=now,
         kinds=("any", "headline"),
         old_title="Test message from newsdelta",

@@ -10,15 +10,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from newsdelta.changes.kinds import KINDS as CHANGE_KINDS
 from newsdelta.diff import VersionDiff
 from newsdelta.store.models import Subscription, Version
+from newsdelta.vocabulary import ChangeKind, Origin
 
 ANY = "any"
-KINDS = (ANY, *CHANGE_KINDS)
+KINDS = (ANY, *(kind.value for kind in ChangeKind))  # plain words: click and the forms compare them
 DIGESTS = {"hourly": 3600, "daily": 86400}
 # Versions that are not the outlet's edit: the first sighting, and a better parser re-reading old evidence.
-_NOT_CHANGES = frozenset({"reparse"})
+_NOT_CHANGES = frozenset({Origin.REPARSE})
 
 
 def is_change(version: Version) -> bool:
@@ -31,15 +31,15 @@ def change_kinds(change: Candidate) -> frozenset[str]:
 
     A version stored before kinds existed (not yet backfilled) gets the kinds its paragraph diff shows.
     """
-    if change.new.origin == "removed":
-        return frozenset({ANY, "removed"})
+    if change.new.origin == Origin.REMOVED:
+        return frozenset({ANY, ChangeKind.REMOVED})
     if change.stored_kinds is not None:
         return frozenset({ANY, *change.stored_kinds})
     kinds = {ANY}
     if change.diff.title_changed:
-        kinds.add("headline")
+        kinds.add(ChangeKind.HEADLINE)
     if change.diff.counts.deleted:
-        kinds.add("paragraphs_removed")
+        kinds.add(ChangeKind.PARAGRAPHS_REMOVED)
     return frozenset(kinds)
 
 
@@ -91,7 +91,7 @@ def matches(subscription: Subscription, change: Candidate) -> bool:
     wanted = set(subscription.kinds) or {ANY}
     if not wanted & change_kinds(change):
         return False
-    return change.new.origin == "removed" or change_size(change.diff) >= subscription.min_change
+    return change.new.origin == Origin.REMOVED or change_size(change.diff) >= subscription.min_change
 
 
 def _mentions(term: str, change: Candidate) -> bool:

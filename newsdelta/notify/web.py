@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from newsdelta.diff.model import SpanOut
 from newsdelta.notify.card import CardCache
 from newsdelta.notify.dispatch import (
     add_subscription,
@@ -18,6 +19,7 @@ from newsdelta.notify.dispatch import (
 from newsdelta.notify.message import pair_message
 from newsdelta.notify.rules import KINDS
 from newsdelta.store import queries
+from newsdelta.vocabulary import ChangeKind, Origin
 from newsdelta.web.admin import bearer_token, form_token
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
@@ -28,7 +30,8 @@ CARD_HEADERS = {"cache-control": "public, max-age=86400"}
 
 
 def cards(request: Request) -> CardCache:
-    return request.app.state.cards
+    cache: CardCache = request.app.state.cards  # Starlette's app.state is untyped
+    return cache
 
 
 @router.get("/articles/{article_id}/diff/{old:int}/{new:int}.png", include_in_schema=False)
@@ -116,7 +119,7 @@ class SubscriptionIn(BaseModel):
     articles: list[int] = Field(default_factory=list)
     url_pattern: str | None = Field(None, max_length=500, description="Regex searched in the article's URL")
     term: str | None = Field(None, max_length=200, description="Only articles whose text mentions it")
-    kinds: list[Literal[KINDS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    kinds: list[ChangeKind | Literal["any"]] = Field(default_factory=list)
     min_change: int = Field(0, ge=0, description="Minimum words deleted plus inserted")
     digest: Literal["hourly", "daily"] | None = None
 
@@ -127,7 +130,7 @@ class SubscriptionCreated(BaseModel):
 
 
 @admin.get("")
-def api_list_subscriptions(db: SessionDep) -> list[dict]:
+def api_list_subscriptions(db: SessionDep) -> list[dict[str, Any]]:
     return delivery_report(db)
 
 
@@ -153,18 +156,13 @@ def api_add_subscription(body: SubscriptionIn, db: SessionDep, now: NowDep) -> S
 
 
 @admin.delete("/{subscription_id}")
-def api_remove_subscription(subscription_id: int, db: SessionDep) -> dict:
+def api_remove_subscription(subscription_id: int, db: SessionDep) -> dict[str, int | str]:
     remove_subscription(db, subscription_id)
     db.commit()
     return {"id": subscription_id, "message": "subscription removed"}
 
 
 # --- the webhook's body, in the OpenAPI schema ------------------------------------------------------------------
-
-
-class SpanEvent(BaseModel):
-    op: Literal["equal", "delete", "insert"]
-    text: str
 
 
 class ArticleRef(BaseModel):
@@ -175,7 +173,7 @@ class ArticleRef(BaseModel):
 class VersionRef(BaseModel):
     old: int
     new: int
-    origin: Literal["fetch", "removed"]
+    origin: Literal[Origin.FETCH, Origin.REMOVED]
     fetched_at: str
 
 
@@ -199,7 +197,7 @@ class ChangeEvent(BaseModel):
     kinds: list[str] = Field(description=f"Among {', '.join(KINDS)}")
     headline: Headline
     summary: str
-    excerpt: list[list[SpanEvent]] = Field(description="The first changed sentences as diff spans")
+    excerpt: list[list[SpanOut]] = Field(description="The first changed sentences as diff spans")
     permalink: str
     card: str = Field(description="The share card (PNG, 1200×675)")
 

@@ -145,6 +145,7 @@ def repack(session: Session) -> Iterator[tuple[str, int, int]]:
     )
     previous: tuple[int, str] | None = None
     for article_id, sha in rows:
+        assert sha is not None  # the query's own condition, which the column's type does not carry
         page = session.get(RawPage, sha)
         base_sha = previous[1] if previous and previous[0] == article_id and previous[1] != sha else None
         previous = (article_id, sha)

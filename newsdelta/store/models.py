@@ -8,7 +8,8 @@ SHA-256 of its bytes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from newsdelta.vocabulary import ArticleState, ChangeKind, Origin, Outcome
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +57,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Word(TypeDecorator[E]):
+    """A word of `newsdelta.vocabulary` in a VARCHAR column: its value is stored, its member read back."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[E], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: E | str | None, dialect: object) -> str | None:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: object) -> E | None:
+        return None if value is None else self.vocabulary(value)
 
 
 class Base(DeclarativeBase):
@@ -143,7 +166,7 @@ class Article(Base):
     parser_version: Mapped[int | None] = mapped_column(Integer)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(16), default="live")  # live | gone
+    state: Mapped[ArticleState] = mapped_column(Word(ArticleState, 16), default=ArticleState.LIVE)
     check_period_seconds: Mapped[float] = mapped_column(Float)
     # None = retired: "won't be checked again for changes".
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -230,8 +253,7 @@ class Version(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)  # 0 for the first
-    # fetch: the outlet's text; reparse: a better parser re-read stored evidence; removed: the page went away.
-    origin: Mapped[str] = mapped_column(String(16), default="fetch")
+    origin: Mapped[Origin] = mapped_column(Word(Origin, 16), default=Origin.FETCH)
     title: Mapped[str] = mapped_column(Text)
     byline: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -263,7 +285,7 @@ class Version(Base):
 class Check(Base):
     """One look at an article: the audit trail behind health pages, metrics and flip-flop counts.
 
-    Outcomes: new_version, unchanged, not_modified, flipflop, reparsed, gone, error, robots.
+    `outcome` is one of the stored `Outcome`s (newsdelta.vocabulary).
     """
 
     __tablename__ = "article_check"
@@ -275,7 +297,7 @@ class Check(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[Outcome] = mapped_column(Word(Outcome, 16))
     http_status: Mapped[int | None] = mapped_column(Integer)
     version_number: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
@@ -398,6 +420,6 @@ class VersionKind(Base):
     __table_args__ = (Index("ix_version_kind_kind", "kind", "version_id"),)
 
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[ChangeKind] = mapped_column(Word(ChangeKind, 32), primary_key=True)
 
     version: Mapped[Version] = relationship()

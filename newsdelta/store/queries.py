@@ -10,9 +10,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import Select, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.discovery.urls import canonicalize_url
@@ -23,19 +23,20 @@ from newsdelta.store.models import (
     Feed,
     HubSubscription,
     Source,
+    UTCDateTime,
     Version,
     VersionChange,
     VersionKind,
 )
 from newsdelta.store.repository import NotFound, article_by_url
+from newsdelta.vocabulary import SUCCESS_OUTCOMES, ArticleState, ChangeKind, Origin, Outcome
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
 PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
 
-# Outcomes of a check that reached the outlet and got a usable answer.
 T = TypeVar("T")
-
-_SUCCESS_OUTCOMES = ("new_version", "unchanged", "not_modified", "flipflop", "reparsed", "gone")
+V = TypeVar("V")
+_Row = TypeVarTuple("_Row")
 
 
 class HiddenArticle(LookupError):
@@ -68,7 +69,7 @@ class Change:
     title: str
     source: str
     fetched_at: datetime
-    origin: str
+    origin: Origin
     url: str
     kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
     size_words: int | None = None
@@ -97,29 +98,36 @@ class Flipflop:
 
 @dataclass(frozen=True, slots=True)
 class VersionRow:
-    """A version without its body: enough for an article's version table."""
+    """A version in a list, without its text: an article's version table, `/api/articles/{id}` and
+    `newsdelta history --json` (which adds the text). docs/rows.md describes every field; the columns are
+    those of the index `ix_version_listing`, so a long history is read from the index alone."""
 
     number: int
+    origin: Origin
     title: str
     fetched_at: datetime
-    origin: str
     http_status: int
     has_raw: bool
-    kinds: list[str] | None = None
+    kinds: list[str] | None = None  # None until the version is compared (newsdelta.changes)
     size_words: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleRow:
+    """One tracked article in a list: `/api/articles` and `newsdelta articles --json`. docs/rows.md describes
+    every field."""
+
     id: int
     url: str
     source: str
-    state: str
+    state: ArticleState
     version_count: int
     first_seen_at: datetime
     last_changed_at: datetime | None
     next_check_at: datetime | None
-    title: str | None
+    title: str | None  # the latest version's
+    retired: bool  # no longer checked: unchanged for longer than the schedule checks
+    kinds: list[ChangeKind]  # every kind of change its versions made, in ChangeKind order
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +157,7 @@ class SearchHit:
     number: int  # the newest matching version
     title: str
     fetched_at: datetime
-    origin: str
+    origin: Origin
     matching_versions: int
     snippet: str
 
@@ -158,7 +166,7 @@ def _paged(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
     return Page(list(rows[:per_page]), page, per_page, has_next=len(rows) > per_page)
 
 
-def _window(query: Select, page: int, per_page: int) -> Select:
+def _window(query: Select[*_Row], page: int, per_page: int) -> Select[*_Row]:
     return query.limit(per_page + 1).offset((page - 1) * per_page)
 
 
@@ -183,7 +191,8 @@ def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
 
 
-def _changes_query() -> Select:
+# `Change`'s columns; kinds and size are None (outer join) until the comparison of the version has run.
+def _changes_query() -> Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]:
     return (
         select(
             Version.article_id,
@@ -277,9 +286,9 @@ def version_rows(session: Session, article_id: int) -> list[VersionRow]:
     query = (
         select(
             Version.number,
+            Version.origin,
             Version.title,
             Version.fetched_at,
-            Version.origin,
             Version.http_status,
             Version.raw_sha256.is_not(None),
             VersionChange.kinds,
@@ -313,7 +322,7 @@ def get_version(session: Session, article_id: int, number: int) -> Version:
     return version
 
 
-ARTICLE_ORDERS = {
+ARTICLE_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "id": (),
     "changed": (Article.last_changed_at.desc().nulls_last(),),
     "versions": (Article.version_count.desc(),),
@@ -326,33 +335,15 @@ def list_articles(
     page: int = 1,
     per_page: int = 50,
     source: str | None = None,
-    state: str | None = None,
+    state: ArticleState | None = None,
     changed_since: datetime | None = None,
     order: str = "id",
     article_id: int | None = None,
 ) -> Page[ArticleRow]:
     """Tracked articles, hidden ones left out; `order` is "id" (newest tracked first), "changed" (most
     recently changed first) or "versions" (most versions first)."""
-    latest_title = (
-        select(Version.title)
-        .where(Version.article_id == Article.id)
-        .order_by(Version.number.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     query = (
-        select(
-            Article.id,
-            Article.url,
-            Source.name,
-            Article.state,
-            Article.version_count,
-            Article.first_seen_at,
-            Article.last_changed_at,
-            Article.next_check_at,
-            latest_title,
-        )
-        .join(Source, Source.id == Article.source_id)
+        article_row_query()
         .where(Article.hidden.is_(False))
         .order_by(*ARTICLE_ORDERS[order], Article.id.desc())
     )
@@ -364,18 +355,65 @@ def list_articles(
         query = query.where(Article.last_changed_at >= changed_since)
     if article_id is not None:
         query = query.where(Article.id == article_id)
-    rows = session.execute(_window(query, page, per_page)).all()
-    return _paged([ArticleRow(*row) for row in rows], page, per_page)
+    return _paged(article_rows(session, _window(query, page, per_page)), page, per_page)
+
+
+def article_row_query() -> Select[
+    int, str, str, ArticleState, int, datetime, datetime | None, datetime | None, str | None
+]:
+    """The stored columns of `ArticleRow`, for a caller to filter and order; `article_rows` runs it."""
+    latest_title = (
+        select(Version.title)
+        .where(Version.article_id == Article.id)
+        .order_by(Version.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        Article.id,
+        Article.url,
+        Source.name,
+        Article.state,
+        Article.version_count,
+        Article.first_seen_at,
+        Article.last_changed_at,
+        Article.next_check_at,
+        latest_title,
+    ).join(Source, Source.id == Article.source_id)
+
+
+def article_rows(
+    session: Session,
+    query: Select[int, str, str, ArticleState, int, datetime, datetime | None, datetime | None, str | None],
+) -> list[ArticleRow]:
+    rows = session.execute(query).all()
+    kinds = kinds_by_article(session, [row[0] for row in rows])
+    return [ArticleRow(*row, retired=row.next_check_at is None, kinds=kinds.get(row.id, [])) for row in rows]
+
+
+def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, list[ChangeKind]]:
+    """Every kind of change each article has had, in ChangeKind order."""
+    query = (
+        select(Version.article_id, VersionKind.kind)
+        .join(VersionKind, VersionKind.version_id == Version.id)
+        .where(Version.article_id.in_(article_ids))
+        .distinct()
+    )
+    found: dict[int, set[ChangeKind]] = {}
+    for article_id, kind in session.execute(query):
+        found.setdefault(article_id, set()).add(kind)
+    return {article_id: [k for k in ChangeKind if k in kinds] for article_id, kinds in found.items()}
 
 
 def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
     """Per source over the last 24 hours: checks, errors, new versions (first versions count), last success."""
     since = now - timedelta(days=1)
-    sources = session.scalars(
-        select(Source).order_by(Source.name).where(Source.name == name if name is not None else True)
-    ).all()
+    query = select(Source).order_by(Source.name)
+    if name is not None:
+        query = query.where(Source.name == name)
+    sources = session.scalars(query).all()
 
-    def per_source(query: Select) -> dict[int, Any]:
+    def per_source(query: Select[int, V]) -> dict[int, V]:
         return {key: value for key, value in session.execute(query.group_by(Article.source_id))}
 
     articles = per_source(select(Article.source_id, func.count()))
@@ -384,7 +422,7 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
     )
     checked = select(Article.source_id, func.count()).join(Check, Check.article_id == Article.id)
     checks = per_source(checked.where(Check.at >= since))
-    errors = per_source(checked.where(Check.at >= since, Check.outcome == "error"))
+    errors = per_source(checked.where(Check.at >= since, Check.outcome == Outcome.ERROR))
     versions = per_source(
         select(Article.source_id, func.count())
         .join(Version, Version.article_id == Article.id)
@@ -394,7 +432,7 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
     last_success = per_source(
         select(Article.source_id, func.max(Check.at))
         .join(Check, Check.article_id == Article.id)
-        .where(Check.outcome.in_(_SUCCESS_OUTCOMES))
+        .where(Check.outcome.in_(SUCCESS_OUTCOMES))
     )
     return [
         SourceHealth(
@@ -434,7 +472,7 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return Version.fetched_at.type.process_result_value(value, None)  # type: ignore[attr-defined]
+    return UTCDateTime().process_result_value(value, None)
 
 
 # --- search ---------------------------------------------------------------------------------------------
@@ -546,7 +584,7 @@ def last_check_before(session: Session, article_id: int, moment: datetime) -> da
     return _as_utc(
         session.scalar(
             select(func.max(Check.at)).where(
-                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(_SUCCESS_OUTCOMES)
+                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(SUCCESS_OUTCOMES)
             )
         )
     )
@@ -556,17 +594,19 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
     """Checks that found an older version's text again, oldest first (the crawler stores no new version)."""
     query = (
         select(Check.at, Check.version_number)
-        .where(Check.article_id == article_id, Check.outcome == "flipflop", Check.version_number.is_not(None))
+        .where(Check.article_id == article_id, Check.outcome == Outcome.FLIPFLOP)
         .order_by(Check.at)
     )
-    return [Flipflop(_as_utc(at), number) for at, number in session.execute(query)]  # type: ignore[arg-type]
+    return [Flipflop(at, number) for at, number in session.execute(query) if number is not None]
 
 
 def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
     """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
     if not article_ids:
         return set()
-    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == "flipflop")
+    query = select(Check.article_id).where(
+        Check.article_id.in_(article_ids), Check.outcome == Outcome.FLIPFLOP
+    )
     return set(session.scalars(query.distinct()))
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import ColumnElement, Select, and_, any_, func, or_, select, tex
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsdelta.store.db import rows_changed
 from newsdelta.store.models import Article, ArticleAlias, Feed, HubSubscription, Source, Version
+from newsdelta.vocabulary import ArticleState
 
 
 class NotFound(LookupError):
@@ -72,7 +74,7 @@ def track_article(
         source=source,
         first_seen_at=now,
         published_at=published,
-        state="live",
+        state=ArticleState.LIVE,
         check_period_seconds=initial_period.total_seconds(),
         next_check_at=now,
         error_streak=0,
@@ -132,10 +134,10 @@ def extend_feed_lease(session: Session, feed_id: int, token: datetime, until: da
     held = (Feed.id == feed_id) & (Feed.lease_until == token)
     result = session.execute(update(Feed).where(held).values(lease_until=until, next_check_at=until))
     session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_changed(result))
 
 
-def _due(model: Claimable, now: datetime, forced_since: datetime | None) -> Select[tuple[int]]:
+def _due(model: Claimable, now: datetime, forced_since: datetime | None) -> Select[int]:
     if forced_since is None:
         due = model.next_check_at <= now
     else:  # everything not yet looked at since the forced pass began, retired or not
@@ -158,7 +160,7 @@ def claim_due(
     With `forced_since`, every row not checked since then is due, whatever its schedule (`crawl --force`).
     """
     candidates = _due(model, now, forced_since).limit(limit)
-    chosen = model.id.in_(candidates.scalar_subquery())
+    chosen: ColumnElement[bool] = model.id.in_(candidates.scalar_subquery())
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # As an ARRAY the chosen ids are one value, so the UPDATE finds them by primary key; with IN the
         # planner hash-joins them against a scan of the whole table (bench/scale.py, 1M articles).
@@ -204,7 +206,7 @@ def release_leases_of_dead_processes(
     owners = session.scalars(
         select(Article.lease_owner).where(Article.lease_owner.like(f"{hostname}:%")).distinct()
     ).all()
-    for owner in owners:
+    for owner in filter(None, owners):  # (the LIKE already keeps NULL out)
         pid = owner.rsplit(":", 1)[1]
         if pid.isdigit() and not alive(int(pid)):
             result = session.execute(
@@ -212,6 +214,6 @@ def release_leases_of_dead_processes(
                 .where(Article.lease_owner == owner)
                 .values(lease_until=None, lease_owner=None, next_check_at=now)
             )
-            released += result.rowcount
+            released += rows_changed(result)
     session.commit()
     return released

@@ -24,6 +24,7 @@ from warcio.warcwriter import WARCWriter
 from newsdelta import __version__
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.models import Article, Version
+from newsdelta.vocabulary import Origin
 
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
@@ -38,7 +39,7 @@ def write_warc(session: Session, articles: Iterable[Article], out: BinaryIO) -> 
     for article in articles:
         for version in sorted(article.versions, key=lambda v: v.number):
             body = load_raw_page(session, version.raw_sha256) if version.raw_sha256 else None
-            if body is None or version.origin != "fetch":
+            if body is None or version.origin != Origin.FETCH:
                 continue
             _write_version(writer, article, version, body)
             written += 1
@@ -99,7 +100,8 @@ def _write_version(writer: WARCWriter, article: Article, version: Version, body:
 
 def _warc_date(received_at: str | None, fetched_at: datetime) -> str:
     moment = datetime.fromisoformat(received_at) if received_at else fetched_at
-    return datetime_to_iso_date(moment.replace(tzinfo=None), use_micros=True)
+    stamp: str = datetime_to_iso_date(moment.replace(tzinfo=None), use_micros=True)
+    return stamp
 
 
 def _request_headers(request: dict[str, Any]) -> StatusAndHeaders:

@@ -132,7 +132,8 @@ class VolatilePage:
             self.edit_made = _edit(tree, paragraphs, self.edit_kind)
         for slot in self.slots:
             _place(tree, paragraphs, slot, values)
-        return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+        page: bytes = lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+        return page
 
 
 def _text(element: HtmlElement) -> str:

@@ -19,6 +19,7 @@ from newsdelta.crawl.loop import next_due
 from newsdelta.store.models import Article, Check, Source, Version
 from newsdelta.store.repository import add_feed
 from newsdelta.testing.newsroom import Newsroom
+from newsdelta.vocabulary import Outcome
 
 NEWSROOM_FEEDS = ("/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/")
 
@@ -80,7 +81,7 @@ def stored_history(sessions: sessionmaker[Session], source: str = "newsroom") ->
         flip_flops = dict(
             session.execute(
                 select(Check.article_id, func.count())
-                .where(Check.outcome == "flipflop")
+                .where(Check.outcome == Outcome.FLIPFLOP)
                 .group_by(Check.article_id)
             ).all()
         )

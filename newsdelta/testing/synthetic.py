@@ -84,7 +84,7 @@ class SyntheticScript(Script):
         self.not_modified_fraction = not_modified_fraction
         self.seed = seed
         self._changes = sorted(self._published_offset(i) for i in range(n_articles))
-        self.article = lru_cache(maxsize=1024)(self._build)  # type: ignore[method-assign]
+        self._cached = lru_cache(maxsize=1024)(self._build)
 
     def __len__(self) -> int:
         return self.n_articles
@@ -141,6 +141,9 @@ class SyntheticScript(Script):
         edit_at = rng.uniform(1 * _HOUR, 23 * _HOUR)
         title = " ".join(rng.choices(_WORDS, k=rng.randint(6, 11))).capitalize()
         return _Header(rng, conditional, edit_at if edited else None, title)
+
+    def article(self, slug: str) -> ScriptedArticle:
+        return self._cached(slug)
 
     def _build(self, slug: str) -> ScriptedArticle:
         index = self._index(slug)

@@ -8,9 +8,12 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
+from newsdelta.diff.model import VersionDiffOut
 from newsdelta.notify import delivery_report
 from newsdelta.store import queries
+from newsdelta.vocabulary import ArticleState, Origin
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
 from newsdelta.web.kinds import KindQuery
@@ -47,7 +50,7 @@ class ArticleDetailOut(Out):
     id: int
     url: str
     source: str
-    state: str
+    state: ArticleState
     first_seen_at: datetime
     published_at: datetime | None
     next_check_at: datetime | None
@@ -79,7 +82,7 @@ class ExchangeOut(BaseModel):
 class VersionOut(Out):
     article_id: int
     number: int
-    origin: str
+    origin: Origin
     title: str
     byline: str | None
     published: datetime | None
@@ -96,48 +99,14 @@ class VersionOut(Out):
     remote_ip: str | None = None
 
 
-class SpanOut(BaseModel):
-    op: Literal["equal", "delete", "insert"]
-    text: str
-
-
-class RowOut(BaseModel):
-    kind: Literal["equal", "changed", "inserted", "deleted", "moved"]
-    old_index: int | None
-    new_index: int | None
-    moved_from: int | None
-    moved_to: int | None
-    spans: list[SpanOut]
-    old_spans: list[SpanOut]
-    new_spans: list[SpanOut]
-
-
-class FieldChangeOut(BaseModel):
-    old: str | None
-    new: str | None
-
-
-class CountsOut(BaseModel):
-    equal: int
-    changed: int
-    inserted: int
-    deleted: int
-    moved: int
-
-
-class DiffOut(BaseModel):
-    """Paragraph rows aligned between the versions (0-based indexes), each with its word-level spans."""
-
+class _DiffHead(TypedDict):
     article_id: int
     old: int
     new: int
-    title_spans: list[SpanOut] | None
-    byline: FieldChangeOut | None
-    published: FieldChangeOut | None
-    updated: FieldChangeOut | None
-    rows: list[RowOut]
-    counts: CountsOut
-    summary: str
+
+
+class DiffOut(_DiffHead, VersionDiffOut):
+    """Paragraph rows aligned between the versions (0-based indexes), each with its word-level spans."""
 
 
 class HealthOut(BaseModel):
@@ -163,7 +132,7 @@ def changes(
     source: SourceQuery = None,
     kind: KindQuery = None,
     min_size: Annotated[int | None, Query(ge=0, description="At least this many words changed")] = None,
-) -> dict:
+) -> dict[str, Any]:
     """New versions (each with a predecessor), newest first, with their kinds of change and size in words."""
     found = queries.recent_changes(
         db, page=page, per_page=per_page, source=source, kind=kind, min_size=min_size
@@ -177,7 +146,7 @@ def articles(
     page: PageNumber = 1,
     per_page: PerPage = 50,
     source: SourceQuery = None,
-    state: Literal["live", "gone"] | None = None,
+    state: ArticleState | None = None,
     changed_since: Annotated[
         UtcTime | None,
         Query(description="Only articles that changed at or after this time (UTC unless it has an offset)"),
@@ -194,7 +163,7 @@ def articles(
         Literal["id", "changed", "versions"],
         Query(description="Newest tracked, most recently changed or most versions first"),
     ] = "id",
-) -> dict:
+) -> dict[str, Any]:
     """Tracked articles, newest first unless `order` says otherwise; hidden articles are left out."""
     article_id = None
     if url is not None:
@@ -215,7 +184,7 @@ def articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetailOut)
-def article(article_id: ArticleId, db: SessionDep) -> dict:
+def article(article_id: ArticleId, db: SessionDep) -> dict[str, Any]:
     """One article and the list of its versions (410 if hidden)."""
     found = queries.visible_article(db, article_id)
     return {
@@ -241,7 +210,7 @@ def version(article_id: ArticleId, number: VersionNumber, db: SessionDep) -> Any
 @router.get("/articles/{article_id}/diff/{old}/{new}", response_model=DiffOut)
 def diff(
     article_id: ArticleId, old: VersionNumber, new: VersionNumber, db: SessionDep, diffs: DiffsDep
-) -> dict:
+) -> DiffOut:
     """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
     queries.visible_article(db, article_id)
     old_version, new_version = version_pair(db, article_id, old, new)
@@ -254,7 +223,7 @@ def diff(
 
 
 @router.get("/search", response_model=Paged[queries.SearchHit])
-def search(db: SessionDep, q: SearchText, page: PageNumber = 1, per_page: PerPage = 20) -> dict:
+def search(db: SessionDep, q: SearchText, page: PageNumber = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """Articles whose versions' titles or text contain all the words; one hit per article."""
     return paged(queries.search(db, q, page=page, per_page=per_page))
 

@@ -7,11 +7,10 @@ site has no JavaScript at all, so scripts are simply not allowed).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -21,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsdelta.config import Settings, public_base_url
 from newsdelta.metrics import metrics_app
@@ -48,12 +48,6 @@ SECURITY_HEADERS = {
     "permissions-policy": "interest-cohort=()",
 }
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
-
 
 class SecurityHeaders:
     """Adds the headers above to every HTTP response that has not set its own (the raw page sets a stricter CSP)."""
@@ -62,7 +56,7 @@ class SecurityHeaders:
         self.app = app
         self.headers = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

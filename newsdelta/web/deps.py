@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
@@ -18,16 +18,20 @@ def session(request: Request) -> Iterator[Session]:
         yield db
 
 
+# Starlette's app.state is untyped: each accessor names the type create_app stored there.
 def settings(request: Request) -> Settings:
-    return request.app.state.settings
+    value: Settings = request.app.state.settings
+    return value
 
 
 def diffs(request: Request) -> DiffCache:
-    return request.app.state.diffs
+    cache: DiffCache = request.app.state.diffs
+    return cache
 
 
 def now(request: Request) -> datetime:
-    return request.app.state.clock()
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
 
 
 def site_url(request: Request, path: str = "") -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
@@ -146,9 +147,9 @@ def describe(
             notes[key] = FIRST_VERSION
             continue
         result = diffs.diff(old, versions[key])
-        titles = (old.title, versions[key].title) if result.title_changed else (None, None)
+        old_title, new_title = (old.title, versions[key].title) if result.title_changed else (None, None)
         keys = tuple(key_changes(result.rows, limit=FEED_KEYS))
-        notes[key] = ChangeNote(result.summary(), *titles, change_words(result), keys)
+        notes[key] = ChangeNote(result.summary(), old_title, new_title, change_words(result), keys)
     return notes
 
 
@@ -188,7 +189,7 @@ def changes_only(rows: tuple[Row, ...], context: int = 1) -> Iterator[Row | Fold
 LONG_ARTICLE_PARAGRAPHS = 40
 
 
-def default_changes(rows: tuple[Row, ...]) -> str:
+def default_changes(rows: tuple[Row, ...]) -> Literal["all", "only"]:
     return "only" if len(rows) > LONG_ARTICLE_PARAGRAPHS else "all"
 
 
@@ -237,13 +238,13 @@ def key_changes(rows: Iterable[Row], limit: int = 12) -> list[KeyChange]:
     """Removed, added and edited paragraphs in text order, the first `limit` of them (moves are not edits)."""
     found = []
     for row in rows:
-        if row.kind == "deleted":
+        if row.kind == "deleted" and row.old_index is not None:
             text = side_text(row.spans, "old")
             found.append(KeyChange("Removed", f"o{row.old_index + 1}", (_clip("delete", text),)))
-        elif row.kind == "inserted":
+        elif row.kind == "inserted" and row.new_index is not None:
             text = side_text(row.spans, "new")
             found.append(KeyChange("Added", f"p{row.new_index + 1}", (_clip("insert", text),)))
-        elif row.kind == "changed":
+        elif row.kind == "changed" and row.new_index is not None:
             found.append(KeyChange("Edited", f"p{row.new_index + 1}", _edits(row)))
         if len(found) == limit:
             break
@@ -263,7 +264,7 @@ class SideRow:
     new: Row | None
 
 
-def side_by_side(rows: list[Row | Fold]) -> Iterator[SideRow | Fold]:
+def side_by_side(rows: Sequence[Row | Fold]) -> Iterator[SideRow | Fold]:
     for row in rows:
         if isinstance(row, Fold):
             yield row

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from newsdelta.diff import render_spans_html
 from newsdelta.store import queries
 from newsdelta.store.queries import Change
+from newsdelta.vocabulary import Origin
 from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
 from newsdelta.web.diffing import ChangeNote, DiffCache, describe
 from newsdelta.web.kinds import KindQuery
@@ -95,8 +96,8 @@ def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]
         else:
             link = f"{base}/articles/{change.article_id}/diff/{change.number - 1}/{change.number}"
         summary = note.summary
-        if change.origin != "fetch":
-            summary = f"{summary} (version {change.number}: {_ORIGIN_NOTES[change.origin]})"
+        if change.origin != Origin.FETCH:
+            summary = f"{summary} (version {change.number}: {Origin(change.origin).label})"
         title = f"{change.title} [{change.source}, version {change.number}]"
         if note.title_changed:
             title = f"Headline changed: {note.old_title} → {note.new_title} [{change.source}, version {change.number}]"
@@ -119,12 +120,6 @@ def key_changes_html(note: ChangeNote) -> str:
     if not lines:
         return ""
     return str(Markup("<p>%s</p><ul>%s</ul>") % (note.summary, Markup("").join(lines)))
-
-
-_ORIGIN_NOTES = {
-    "reparse": "re-read by a newer parser, not an outlet edit",
-    "removed": "the page was removed",
-}
 
 
 def changes_feed(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.store.evidence import body_sha256
 from newsdelta.store.models import Article, Check, RawPage, Source, Version
 from newsdelta.text import version_hash
+from newsdelta.vocabulary import ArticleState, Origin, Outcome
 
 GUARDIAN_URL = "https://www.theguardian.com/world/2017/nov/21/syria-military-operation-wrapping-up-putin-tells-assad-in-russia-talks"
 HOSTILE_HTML = (
@@ -44,7 +45,7 @@ def read_seed(path: Path) -> tuple[str, list[str]]:
 def new_article(source: Source, url: str, first_seen: datetime, **fields: object) -> Article:
     """An article row with the crawler's defaults; retired (never checked again) unless `next_check_at` is given."""
     defaults: dict[str, object] = {
-        "state": "live",
+        "state": ArticleState.LIVE,
         "check_period_seconds": 1800.0,
         "next_check_at": None,
         "error_streak": 0,
@@ -62,7 +63,7 @@ def add_version(
     paragraphs: list[str],
     at: datetime,
     *,
-    origin: str = "fetch",
+    origin: Origin = Origin.FETCH,
     raw: bytes | None = None,
     byline: str | None = None,
 ) -> Version:
@@ -88,9 +89,11 @@ def add_version(
         byline=byline,
         published=article.published_at,
         paragraphs=paragraphs,
-        text_hash=version_hash(title, paragraphs) if origin != "removed" else f"removed:{at.isoformat()}",
+        text_hash=version_hash(title, paragraphs)
+        if origin != Origin.REMOVED
+        else f"removed:{at.isoformat()}",
         fetched_at=at,
-        http_status=410 if origin == "removed" else 200,
+        http_status=410 if origin == Origin.REMOVED else 200,
         final_url=article.url,
         parser="fixture",
         parser_version=1,
@@ -105,7 +108,7 @@ def add_version(
         Check(
             article_id=article.id,
             at=at,
-            outcome="new_version",
+            outcome=Outcome.NEW_VERSION,
             http_status=200,
             version_number=version.number,
         )
@@ -168,12 +171,12 @@ def _live_article(session: Session, source: Source, now: datetime) -> Article:
     add_version(session, article, "Talks begin", progress, now - timedelta(hours=2))
     # A better parser found the caption it used to drop: a re-read of stored evidence, not an outlet edit.
     reparsed = [*progress, "Photograph: the talks venue."]
-    add_version(session, article, "Talks begin", reparsed, now - timedelta(minutes=40), origin="reparse")
+    add_version(session, article, "Talks begin", reparsed, now - timedelta(minutes=40), origin=Origin.REPARSE)
     edited = ["Ministers met on Tuesday and agreed a deal.", *reparsed[1:]]
     add_version(
         session, article, "Talks end <script>alert('x')</script> & agree", edited, now - timedelta(minutes=7)
     )
-    for minutes, outcome in [(2, "unchanged"), (20, "not_modified"), (60, "error")]:
+    for minutes, outcome in [(2, Outcome.UNCHANGED), (20, Outcome.NOT_MODIFIED), (60, Outcome.ERROR)]:
         session.add(
             Check(
                 article_id=article.id, at=now - timedelta(minutes=minutes), outcome=outcome, http_status=200
@@ -200,11 +203,15 @@ def _retired_article(session: Session, source: Source, now: datetime) -> Article
 def _gone_article(session: Session, source: Source, now: datetime) -> Article:
     first = now - timedelta(days=2)
     article = new_article(
-        source, "https://www.bbc.co.uk/news/withdrawn", first, state="gone", gone_at=now - timedelta(hours=20)
+        source,
+        "https://www.bbc.co.uk/news/withdrawn",
+        first,
+        state=ArticleState.GONE,
+        gone_at=now - timedelta(hours=20),
     )
     session.add(article)
     add_version(session, article, "A withdrawn story", ["A claim that was later withdrawn."], first)
-    add_version(session, article, "A withdrawn story", [], now - timedelta(hours=20), origin="removed")
+    add_version(session, article, "A withdrawn story", [], now - timedelta(hours=20), origin=Origin.REMOVED)
     return article
 
 

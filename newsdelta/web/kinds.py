@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Query
 
-from newsdelta.changes.kinds import KINDS
+from newsdelta.vocabulary import ChangeKind
 
 KindQuery = Annotated[
-    str | None, Query(pattern=f"^({'|'.join(KINDS)})?$", description="Only versions with this kind of change")
+    str | None,
+    Query(pattern=f"^({'|'.join(ChangeKind)})?$", description="Only versions with this kind of change"),
 ]

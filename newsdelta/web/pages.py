@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from newsdelta.changes.kinds import KINDS
 from newsdelta.notify import delivery_report
 from newsdelta.schedule import next_check_reason
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
 from newsdelta.store.warc import write_warc
+from newsdelta.vocabulary import ChangeKind
 from newsdelta.web.cite import Citation, wayback_url
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep, site_url
 from newsdelta.web.diffing import (
@@ -81,7 +81,7 @@ def home(
         flipflopping=queries.flipflopping(db, [row.latest.article_id for row in articles.items]),
         sources=queries.source_names(db),
         source=source,
-        kinds=KINDS,
+        kinds=ChangeKind,
         kind=kind,
         period_days=PERIOD.days,
         now=now,
@@ -200,10 +200,11 @@ def raw(article_id: ArticleId, number: VersionNumber, db: SessionDep, download: 
     """The archived bytes of the fetch behind a version, exactly as received: evidence to cite or re-parse."""
     queries.visible_article(db, article_id)
     shown = queries.get_version(db, article_id, number)
-    body = load_raw_page(db, shown.raw_sha256) if shown.raw_sha256 else None
-    if body is None:
+    sha = shown.raw_sha256
+    body = load_raw_page(db, sha) if sha else None
+    if sha is None or body is None:
         raise NotFound(f"no archived page is kept for version {number} of article {article_id}")
-    name = f"article-{article_id}-v{number}-{shown.raw_sha256[:12]}.html"  # type: ignore[index]
+    name = f"article-{article_id}-v{number}-{sha[:12]}.html"
     disposition = "attachment" if download else "inline"
     headers = {**RAW_HEADERS, "content-disposition": f'{disposition}; filename="{name}"'}
     media = "application/octet-stream" if download else "text/plain; charset=utf-8"

@@ -15,14 +15,9 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from newsdelta.diff import render_spans_html
+from newsdelta.vocabulary import ArticleState, Origin
 from newsdelta.web import humanize
 from newsdelta.web.deps import page_url, site_url
-
-ORIGIN_LABELS = {
-    "fetch": "",
-    "reparse": "re-read by a newer parser (not an edit by the outlet)",
-    "removed": "the page was removed",
-}
 
 
 def highlight(text: str, terms: Sequence[str]) -> Markup:
@@ -90,7 +85,9 @@ templates.env.filters.update(
 templates.env.globals.update(
     {
         "later": humanize.later,
-        "origin_labels": ORIGIN_LABELS,
+        "ArticleState": ArticleState,
+        "Origin": Origin,
+        "origin_labels": {origin: origin.label for origin in Origin},
         "page_url": page_url,
         "reader_zone": reader_zone,
         "site_url": site_url,
