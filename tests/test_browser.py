@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from browser_support import browser, served
 from sqlalchemy.orm import Session, sessionmaker
-from web_support import text_of
+from web_support import TOKEN, text_of
 
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
@@ -25,24 +22,7 @@ from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import GUARDIAN_URL, Seeded, seed_demo, seed_live_blog
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["browser"]  # the fixture, imported for pytest
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +34,8 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> sessionmaker[Session]:
 def site(sessions: sessionmaker[Session], corpus: Path) -> Iterator[tuple[str, Seeded]]:
     """The demo data served by uvicorn on a random local port, in a thread."""
     ids = seed_demo(sessions, corpus)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(Settings(), sessions), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", ids
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with served(create_app(Settings(admin_token=TOKEN), sessions)) as base:
+        yield base, ids
 
 
 @pytest.fixture
