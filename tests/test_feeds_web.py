@@ -126,6 +126,20 @@ def test_search_feed_follows_the_words(demo: Demo) -> None:
     assert not parsed.bozo and parsed.entries == []  # the only match is hidden
     parsed = feedparser.parse(demo.client.get("/search/feed.rss", params={"q": "Sochi amended"}).content)
     assert [entry.link.rsplit("/", 3)[-3:] for entry in parsed.entries] == [["diff", "4", "5"]]
+    assert parsed.entries[0].title.startswith("“Sochi amended” appeared in “Vladimir Putin briefs")
+
+
+def test_search_feed_items_are_where_the_words_came_and_went(demo: Demo) -> None:
+    live = demo.ids.live
+    parsed = feedparser.parse(demo.client.get("/search/feed.rss", params={"q": "begin"}).content)
+    assert [(entry.title, entry.link.split("/articles/")[1]) for entry in parsed.entries] == [
+        (
+            "“begin” removed from “Talks end <script>alert('x')</script> & agree” [bbc, version 3]",
+            f"{live}/diff/2/3",
+        ),
+        ("“begin” appeared in “Talks begin” [bbc, version 0]", f"{live}/versions/0"),
+    ]
+    assert "Headline changed" in parsed.entries[0].description
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom"])
