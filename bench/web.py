@@ -131,7 +131,6 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         "search page": "/search?q=w17+w42",
         "source's article index": "/sources/liveblog/articles",
         "sources page": "/sources",
-        "health page": "/health",
     }
     rounds = range(args.rounds)
     print(

@@ -1,7 +1,7 @@
 """axe-core (Deque's accessibility engine, MPL-2.0, a test-only tool bundled by the axe-playwright-python
 package, so nothing is fetched at test time) on every kind of page, at 1280 px and 390 px, in the light and the
 dark colour scheme: the seed-guardian pair and the demo's awkward cases, a long live blog, and what a crawl of
-the simulated newsroom's morning stored. Every <details> is opened first, so folded paragraphs and the cite
+the simulated newsroom's morning stored (none of which may scroll sideways either). Every <details> is opened first, so folded paragraphs and the cite
 panel are checked too. The rules are WCAG 2.0 and 2.1, A and AA, and axe's best practices (landmarks, heading
 order, one main)."""
 
@@ -132,9 +132,11 @@ def test_axe_finds_no_violations_on_any_page(
         viewport={"width": width, "height": 800}, color_scheme=scheme, bypass_csp=True
     )
     tab = context.new_page()
-    found = {}
+    found, overflowing = {}, []
     for path in paths:
         tab.goto(base + path)
+        if tab.evaluate("document.documentElement.scrollWidth") > width:
+            overflowing.append(path)  # the newsroom's pages too: nothing scrolls sideways
         found[path] = _check(tab, axe_js)
     tab.goto(base + "/admin")  # the admin's own pages, in a session
     tab.get_by_label("Admin token").fill(TOKEN)
@@ -146,6 +148,7 @@ def test_axe_finds_no_violations_on_any_page(
     assert tab.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
     context.close()
     assert {path: problems for path, problems in found.items() if problems} == {}
+    assert overflowing == []
 
 
 def _check(tab: object, axe_js: Path) -> list[tuple[str, list[str]]]:

@@ -271,3 +271,32 @@ def test_a_long_articles_diff_opens_on_changes_only(
     assert tab.evaluate("document.documentElement.scrollHeight") > 2 * height
     assert tab.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_admin_enters_the_token_once(site: tuple[str, Seeded], browser: object, width: int) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(base + "/admin")
+    assert tab.locator("#hide-id").count() == 0  # no action without a session
+    tab.get_by_label("Admin token").fill(TOKEN)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url("**/admin?done=logged*")
+    (cookie,) = [c for c in context.cookies() if c["name"] == "newsdelta_admin"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"
+    assert tab.locator("input[type=password]").count() == 0  # no form asks for the token again
+    tab.get_by_label("Article number").fill(str(ids.retired))
+    tab.get_by_label("Reason shown to readers").fill("Court order 7.")
+    tab.get_by_role("button", name="Hide").click()
+    tab.wait_for_url("**/admin?done=article*")
+    assert "Court order 7." in tab.locator("ul.hidden-articles").inner_text()
+    tab.get_by_role("button", name=f"Show article {ids.retired} again").click()
+    tab.wait_for_url("**/admin?done=article*")
+    assert tab.request.get(f"{base}/articles/{ids.retired}").status == 200
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    tab.get_by_role("button", name="Log out").click()
+    tab.wait_for_url("**/admin?done=logged*")
+    assert tab.get_by_label("Admin token").is_visible()
+    assert [c for c in context.cookies() if c["name"] == "newsdelta_admin"] == []
+    context.close()

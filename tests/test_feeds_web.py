@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import feedparser
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
-from web_support import Demo, demo
+from web_support import Demo, demo, postgres_database
+
+from newsdelta.config import Settings
+from newsdelta.web.app import create_app
+from newsdelta.web.fixtures import seed_demo
 
 __all__ = ["demo"]
 
@@ -140,6 +146,18 @@ def test_search_feed_items_are_where_the_words_came_and_went(demo: Demo) -> None
         ("“begin” appeared in “Talks begin” [bbc, version 0]", f"{live}/versions/0"),
     ]
     assert "Headline changed" in parsed.entries[0].description
+
+
+@pytest.mark.postgres
+def test_search_feed_items_on_postgresql(corpus: Path) -> None:
+    with postgres_database() as sessions:
+        live = seed_demo(sessions, corpus).live
+        with TestClient(create_app(Settings(), sessions)) as client:
+            parsed = feedparser.parse(client.get("/search/feed.atom", params={"q": "photograph"}).content)
+        sessions.kw["bind"].dispose()
+    assert [(entry.title, entry.link.split("/articles/")[1]) for entry in parsed.entries] == [
+        ("“photograph” appeared in “Talks begin” [bbc, version 2]", f"{live}/diff/1/2")
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom"])
