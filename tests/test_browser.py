@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import browser, served
+from browser_support import screenshot as save_screenshot
 from sqlalchemy.orm import Session, sessionmaker
 from web_support import TOKEN, text_of
 
@@ -85,7 +86,7 @@ def test_seed_diff_side_by_side_inline_and_navigation(site: tuple[str, Seeded], 
     screenshot = os.environ.get("NEWSDELTA_SCREENSHOT")
     if screenshot:
         page.set_viewport_size({"width": 1100, "height": 1000})
-        page.screenshot(path=screenshot, full_page=False)
+        save_screenshot(page, Path(screenshot))
 
     page.get_by_role("link", name="Inline").click()
     page.wait_for_url("**/diff/3/4?view=inline&changes=all")
@@ -222,7 +223,7 @@ def test_home_row_shows_both_headlines(site: tuple[str, Seeded], browser: object
     screenshot = os.environ.get("NEWSDELTA_SCREENSHOT")
     if screenshot and width == 1280:  # the README's home page, beside its diff
         tab.set_viewport_size({"width": 1100, "height": 760})
-        tab.screenshot(path=str(Path(screenshot).with_name("home.png")), full_page=False)
+        save_screenshot(tab, Path(screenshot).with_name("home.png"))
     details = live.locator("details.period")
     assert not details.locator("ol").is_visible()
     details.locator("summary").click()
@@ -299,4 +300,34 @@ def test_the_admin_enters_the_token_once(site: tuple[str, Seeded], browser: obje
     tab.wait_for_url("**/admin?done=logged*")
     assert tab.get_by_label("Admin token").is_visible()
     assert [c for c in context.cookies() if c["name"] == "newsdelta_admin"] == []
+    context.close()
+
+
+LABEL = "el => getComputedStyle(el, '::before').content"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_timing_own_time_zone_stacked_labels_and_the_old_version_banner(
+    site: tuple[str, Seeded], browser: object, width: int
+) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(f"{base}/articles/{ids.guardian}/diff/3/4")
+    timing = tab.locator("p", has_text="Changed between").first
+    assert "21 November 2017, 10:12 UTC" in timing.inner_text()
+    first_old = tab.locator("table.diff.side td.old").first
+    if width == 390:  # stacked: each cell says whose paragraph it is
+        assert first_old.evaluate(LABEL) == '"Version 3, paragraph 1"'
+    tab.get_by_role("link", name="change", exact=True).click()  # the footer's time-zone control, no script
+    tab.get_by_label("Show times in").select_option("Asia/Kolkata")
+    tab.get_by_role("button", name="Save").click()
+    tab.wait_for_url(f"{base}/articles/{ids.guardian}/diff/3/4")
+    assert "21 November 2017, 15:42 IST" in tab.locator("p", has_text="Changed between").first.inner_text()
+    tab.goto(f"{base}/articles/{ids.guardian}/versions/3")
+    banner = tab.locator("p.banner")
+    assert "not the latest" in banner.inner_text()
+    banner.get_by_role("link").click()
+    tab.wait_for_url(f"{base}/articles/{ids.guardian}/versions/5")
+    assert tab.locator("p.banner").count() == 0
     context.close()
