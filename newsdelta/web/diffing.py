@@ -159,9 +159,14 @@ def describe(
             notes[key] = stored_note(old, new, comparison)
             continue
         result = diffs.diff(old, new)
-        titles = (old.title, new.title) if result.title_changed else (None, None)
         keys = tuple(key_changes(result.rows, limit=FEED_KEYS)) if with_keys else ()
-        notes[key] = ChangeNote(result.summary(), *titles, change_words(result), keys)
+        notes[key] = ChangeNote(
+            result.summary(),
+            old.title if result.title_changed else None,
+            new.title if result.title_changed else None,
+            change_words(result),
+            keys,
+        )
     return notes
 
 
@@ -213,8 +218,12 @@ def stored_note(old: Version, new: Version, comparison: StoredComparison) -> Cha
         deleted=comparison.deletions,
         moved=comparison.refactors,
     )
-    titles = (old.title, new.title) if titled else (None, None)
-    return ChangeNote(summary_line(clauses, counts, "sentence"), *titles, comparison.size_words)
+    return ChangeNote(
+        summary_line(clauses, counts, "sentence"),
+        old.title if titled else None,
+        new.title if titled else None,
+        comparison.size_words,
+    )
 
 
 @dataclass(frozen=True, slots=True)
