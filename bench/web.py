@@ -2,8 +2,9 @@
 bytes each page takes on the wire with gzip.
 
 Served by uvicorn on 127.0.0.1 and requested over HTTP with keep-alive, so the figures include routing,
-queries, the diff and template rendering. Diff pages are measured twice: cold (every request a pair not yet
-diffed, so the diff engine runs) and warm (the per-process diff cache hit). The peer in the same run is the
+queries, the diff and template rendering. Each page's first view in a fresh process is printed (nothing
+diffed or cached yet; lists read what changed from the comparisons stored with the versions), then its median
+over `--rounds`, then diff pages cold (every request a pair not yet diffed, so the diff engine runs). The peer in the same run is the
 standard library's side-by-side view, difflib.HtmlDiff, rendering the same pair of versions.
 Share cards (the PNG of a change) are timed on the seed-guardian article (../shared/corpus): cold over every
 pair of its versions, warm on v3 → v4, and the drawing alone; `--card PATH` also writes the v3 → v4 card.
@@ -29,6 +30,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta.changes.store import backfill
 from newsdelta.config import Settings
 from newsdelta.notify.card import render_card
 from newsdelta.notify.message import ChangeMessage, pair_message
@@ -93,6 +95,9 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 
     sessions = open_database(f"sqlite:///{folder / 'bench.sqlite3'}")
     article = seed_live_blog(sessions, words=args.words, versions=args.versions)
+    started = time.perf_counter()
+    backfill(sessions)  # each version's comparison, as the crawler stores it with the version
+    compared = (time.perf_counter() - started) * 1000 / args.versions
     with sessions() as session:
         versions = session.scalars(
             select(Version).where(Version.article_id == article).order_by(Version.number)
@@ -100,7 +105,8 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         last = versions[-1]
     print(
         f"live blog: {args.versions} versions, {len(last.text.split()):,} words and "
-        f"{len(last.paragraphs)} paragraphs in the last one; SQLite at {folder}"
+        f"{len(last.paragraphs)} paragraphs in the last one; SQLite at {folder}; "
+        f"comparisons stored with the versions: {compared:.0f} ms each"
     )
 
     with socket.socket() as probe:
@@ -114,6 +120,18 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 
     newest = args.versions - 1
     diff_path = f"/articles/{article}/diff/{newest - 1}/{newest}"
+    pages = {
+        "home page": "/",
+        "article page (50-row version table)": f"/articles/{article}",
+        "diff page (opens on changes only)": diff_path,
+        "diff page, inline + changes only": diff_path + "?view=inline&changes=only",
+        "diff page, whole text": diff_path + "?changes=all",
+        "version page (with cite panel)": f"/articles/{article}/versions/{newest}",
+        "article RSS feed (30 items)": f"/articles/{article}/feed.rss",
+        "search page": "/search?q=w17+w42",
+        "source's article index": "/sources/liveblog/articles",
+        "sources page": "/sources",
+    }
     rounds = range(args.rounds)
     print(
         f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (wall-clock figures suffer from it)"
@@ -123,36 +141,15 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         def page(path: str) -> Callable[[], None]:
             return lambda: get(client, path)
 
-        page("/")()  # connection and first-import costs out of the figures
-        measure("home page", [page("/") for _ in rounds])
+        page("/static/style.css")()  # the connection, out of the figures
+        # First views: a fresh process, nothing diffed or rendered yet (each page's very first request).
+        for name, path in pages.items():
+            measure(f"{name}, first view", [page(path)])
+        for name, path in pages.items():
+            measure(name, [page(path) for _ in rounds])
         cold = [page(f"/articles/{article}/diff/{n - 1}/{n}") for n in range(1, args.versions)]
-        measure("diff page, cold (diff computed)", cold)
-        # The version table says what each version changed: its first view diffs every pair.
-        app.state.diffs = DiffCache(app.state.diffs.max_bytes)
-        measure("article page, first view (all diffs computed)", [page(f"/articles/{article}")])
-        measure("article page (50-row version table)", [page(f"/articles/{article}") for _ in rounds])
-        measure("diff page, warm (diff cached)", [page(diff_path) for _ in rounds])
-        measure(
-            "diff page, inline + changes only, warm",
-            [page(diff_path + "?view=inline&changes=only") for _ in rounds],
-        )
-        measure("article RSS feed (30 items, warm)", [page(f"/articles/{article}/feed.rss") for _ in rounds])
-        measure("search page", [page("/search?q=w17+w42") for _ in rounds])
-        measure(
-            "version page (with cite panel)", [page(f"/articles/{article}/versions/{newest}") for _ in rounds]
-        )
-        measure("source's article index", [page("/sources/liveblog/articles") for _ in rounds])
-        sizes(
-            client,
-            {
-                "home page": "/",
-                "article page": f"/articles/{article}",
-                "diff page (opens on changes only)": diff_path,
-                "diff page, whole text": diff_path + "?changes=all",
-                "version page": f"/articles/{article}/versions/{newest}",
-                "article RSS feed": f"/articles/{article}/feed.rss",
-            },
-        )
+        measure("diff page, cold (each pair diffed once)", cold)
+        sizes(client, pages)
         guardian = seed_demo(
             sessions, CORPUS
         ).guardian  # after the pages above, so their figures stay comparable

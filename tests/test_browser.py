@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from browser_support import browser, served
+from browser_support import screenshot as save_screenshot
 from sqlalchemy.orm import Session, sessionmaker
-from web_support import text_of
+from web_support import TOKEN, text_of
 
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
@@ -25,24 +23,7 @@ from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import GUARDIAN_URL, Seeded, seed_demo, seed_live_blog
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+__all__ = ["browser"]  # the fixture, imported for pytest
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +35,8 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> sessionmaker[Session]:
 def site(sessions: sessionmaker[Session], corpus: Path) -> Iterator[tuple[str, Seeded]]:
     """The demo data served by uvicorn on a random local port, in a thread."""
     ids = seed_demo(sessions, corpus)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(Settings(), sessions), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", ids
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with served(create_app(Settings(admin_token=TOKEN), sessions)) as base:
+        yield base, ids
 
 
 @pytest.fixture
@@ -127,7 +86,7 @@ def test_seed_diff_side_by_side_inline_and_navigation(site: tuple[str, Seeded], 
     screenshot = os.environ.get("NEWSDELTA_SCREENSHOT")
     if screenshot:
         page.set_viewport_size({"width": 1100, "height": 1000})
-        page.screenshot(path=screenshot, full_page=False)
+        save_screenshot(page, Path(screenshot))
 
     page.get_by_role("link", name="Inline").click()
     page.wait_for_url("**/diff/3/4?view=inline&changes=all")
@@ -264,7 +223,7 @@ def test_home_row_shows_both_headlines(site: tuple[str, Seeded], browser: object
     screenshot = os.environ.get("NEWSDELTA_SCREENSHOT")
     if screenshot and width == 1280:  # the README's home page, beside its diff
         tab.set_viewport_size({"width": 1100, "height": 760})
-        tab.screenshot(path=str(Path(screenshot).with_name("home.png")), full_page=False)
+        save_screenshot(tab, Path(screenshot).with_name("home.png"))
     details = live.locator("details.period")
     assert not details.locator("ol").is_visible()
     details.locator("summary").click()
@@ -312,4 +271,63 @@ def test_a_long_articles_diff_opens_on_changes_only(
     tab.goto(f"{base}/articles/{live_blog}/diff/1/2?changes=all")
     assert tab.evaluate("document.documentElement.scrollHeight") > 2 * height
     assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_admin_enters_the_token_once(site: tuple[str, Seeded], browser: object, width: int) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(base + "/admin")
+    assert tab.locator("#hide-id").count() == 0  # no action without a session
+    tab.get_by_label("Admin token").fill(TOKEN)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url("**/admin?done=logged*")
+    (cookie,) = [c for c in context.cookies() if c["name"] == "newsdelta_admin"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"
+    assert tab.locator("input[type=password]").count() == 0  # no form asks for the token again
+    tab.get_by_label("Article number").fill(str(ids.retired))
+    tab.get_by_label("Reason shown to readers").fill("Court order 7.")
+    tab.get_by_role("button", name="Hide").click()
+    tab.wait_for_url("**/admin?done=article*")
+    assert "Court order 7." in tab.locator("ul.hidden-articles").inner_text()
+    tab.get_by_role("button", name=f"Show article {ids.retired} again").click()
+    tab.wait_for_url("**/admin?done=article*")
+    assert tab.request.get(f"{base}/articles/{ids.retired}").status == 200
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    tab.get_by_role("button", name="Log out").click()
+    tab.wait_for_url("**/admin?done=logged*")
+    assert tab.get_by_label("Admin token").is_visible()
+    assert [c for c in context.cookies() if c["name"] == "newsdelta_admin"] == []
+    context.close()
+
+
+LABEL = "el => getComputedStyle(el, '::before').content"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_timing_own_time_zone_stacked_labels_and_the_old_version_banner(
+    site: tuple[str, Seeded], browser: object, width: int
+) -> None:
+    base, ids = site
+    context = browser.new_context(viewport={"width": width, "height": 800})  # type: ignore[attr-defined]
+    tab = context.new_page()
+    tab.goto(f"{base}/articles/{ids.guardian}/diff/3/4")
+    timing = tab.locator("p", has_text="Changed between").first
+    assert "21 November 2017, 10:12 UTC" in timing.inner_text()
+    first_old = tab.locator("table.diff.side td.old").first
+    if width == 390:  # stacked: each cell says whose paragraph it is
+        assert first_old.evaluate(LABEL) == '"Version 3, paragraph 1"'
+    tab.get_by_role("link", name="change", exact=True).click()  # the footer's time-zone control, no script
+    tab.get_by_label("Show times in").select_option("Asia/Kolkata")
+    tab.get_by_role("button", name="Save").click()
+    tab.wait_for_url(f"{base}/articles/{ids.guardian}/diff/3/4")
+    assert "21 November 2017, 15:42 IST" in tab.locator("p", has_text="Changed between").first.inner_text()
+    tab.goto(f"{base}/articles/{ids.guardian}/versions/3")
+    banner = tab.locator("p.banner")
+    assert "not the latest" in banner.inner_text()
+    banner.get_by_role("link").click()
+    tab.wait_for_url(f"{base}/articles/{ids.guardian}/versions/5")
+    assert tab.locator("p.banner").count() == 0
     context.close()

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import feedparser
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
-from web_support import Demo, demo
+from web_support import Demo, demo, postgres_database
+
+from newsdelta.config import Settings
+from newsdelta.web.app import create_app
+from newsdelta.web.fixtures import seed_demo
 
 __all__ = ["demo"]
 
@@ -126,6 +132,32 @@ def test_search_feed_follows_the_words(demo: Demo) -> None:
     assert not parsed.bozo and parsed.entries == []  # the only match is hidden
     parsed = feedparser.parse(demo.client.get("/search/feed.rss", params={"q": "Sochi amended"}).content)
     assert [entry.link.rsplit("/", 3)[-3:] for entry in parsed.entries] == [["diff", "4", "5"]]
+    assert parsed.entries[0].title.startswith("“Sochi amended” appeared in “Vladimir Putin briefs")
+
+
+def test_search_feed_items_are_where_the_words_came_and_went(demo: Demo) -> None:
+    live = demo.ids.live
+    parsed = feedparser.parse(demo.client.get("/search/feed.rss", params={"q": "begin"}).content)
+    assert [(entry.title, entry.link.split("/articles/")[1]) for entry in parsed.entries] == [
+        (
+            "“begin” removed from “Talks end <script>alert('x')</script> & agree” [bbc, version 3]",
+            f"{live}/diff/2/3",
+        ),
+        ("“begin” appeared in “Talks begin” [bbc, version 0]", f"{live}/versions/0"),
+    ]
+    assert "Headline changed" in parsed.entries[0].description
+
+
+@pytest.mark.postgres
+def test_search_feed_items_on_postgresql(corpus: Path) -> None:
+    with postgres_database() as sessions:
+        live = seed_demo(sessions, corpus).live
+        with TestClient(create_app(Settings(), sessions)) as client:
+            parsed = feedparser.parse(client.get("/search/feed.atom", params={"q": "photograph"}).content)
+        sessions.kw["bind"].dispose()
+    assert [(entry.title, entry.link.split("/articles/")[1]) for entry in parsed.entries] == [
+        ("“photograph” appeared in “Talks begin” [bbc, version 2]", f"{live}/diff/1/2")
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["rss", "atom"])

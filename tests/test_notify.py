@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from notify_support import MailBox, WebhookReceiver, serve_smtp, serve_webhook
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
-from web_support import TOKEN, Demo, demo  # noqa: F401
+from web_support import TOKEN, Demo, admin_login, demo  # noqa: F401
 
 from newsdelta.cli import cli
 from newsdelta.config import Settings
@@ -293,8 +293,10 @@ def test_each_channel_gets_deletions_and_insertions_in_its_own_markup() -> None:
 
 def test_admin_pages_subscribe_and_unsubscribe(demo: Demo) -> None:  # noqa: F811
     form = {"url": "https://hooks.example/desk", "kinds": ["headline", "removed"], "sources": "bbc, guardian"}
-    assert demo.client.post("/admin/notifications", data={**form, "token": "wrong"}).status_code == 403
-    page = demo.client.post("/admin/notifications", data={**form, "token": TOKEN})
+    assert demo.client.post("/admin/notifications", data={**form, "token": TOKEN}).status_code == 403
+    csrf = admin_login(demo.client)
+    assert demo.client.post("/admin/notifications", data={**form, "csrf": "0" * 64}).status_code == 403
+    page = demo.client.post("/admin/notifications", data={**form, **csrf})
     assert page.status_code == 200 and "signing secret" in page.text
     with demo.sessions() as session:
         (row,) = delivery_report(session)
@@ -304,5 +306,5 @@ def test_admin_pages_subscribe_and_unsubscribe(demo: Demo) -> None:  # noqa: F81
         "https://hooks.example…",
     )
     assert "headline, removed; bbc, guardian" in demo.client.get("/admin/notifications").text
-    gone = demo.client.post(f"/admin/notifications/{row['id']}/delete", data={"token": TOKEN})
+    gone = demo.client.post(f"/admin/notifications/{row['id']}/delete", data=csrf)
     assert gone.status_code == 200 and "No subscriptions yet" in gone.text

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web_support import TOKEN, Demo, demo, text_of
+from web_support import TOKEN, Demo, admin_login, demo, text_of
 
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
@@ -306,13 +306,12 @@ def test_search_index_follows_new_and_deleted_versions(demo: Demo) -> None:
 
 def test_admin_actions_need_the_token(demo: Demo) -> None:
     client = demo.client
-    refused = client.post("/admin/track", data={"url": "https://example.org/a", "token": "wrong"})
-    assert refused.status_code == 403
+    refused = client.post("/admin/track", data={"url": "https://example.org/a", "token": TOKEN})
+    assert refused.status_code == 403  # a token in the form is not a session
     assert client.post("/api/admin/track", json={"url": "https://example.org/a"}).status_code == 403
+    csrf = admin_login(client)
     done = client.post(
-        "/admin/track",
-        data={"url": "https://example.org/a?utm_source=x", "token": TOKEN},
-        follow_redirects=False,
+        "/admin/track", data={"url": "https://example.org/a?utm_source=x", **csrf}, follow_redirects=False
     )
     assert done.status_code == 303
     with demo.sessions() as session:
@@ -330,7 +329,7 @@ def test_admin_hides_an_article_and_manages_feeds(demo: Demo) -> None:
     client = demo.client
     auth = {"Authorization": f"Bearer {TOKEN}"}
     client.post(
-        "/admin/hide", data={"article": demo.ids.retired, "reason": "Court order 12.", "token": TOKEN}
+        "/admin/hide", data={"article": demo.ids.retired, "reason": "Court order 12.", **admin_login(client)}
     )
     gone = client.get(f"/articles/{demo.ids.retired}")
     assert gone.status_code == 410 and "Court order 12." in gone.text

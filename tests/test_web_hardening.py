@@ -14,12 +14,13 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from starlette.requests import Request
-from web_support import TOKEN, Demo, demo
+from web_support import TOKEN, Demo, admin_login, demo
 
 from newsdelta.cli import cli
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Version
+from newsdelta.web.admin_session import LIFETIME_SECONDS, new_session, read_session
 from newsdelta.web.app import create_app
 from newsdelta.web.diffing import DiffCache
 from newsdelta.web.fixtures import seed_demo
@@ -43,12 +44,49 @@ def test_admin_page_shows_nothing_about_hidden_articles_without_the_token(demo: 
     page = client.get("/admin").text
     for secret in (HIDDEN_URL, "https://www.bbc.co.uk/news/old-story", "Court order 12.", "Hidden now"):
         assert secret not in page, secret
-    refused = client.post("/admin/hidden", data={"token": "wrong"})
+    refused = client.post("/admin/login", data={"token": "wrong"})
     assert refused.status_code == 403 and HIDDEN_URL not in refused.text
-    listed = client.post("/admin/hidden", data={"token": TOKEN})
+    admin_login(client)
+    listed = client.get("/admin")
     assert listed.status_code == 200 and listed.headers["cache-control"] == "no-store"
     assert HIDDEN_URL in listed.text and "Court order 12." in listed.text
     assert TOKEN not in listed.text  # the token is never echoed into the page
+
+
+def test_the_token_is_entered_once_and_a_signed_cookie_stands_for_it(demo: Demo) -> None:
+    client = demo.client
+    login = client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+    assert login.status_code == 303
+    cookie = login.headers["set-cookie"]
+    for attribute in ("newsdelta_admin=", "HttpOnly", "SameSite=strict", "Path=/admin", "Max-Age=28800"):
+        assert attribute.lower() in cookie.lower(), attribute
+    assert TOKEN not in cookie
+    page = client.get("/admin").text
+    assert 'name="token"' not in page  # no form asks for the token again
+    assert page.count('name="csrf"') == page.count('method="post"') > 4
+    csrf = admin_login(client)
+    hide = {"article": demo.ids.retired, "reason": "Court order 12."}
+    assert client.post("/admin/hide", data=hide).status_code == 403  # no CSRF field: a forged form
+    assert client.post("/admin/hide", data={**hide, "csrf": "f" * 64}).status_code == 403
+    other = TestClient(client.app)  # another browser, with the same form but not the cookie
+    assert other.post("/admin/hide", data={**hide, **csrf}).status_code == 403
+    assert client.post("/admin/hide", data={**hide, **csrf}, follow_redirects=False).status_code == 303
+    assert client.get(f"/articles/{demo.ids.retired}").status_code == 410
+    out = client.post("/admin/logout", data=csrf, follow_redirects=False)
+    assert out.status_code == 303 and 'newsdelta_admin=""' in out.headers["set-cookie"]
+    assert client.post(f"/admin/articles/{demo.ids.retired}/unhide", data=csrf).status_code == 403
+
+
+def test_a_session_cookie_cannot_be_forged_altered_or_kept() -> None:
+    cookie, session = new_session(TOKEN, now=1000.0)
+    assert read_session(TOKEN, cookie, now=1001.0) == session
+    expiry, nonce, signature = cookie.split(".")
+    assert read_session(TOKEN, f"{int(expiry) + 3600}.{nonce}.{signature}", now=1001.0) is None
+    assert read_session(TOKEN, f"{expiry}.other.{signature}", now=1001.0) is None
+    assert read_session("a-new-token", cookie, now=1001.0) is None  # changing the token ends sessions
+    assert read_session(TOKEN, cookie, now=1000.0 + LIFETIME_SECONDS) is None
+    assert read_session(TOKEN, "garbage", now=1001.0) is None
+    assert new_session(TOKEN, now=1000.0)[1].csrf != session.csrf  # each session its own CSRF token
 
 
 def test_token_guesses_are_limited_per_client(tmp_path: Path) -> None:
@@ -64,7 +102,7 @@ def test_token_guesses_are_limited_per_client(tmp_path: Path) -> None:
         ).status_code
 
     assert [hide(guesser, f"guess-{n}") for n in range(10)] == [403] * 10
-    blocked = guesser.post("/admin/hidden", data={"token": TOKEN})  # the right token, but too late
+    blocked = guesser.post("/admin/login", data={"token": TOKEN})  # the right token, but too late
     assert blocked.status_code == 429 and blocked.headers["retry-after"] == "300"
     assert "Too many wrong admin tokens" in blocked.text and blocked.headers["content-type"].startswith(
         "text/html"
@@ -73,13 +111,13 @@ def test_token_guesses_are_limited_per_client(tmp_path: Path) -> None:
     assert api.status_code == 429 and api.json()["detail"].startswith("Too many wrong admin tokens")
     assert hide(other, TOKEN) == 404  # another client is not held back (and article 1 does not exist)
     now[0] = 120.0
-    assert guesser.post("/admin/hidden", data={"token": TOKEN}).headers["retry-after"] == "180"
+    assert guesser.post("/admin/login", data={"token": TOKEN}).headers["retry-after"] == "180"
     now[0] = 300.0  # the first failures leave the window
-    assert guesser.post("/admin/hidden", data={"token": TOKEN}).status_code == 200
+    assert guesser.post("/admin/login", data={"token": TOKEN}, follow_redirects=False).status_code == 303
 
 
 def test_the_default_limit_is_ten_guesses_in_five_minutes(demo: Demo) -> None:
-    statuses = [demo.client.post("/admin/hidden", data={"token": "nope"}).status_code for _ in range(11)]
+    statuses = [demo.client.post("/admin/login", data={"token": "nope"}).status_code for _ in range(11)]
     assert statuses == [403] * 10 + [429]
 
 

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from web_support import TOKEN, Demo, demo, postgres_database, text_of
+from web_support import TOKEN, Demo, admin_login, demo, postgres_database, text_of
 
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
@@ -114,9 +114,10 @@ def test_bad_parameters_of_the_api_get_fastapis_error_shape(
 
 def test_bad_ids_in_admin_actions_are_a_4xx(site: tuple[TestClient, Seeded]) -> None:
     (client, ids), auth = site, {"Authorization": f"Bearer {TOKEN}"}
-    form = client.post("/admin/hide", data={"article": 2**31, "token": TOKEN})
+    csrf = admin_login(client)
+    form = client.post("/admin/hide", data={"article": 2**31, **csrf})
     assert form.status_code == 422 and "<h1>Bad request</h1>" in form.text
-    assert client.post(f"/admin/articles/{BIG}/unhide", data={"token": TOKEN}).status_code == 422
+    assert client.post(f"/admin/articles/{BIG}/unhide", data=csrf).status_code == 422
     assert client.post(f"/api/admin/articles/{BIG}/hide", json={}, headers=auth).status_code == 422
     assert client.delete(f"/api/admin/feeds/{BIG}", headers=auth).json()["detail"][0]["loc"] == [
         "path",
@@ -231,19 +232,19 @@ def test_no_parameter_makes_the_site_fail(site: tuple[TestClient, Seeded], url: 
 
 @st.composite
 def admin_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, object]]:
-    """Admin actions with the right token (so the guesses' rate limit stays out of the way) and hostile input.
+    """Admin actions in a session (so the guesses' rate limit stays out of the way) and hostile input.
 
     Adding feeds and tracking URLs are left out: their URL checks resolve host names, which tests must not do.
     """
     target = quote(draw(segment), safe="")
     reason = draw(texts)
-    form = {"token": TOKEN}
+    form: dict[str, object] = {}  # the test adds the session's CSRF token
     return draw(
         st.sampled_from(
             [
                 ("POST", "/admin/hide", {"data": {**form, "article": draw(value), "reason": reason}}),
                 ("POST", f"/admin/articles/{target}/unhide", {"data": form}),
-                ("POST", "/admin/hidden", {"data": form}),
+                ("POST", "/admin/logout", {"data": form}),
                 ("POST", f"/api/admin/articles/{target}/hide", {"json": {"reason": reason}}),
                 ("POST", f"/api/admin/articles/{target}/unhide", {}),
                 ("DELETE", f"/api/admin/feeds/{target}", {}),
@@ -259,5 +260,7 @@ def test_no_admin_input_makes_the_site_fail(
 ) -> None:
     method, path, body = request
     auth = {"Authorization": f"Bearer {TOKEN}"}
+    if "data" in body:
+        body = {"data": {**body["data"], **admin_login(site[0])}}  # type: ignore[dict-item]
     response = site[0].request(method, path, headers=auth, follow_redirects=False, **body)  # type: ignore[arg-type]
     assert response.status_code < 500, (method, path, body, response.text[:300])

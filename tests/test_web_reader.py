@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from web_support import Demo, demo, text_of
 
+from newsdelta.changes.store import backfill
 from newsdelta.diff import Span, VersionDiff, diff_versions
 from newsdelta.diff.model import VersionText
 from newsdelta.store.models import ArticleAlias, Check, Version
@@ -241,3 +242,15 @@ def test_lists_mark_articles_whose_text_flipped_back(demo: Demo) -> None:
     assert f'<a class="mark mark-flipflop" href="/articles/{demo.ids.live}#flipflops">flip-flop</a>' in home
     assert home.count("mark-flipflop") == 1 + 3  # the article's row and its three changes of the week
     assert "mark-flipflop" in demo.client.get("/sources/bbc").text
+
+
+def test_lists_read_what_changed_from_the_stored_comparisons_without_diffing(demo: Demo) -> None:
+    backfill(demo.sessions)  # what the crawler stores with each version
+    diffs = demo.client.app.state.diffs  # type: ignore[attr-defined]
+    for path in (f"/articles/{demo.ids.live}", "/", "/sources/bbc"):
+        text = text_of(demo.client.get(path).text)
+        assert "Headline changed; 1 sentence edited (" in text, path
+        assert "Talks begin → Talks end <script>alert('x')</script> & agree" in text, path
+    assert len(diffs) == 0
+    feed = demo.client.get(f"/articles/{demo.ids.live}/feed.rss").text  # feed items show the words: diffed
+    assert "agreed a deal" in feed and len(diffs) > 0

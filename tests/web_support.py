@@ -66,6 +66,14 @@ def postgres_sessions() -> Iterator[sessionmaker[Session]]:
         yield sessions
 
 
+def admin_login(client: TestClient, token: str = TOKEN) -> dict[str, str]:
+    """Enter the token on /admin as a browser would; the CSRF field every admin form of the session carries."""
+    client.post("/admin/login", data={"token": token})
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/admin").text)
+    assert found, "no admin session after logging in"
+    return {"csrf": found.group(1)}
+
+
 def text_of(html: str) -> str:
     """The page's visible text with tags removed and whitespace folded: what a reader sees."""
     without_tags = re.sub(r"<[^>]+>", "", html)

@@ -211,13 +211,7 @@ class VersionDiff:
             )
             if field is not None
         ]
-        body = _body_summary(self.counts)
-        if body:
-            clauses.append(body)
-        if not clauses:
-            return "No visible changes"
-        text = "; ".join(clauses)
-        return text[0].upper() + text[1:]
+        return summary_line(clauses, self.counts)
 
     def to_dict(self) -> VersionDiffOut:
         return {
@@ -231,7 +225,19 @@ class VersionDiff:
         }
 
 
-def _body_summary(counts: Counts) -> str:
+def summary_line(clauses: list[str], counts: Counts, unit: str = "paragraph") -> str:
+    """The changed fields' `clauses` and the body's tallies in `unit`s (paragraphs, or the stored comparison's
+    sentences) as one capitalised line."""
+    body = _body_summary(counts, unit)
+    if body:
+        clauses = [*clauses, body]
+    if not clauses:
+        return "No visible changes"
+    text = "; ".join(clauses)
+    return text[0].upper() + text[1:]
+
+
+def _body_summary(counts: Counts, unit: str) -> str:
     tallies = [
         (number, verb)
         for number, verb in (
@@ -245,5 +251,5 @@ def _body_summary(counts: Counts) -> str:
     if not tallies:
         return ""
     (first, first_verb), *rest = tallies
-    noun = "paragraph" if first == 1 else "paragraphs"
+    noun = unit if first == 1 else f"{unit}s"
     return ", ".join([f"{first} {noun} {first_verb}", *(f"{number} {verb}" for number, verb in rest)])

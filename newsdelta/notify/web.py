@@ -20,7 +20,8 @@ from newsdelta.notify.message import pair_message
 from newsdelta.notify.rules import KINDS
 from newsdelta.store import queries
 from newsdelta.vocabulary import ChangeKind, Origin
-from newsdelta.web.admin import bearer_token, form_token
+from newsdelta.web.admin import PRIVATE, AdminDep, admin_form, bearer_token
+from newsdelta.web.admin_session import AdminSession
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
 from newsdelta.web.diffing import version_pair
 from newsdelta.web.render import templates
@@ -53,20 +54,29 @@ def share_card(
 # --- admin pages ------------------------------------------------------------------------------------------------
 
 
-def _admin_page(request: Request, db: Session, *, done: str = "", secret: str = "") -> Response:
-    context = {"subscriptions": delivery_report(db), "kinds": KINDS, "done": done, "secret": secret}
-    return templates.TemplateResponse(request, "admin_notify.html", context)
+def _admin_page(
+    request: Request, db: Session, admin: AdminSession | None, *, done: str = "", secret: str = ""
+) -> Response:
+    context = {
+        "subscriptions": delivery_report(db),
+        "kinds": KINDS,
+        "done": done,
+        "secret": secret,
+        "admin": admin,
+    }
+    return templates.TemplateResponse(request, "admin_notify.html", context, headers=PRIVATE)
 
 
 @router.get("/admin/notifications", include_in_schema=False)
-def admin_notifications(request: Request, db: SessionDep, done: str = "") -> Response:
-    return _admin_page(request, db, done=done)
+def admin_notifications(request: Request, db: SessionDep, admin: AdminDep, done: str = "") -> Response:
+    return _admin_page(request, db, admin, done=done)
 
 
-@router.post("/admin/notifications", include_in_schema=False, dependencies=[Depends(form_token)])
+@router.post("/admin/notifications", include_in_schema=False, dependencies=[Depends(admin_form)])
 def admin_subscribe(
     request: Request,
     db: SessionDep,
+    admin: AdminDep,
     now: NowDep,
     url: Annotated[str, Form(max_length=4096)],
     kinds: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies form defaults)
@@ -92,13 +102,15 @@ def admin_subscribe(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     db.commit()
-    return _admin_page(request, db, done=f"subscription {subscription.id} saved", secret=subscription.secret)
+    return _admin_page(
+        request, db, admin, done=f"subscription {subscription.id} saved", secret=subscription.secret
+    )
 
 
 @router.post(
     "/admin/notifications/{subscription_id}/delete",
     include_in_schema=False,
-    dependencies=[Depends(form_token)],
+    dependencies=[Depends(admin_form)],
 )
 def admin_unsubscribe(db: SessionDep, subscription_id: int) -> Response:
     remove_subscription(db, subscription_id)

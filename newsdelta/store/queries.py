@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.discovery.urls import canonicalize_url
@@ -191,8 +191,12 @@ def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
 
 
+ChangeColumns = Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]
+
+
 # `Change`'s columns; kinds and size are None (outer join) until the comparison of the version has run.
-def _changes_query() -> Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]:
+def _change_rows() -> ChangeColumns:
+    """Change columns of every visible version (first versions included), in no order."""
     return (
         select(
             Version.article_id,
@@ -208,9 +212,12 @@ def _changes_query() -> Select[int, int, str, str, datetime, Origin, str, list[s
         .join(Article, Article.id == Version.article_id)
         .join(Source, Source.id == Article.source_id)
         .outerjoin(VersionChange, VersionChange.version_id == Version.id)
-        .where(Version.number >= 1, Article.hidden.is_(False))
-        .order_by(Version.fetched_at.desc(), Version.id.desc())
+        .where(Article.hidden.is_(False))
     )
+
+
+def _changes_query() -> ChangeColumns:
+    return _change_rows().where(Version.number >= 1).order_by(Version.fetched_at.desc(), Version.id.desc())
 
 
 def changed_articles(
@@ -527,6 +534,51 @@ def search(session: Session, query: str, *, page: int = 1, per_page: int = 20) -
     ).all()
     hits = [_hit(session, article_id, number, n, terms) for article_id, number, _score, n in rows]
     return _paged(hits, page, per_page)
+
+
+_SQLITE_MATCHING = text("""
+    SELECT v.article_id, v.number FROM version_fts JOIN version v ON v.id = version_fts.rowid
+    WHERE version_fts MATCH :match AND v.article_id IN :ids
+""").bindparams(bindparam("ids", expanding=True))
+
+_PG_MATCHING = text(f"""
+    SELECT v.article_id, v.number FROM version v, websearch_to_tsquery('english', :match) AS q
+    WHERE {PG_SEARCH_DOCUMENT} @@ q AND v.article_id IN :ids
+""").bindparams(bindparam("ids", expanding=True))
+
+
+def term_changes(session: Session, query: str, article_ids: Sequence[int]) -> list[tuple[Change, bool]]:
+    """The versions of these articles where the search started or stopped matching (all its words), each
+    with True where it appeared and False where it went: what a search feed's reader wants to be told."""
+    terms = search_terms(query)
+    if not terms or not article_ids:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _PG_MATCHING if postgres else _SQLITE_MATCHING
+    match = " ".join(terms) if postgres else _fts5_query(terms)
+    found = session.execute(statement, {"match": match, "ids": list(article_ids)})
+    matching = {(article_id, number) for article_id, number in found}
+    numbers = session.execute(
+        select(Version.article_id, Version.number)
+        .where(Version.article_id.in_(article_ids))
+        .order_by(Version.article_id, Version.number)
+    )
+    turns: dict[tuple[int, int], bool] = {}
+    before: tuple[int, bool] | None = None  # the previous version's article and whether it matched
+    for article_id, number in numbers:
+        key = (article_id, number)
+        matches = key in matching
+        matched = before is not None and before[0] == key[0] and before[1]
+        if matches != matched:
+            turns[key] = matches
+        before = (key[0], matches)
+    if not turns:
+        return []
+    rows = session.execute(
+        _change_rows().where(tuple_(Version.article_id, Version.number).in_(sorted(turns)))
+    ).all()
+    changes = [Change(*row) for row in rows]
+    return [(change, turns[change.key]) for change in changes]
 
 
 def _hit(session: Session, article_id: int, number: int, matching: int, terms: list[str]) -> SearchHit:

@@ -1,14 +1,16 @@
 """Admin actions (add or remove a feed, track a URL, hide an article), behind the token from the settings.
 
-The same actions twice: HTML forms that carry the token as a field (which also makes them useless to a
-cross-site forger, who does not know it), and a JSON API that takes `Authorization: Bearer <token>`.
-Without a configured token every action is refused; wrong tokens are rate limited per client (throttle.py).
-The list of hidden articles (their URLs and the legal reasons) is itself shown only to a holder of the token.
+The same actions twice: HTML forms, for which the token is entered once on /admin and a signed session cookie
+with a CSRF token in every form stands for it (admin_session.py), and a JSON API that takes
+`Authorization: Bearer <token>`. Without a configured token every action is refused; wrong tokens are rate
+limited per client (throttle.py). The list of hidden articles (their URLs and the legal reasons) is shown only
+to an admin.
 """
 
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,15 @@ from newsdelta import actions
 from newsdelta.config import Settings
 from newsdelta.fetch.errors import FetchError
 from newsdelta.store.models import Article, Feed
+from newsdelta.web.admin_session import (
+    COOKIE,
+    AdminSession,
+    clear_cookie,
+    csrf_matches,
+    new_session,
+    read_session,
+    set_cookie,
+)
 from newsdelta.web.deps import SessionDep, SettingsDep
 from newsdelta.web.params import MAX_ID, PRINTABLE, ArticleId, FeedId
 from newsdelta.web.render import templates
@@ -57,8 +68,23 @@ def bearer_token(
     check_token(request, settings, credentials.credentials if credentials else None)
 
 
-def form_token(request: Request, settings: SettingsDep, token: Annotated[str, Form()] = "") -> None:
-    check_token(request, settings, token)
+def admin_session(request: Request, settings: SettingsDep) -> AdminSession | None:
+    """The admin's session from its cookie, or None: the admin pages show their forms only to a session."""
+    return read_session(settings.admin_token, request.cookies.get(COOKIE), time.time())
+
+
+def admin_form(
+    settings: SettingsDep,
+    session: Annotated[AdminSession | None, Depends(admin_session)],
+    csrf: Annotated[str, Form()] = "",
+) -> None:
+    """A form POST is allowed with a live session and the CSRF token of that session's forms."""
+    if not settings.admin_token:
+        raise HTTPException(403, "Admin actions are disabled: no admin token is configured.")
+    if session is None:
+        raise HTTPException(403, "Not logged in, or the session expired: enter the admin token on /admin.")
+    if not csrf_matches(session, csrf):
+        raise HTTPException(403, "This form did not come from this session's admin page: reload /admin.")
 
 
 # --- the actions ------------------------------------------------------------------------------------------
@@ -112,32 +138,41 @@ def set_hidden(db: Session, article_id: int, hidden: bool, reason: str | None) -
 
 # --- HTML forms ---------------------------------------------------------------------------------------------
 
-FormToken = Depends(form_token)
+FormToken = Depends(admin_form)
+AdminDep = Annotated[AdminSession | None, Depends(admin_session)]
+PRIVATE = {"cache-control": "no-store"}  # no cache may keep a page with a CSRF token or the hidden articles
 
 
 def _done(message: str) -> Response:
     return RedirectResponse(f"/admin?done={message}", status_code=303)
 
 
-def _admin_page(
-    request: Request, db: Session, *, done: str = "", hidden: list[Article] | None = None
-) -> Response:
-    feeds = db.scalars(select(Feed).order_by(Feed.id)).all()
-    context = {"feeds": feeds, "hidden": hidden, "done": done}
-    return templates.TemplateResponse(request, "admin.html", context)
-
-
 @router.get("/admin", include_in_schema=False)
-def admin_page(request: Request, db: SessionDep, done: str = "") -> Response:
-    return _admin_page(request, db, done=done)
+def admin_page(request: Request, db: SessionDep, admin: AdminDep, done: str = "") -> Response:
+    """The login form, or, in a session, every action's form and the hidden articles."""
+    feeds = db.scalars(select(Feed).order_by(Feed.id)).all()
+    hidden = None
+    if admin is not None:
+        hidden = list(db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
+    context = {"feeds": feeds, "hidden": hidden, "done": done, "admin": admin}
+    return templates.TemplateResponse(request, "admin.html", context, headers=PRIVATE)
 
 
-@router.post("/admin/hidden", include_in_schema=False, dependencies=[FormToken])
-def admin_hidden(request: Request, db: SessionDep) -> Response:
-    """The admin page with the hidden articles listed: asked for with the token, in a POST body, never a URL."""
-    hidden = list(db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
-    response = _admin_page(request, db, hidden=hidden)
-    response.headers["cache-control"] = "no-store"  # no shared cache may keep what only the token may see
+@router.post("/admin/login", include_in_schema=False)
+def admin_login(request: Request, settings: SettingsDep, token: Annotated[str, Form()] = "") -> Response:
+    """The one place the token is typed: wrong guesses count towards the client's limit."""
+    check_token(request, settings, token)
+    assert settings.admin_token is not None  # check_token refused otherwise
+    cookie, _ = new_session(settings.admin_token, time.time())
+    response = _done("logged in")
+    set_cookie(request, response, cookie)
+    return response
+
+
+@router.post("/admin/logout", include_in_schema=False, dependencies=[FormToken])
+def admin_logout(request: Request) -> Response:
+    response = _done("logged out")
+    clear_cookie(request, response)
     return response
 
 

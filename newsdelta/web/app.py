@@ -155,7 +155,9 @@ def create_app(
     notify_web.register(app)  # before the pages: a share card's address extends its diff page's
     for router in (pages.router, feeds.router, api.router, admin.router, websub.router):
         app.include_router(router)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # a live blog's diff: 149 KB, 27.5 KB gzipped
+    # zlib's default level, not Starlette's 9: a live blog's whole-text diff (160 KB) is 30.0 KB instead of 29.7 KB,
+    # compressed in 6 ms of CPU instead of 18 ms.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -16,9 +16,10 @@ from typing import Literal
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from newsdelta.changes.align import ALGORITHM
 from newsdelta.diff import Row, Span, VersionDiff, VersionText, diff_versions, side_text
-from newsdelta.diff.model import Op
-from newsdelta.store.models import Version
+from newsdelta.diff.model import Counts, Op, summary_line
+from newsdelta.store.models import Version, VersionChange
 from newsdelta.store.repository import NotFound
 
 
@@ -132,12 +133,19 @@ def change_words(diff: VersionDiff) -> int:
 
 
 def describe(
-    db: Session, diffs: DiffCache, changes: Iterable[tuple[int, int]]
+    db: Session, diffs: DiffCache, changes: Iterable[tuple[int, int]], *, with_keys: bool = False
 ) -> dict[tuple[int, int], ChangeNote]:
-    """A ChangeNote per (article id, number) of `changes`, each diffed against its predecessor (cached)."""
+    """A ChangeNote per (article id, number) of `changes`, against its predecessor.
+
+    Lists take it from the comparison stored with the version (newsdelta.changes: counts in sentences), so a
+    50-version live blog's history needs no diff at all; versions without one, and feed items, which show the
+    key changes' words (`with_keys`), are diffed (cached)."""
     wanted = dict.fromkeys(changes)  # in order, once: an article's latest change may also be in its period
     versions = versions_by_number(
         db, [(a, n) for a, number in wanted if number for n in (number - 1, number)]
+    )
+    stored = (
+        {} if with_keys else stored_comparisons(db, [versions[key].id for key in wanted if key in versions])
     )
     notes = {}
     for key in wanted:
@@ -146,11 +154,77 @@ def describe(
         if number == 0 or old is None or key not in versions:
             notes[key] = FIRST_VERSION
             continue
-        result = diffs.diff(old, versions[key])
-        old_title, new_title = (old.title, versions[key].title) if result.title_changed else (None, None)
-        keys = tuple(key_changes(result.rows, limit=FEED_KEYS))
-        notes[key] = ChangeNote(result.summary(), old_title, new_title, change_words(result), keys)
+        new = versions[key]
+        comparison = stored.get(new.id)
+        if comparison is not None and comparison.previous_number == old.number:
+            notes[key] = stored_note(old, new, comparison)
+            continue
+        result = diffs.diff(old, new)
+        keys = tuple(key_changes(result.rows, limit=FEED_KEYS)) if with_keys else ()
+        notes[key] = ChangeNote(
+            result.summary(),
+            old.title if result.title_changed else None,
+            new.title if result.title_changed else None,
+            change_words(result),
+            keys,
+        )
     return notes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredComparison:
+    """The columns of a version's stored comparison (version_change) that a list's line is made of."""
+
+    previous_number: int | None
+    size_words: int
+    additions: int
+    deletions: int
+    edits: int
+    refactors: int
+    kinds: list[str]
+
+
+def stored_comparisons(db: Session, version_ids: list[int]) -> dict[int, StoredComparison]:
+    """Stored comparisons by version id; the sentence rows, the bulk of each, are not read."""
+    if not version_ids:
+        return {}
+    query = select(
+        VersionChange.version_id,
+        VersionChange.previous_number,
+        VersionChange.size_words,
+        VersionChange.additions,
+        VersionChange.deletions,
+        VersionChange.edits,
+        VersionChange.refactors,
+        VersionChange.kinds,
+    ).where(VersionChange.version_id.in_(version_ids), VersionChange.algorithm == ALGORITHM)
+    return {row[0]: StoredComparison(*row[1:]) for row in db.execute(query)}
+
+
+# Kinds of change (newsdelta.changes) that are a field of the version, as the summary line names them.
+FIELD_CLAUSES = (
+    ("byline", "byline changed"),
+    ("published_date", "publication date changed"),
+    ("updated_date", "update time changed"),
+)
+
+
+def stored_note(old: Version, new: Version, comparison: StoredComparison) -> ChangeNote:
+    titled = old.title != new.title and new.origin != "removed"
+    clauses = ["Headline changed"] if titled else []
+    clauses += [clause for kind, clause in FIELD_CLAUSES if kind in comparison.kinds]
+    counts = Counts(
+        changed=comparison.edits,
+        inserted=comparison.additions,
+        deleted=comparison.deletions,
+        moved=comparison.refactors,
+    )
+    return ChangeNote(
+        summary_line(clauses, counts, "sentence"),
+        old.title if titled else None,
+        new.title if titled else None,
+        comparison.size_words,
+    )
 
 
 @dataclass(frozen=True, slots=True)

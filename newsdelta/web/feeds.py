@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlencode
@@ -87,7 +87,7 @@ def render_feed(fmt: Format, *, title: str, page_url: str, self_url: str, items:
 
 
 def change_items(db: Session, diffs: DiffCache, base: str, changes: list[Change]) -> list[Item]:
-    notes = describe(db, diffs, [c.key for c in changes])
+    notes = describe(db, diffs, [c.key for c in changes], with_keys=True)
     items = []
     for change in changes:
         note = notes[(change.article_id, change.number)]
@@ -215,22 +215,22 @@ def search_changes(
     q: SearchText = "",
     kind: KindQuery = None,
 ) -> Response:
-    """Articles matching the search, newest matching version first: follow a story or a name as it is edited."""
-    hits = sorted(queries.search(db, q, per_page=ITEMS).items, key=lambda hit: hit.fetched_at, reverse=True)
-    kinds = queries.version_kinds(db, [(hit.article_id, hit.number) for hit in hits])
-    changes = [
-        Change(
-            hit.article_id,
-            hit.number,
-            hit.title,
-            hit.source,
-            hit.fetched_at,
-            hit.origin,
-            hit.url,
-            kinds.get((hit.article_id, hit.number)),
-        )
-        for hit in hits
-        if not kind or kind in kinds.get((hit.article_id, hit.number), [])
+    """Follow a story or a name as it is edited: an item for each version where the search's words appeared in
+    a matching article or were taken out of it, linked to that version's diff with its predecessor."""
+    hits = queries.search(db, q, per_page=ITEMS).items
+    turns = queries.term_changes(db, q, [hit.article_id for hit in hits])
+    turns = [(change, appeared) for change, appeared in turns if not kind or kind in (change.kinds or ())]
+    turns.sort(key=lambda turn: (turn[0].fetched_at, turn[0].number), reverse=True)
+    turns = turns[:ITEMS]
+    items = change_items(db, diffs, site_url(request), [change for change, _ in turns])
+    titled = [
+        replace(item, title=term_title(q, change, appeared))
+        for item, (change, appeared) in zip(items, turns, strict=True)
     ]
     page_path = "/search?" + urlencode({"q": q})
-    return changes_feed(request, fmt, db, diffs, f"newsdelta: search for “{q}”", page_path, changes)
+    return changes_feed(request, fmt, db, diffs, f"newsdelta: search for “{q}”", page_path, [], titled)
+
+
+def term_title(query: str, change: Change, appeared: bool) -> str:
+    where = f"“{change.title}” [{change.source}, version {change.number}]"
+    return f"“{query}” {'appeared in' if appeared else 'removed from'} {where}"
