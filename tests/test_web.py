@@ -155,7 +155,7 @@ def test_diff_recognises_a_moved_paragraph(demo: Demo) -> None:
 
 def test_reparse_and_removal_are_labelled_as_such(demo: Demo) -> None:
     reparse = text_of(demo.client.get(f"/articles/{demo.ids.live}/diff/1/2").text)
-    assert "re-reading the stored page: it is not an edit by the outlet" in reparse
+    assert "Version 2: re-read by a newer parser, not an outlet edit (" in reparse
     removed = text_of(demo.client.get(f"/articles/{demo.ids.gone}/diff/0/1").text)
     assert "The page was removed: the outlet answered HTTP 410" in removed
 
