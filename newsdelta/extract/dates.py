@@ -59,7 +59,8 @@ def parse_date(text: str | None, default_tz: tzinfo = UTC) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
-    return parsed.astimezone(UTC)
+    moment: datetime = parsed.astimezone(UTC)
+    return moment
 
 
 # A sentinel default: a text that yields no year is not a date.

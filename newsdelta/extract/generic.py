@@ -90,6 +90,7 @@ class GenericExtractor:
             page.link_lines,
             page.headings,
             main_container_text(block),
+            page.link_lists,
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
@@ -216,7 +217,8 @@ def article_body_paragraphs(body: str) -> list[str]:
         return []
     for block in fragment.iter("p", "br", "li", "h2", "h3", "h4", "div"):
         block.tail = "\n" + (block.tail or "")
-    return fragment.text_content().split("\n")
+    text: str = fragment.text_content()
+    return text.split("\n")
 
 
 def _first_h1(tree: HtmlElement) -> str:
