@@ -61,9 +61,11 @@ def read_paragraphs(tree: HtmlElement) -> PageText:
         if not words:
             continue
         links = [a.text_content() for a in element.iter("a")]
-        if sum(len(_WORD.findall(link)) for link in links) > MAX_PROSE_LINK_SHARE * len(words):
-            if _is_link_line(text, words, links[0]):
-                link_lines.add(comparable(text))
+        linked = sum(len(_WORD.findall(link)) for link in links)
+        if links and _is_link_line(text, len(words), linked, links[0]):
+            link_lines.add(comparable(text))
+        elif linked > MAX_PROSE_LINK_SHARE * len(words):
+            continue  # mostly links with other text around them: a credit, a list of sources; not prose
         elif (
             not heading
             and len(words) > MAX_LABEL_WORDS
@@ -179,11 +181,17 @@ def _ends_unbroken(text: str) -> bool:
     return ends_sentence(text) and not text.rstrip().endswith(("...", "…"))
 
 
-def _is_link_line(text: str, words: list[str], first_link: str) -> bool:
-    """Mostly link text, after a label of its own, and no sentence: a pointer to another story. (A bare
-    link, such as a source's URL, or a sentence around a link is the article's.)"""
+def _is_link_line(text: str, words: int, linked: int, first_link: str) -> bool:
+    """A label of its own, then the link, and no sentence: a pointer to another story ("Lesen Sie auch:
+    <headline>"). The link is most of the text, or all of it after a label of a few words (a short headline
+    under a longer label). (A bare link, such as a source's URL, or a sentence around a link is the
+    article's.)"""
     label = text[: text.find(first_link)] if first_link in text else ""
-    return len(words) <= MAX_LINK_LINE_WORDS and bool(_WORD.search(label)) and not ends_sentence(text)
+    label_words = len(_WORD.findall(label))
+    after_label = linked > MAX_PROSE_LINK_SHARE * words or (
+        label_words <= MAX_LABEL_WORDS and linked == words - label_words
+    )
+    return bool(label_words) and after_label and words <= MAX_LINK_LINE_WORDS and not ends_sentence(text)
 
 
 def comparable(text: str) -> str:
