@@ -1,7 +1,7 @@
 """The newsroom's German, French and Spanish day (`newsdelta.testing.languages`), crawled on SQLite: the
 stored versions hold exactly the stories' paragraphs (no byline, timestamp, "read also" line or counter,
 none of which the extractor knows by its words), and re-checks of pages whose chrome changes on every
-request store no new version."""
+request store no new version, those pages having no class attribute at all."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def test_the_pages_carry_chrome_worded_in_their_language(day: dict[str, Any]) ->
         assert byline.startswith(locale.lead_in) and byline in page
         assert f"{locale.read_also}: <a" in page and locale.comments in page and locale.related in page
     assert {a.language for a in day["newsroom"].script.articles()} == {"de", "fr", "es"}
+    plain = [a for a in day["newsroom"].script.articles() if a.plain_markup]
+    assert plain and all(" class=" not in day["pages"][a.slug] for a in plain)
 
 
 def test_each_story_has_exactly_its_scripted_versions_and_paragraphs(day: dict[str, Any]) -> None:

@@ -3,7 +3,8 @@ story's language.
 
 Each language has a two-paragraph story edited once (a figure corrected in its second paragraph) and a
 two-paragraph story whose page chrome changes on every request ("vor 7 Minuten", "il y a 12 minutes",
-counters, related links, the "read also" line between the paragraphs) while its text never does. The
+counters, related links, the "read also" line between the paragraphs) while its text never does, on a page
+without a single class attribute. The
 pages carry a byline with the language's lead-in ("Von", "Par", "Por"), the published and updated times
 written the language's way, a "read also" line inside the story and a comment counter after it, so a
 crawl stores exactly the story's paragraphs only if the extractor leaves all of that out without knowing
@@ -107,6 +108,7 @@ def _churning(language: str, published: float) -> ScriptedArticle:
         [(published, Revision(title, (first, second), byline))],
         chrome_churn=True,
         language=language,
+        plain_markup=True,
     )
 
 

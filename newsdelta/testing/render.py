@@ -8,6 +8,7 @@ HTML). Feeds are RSS 2.0, Atom 1.0, JSON Feed 1.1 and a Google News sitemap.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -165,7 +166,7 @@ def render_article(
     json_ld = "" if malformed else _json_ld(base_url, article, revision, published, updated)
     body = _story_body(revision.paragraphs, malformed, _pointer(locale, chrome))
     tail = "" if malformed else "\n</body>\n</html>\n"
-    return f"""<!DOCTYPE html>
+    page = f"""<!DOCTYPE html>
 <html lang="{article.language}">
 <head>
 <meta charset="{article.encoding}">
@@ -197,6 +198,11 @@ def render_article(
 <div class="ad ad-mpu" data-slot="side">{escape(chrome.ad)}</div>
 </main>
 <footer class="site-footer"><p>&copy; 2026 {SITE_NAME}. <a href="/about">About us</a> · <a href="/privacy">Privacy</a></p></footer>{tail}"""
+    return _CLASS_ATTRIBUTE.sub("", page) if article.plain_markup else page
+
+
+# Stripped from `plain_markup` pages: then no class name tells the story from its chrome.
+_CLASS_ATTRIBUTE = re.compile(r' class="[^"]*"')
 
 
 def render_gone(article: ScriptedArticle) -> str:

@@ -55,6 +55,7 @@ class ScriptedArticle:
     malformed: bool = False
     encoding: str = "utf-8"
     language: str = "en"  # a key of render.LOCALES: how the page words its chrome
+    plain_markup: bool = False  # no class attributes: nothing but structure tells story from chrome
     offsets: tuple[float, ...] = field(init=False, repr=False, compare=False)
     path: str = field(init=False, repr=False, compare=False)
 
