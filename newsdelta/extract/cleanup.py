@@ -163,10 +163,11 @@ def clean_paragraphs(
 ) -> list[str]:
     """The article paragraphs without chrome lines, pointers to other stories (`link_lines`, see `density`),
     story lists (`article`: see `drop_story_list_tail`), edge furniture and a leading headline copy."""
+    pointers = link_lines | link_lists
     kept = [
         p
         for p in drop_story_list_tail(list(paragraphs), article)
-        if _WORD.search(p) and comparable(p) not in link_lines and comparable(p) not in link_lists
+        if _WORD.search(p) and comparable(p) not in pointers
     ]
     kept = drop_stamp_runs(kept, headings)
     return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)

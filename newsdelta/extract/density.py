@@ -93,20 +93,20 @@ def labelled_link_list(label: HtmlElement, prose: dict[HtmlElement, int]) -> lis
     heading of a list of other stories ("More:", "Lesen Sie auch", "A voir aussi") whatever its words, or
     of a widget whose items are links. [] for a label of anything else: a subheading followed by prose, a
     list of facts, a box with its own heading, a quote (a label inside a quote is the quote's)."""
-    if any(a.tag == "blockquote" for a in label.iterancestors()):
-        return []
     items: list[HtmlElement] = []
     for block in label.itersiblings():
+        if block in prose:
+            break
         if (
             not isinstance(block.tag, str)
             or block.tag in _STOP_TAGS
             or not _WORD.search(block.text_content())
         ):
             continue
-        if block in prose or not _mostly_links(block) or _has_own_label(block):
+        if not _mostly_links(block) or _has_own_label(block):
             break
         items.append(block)
-    if not items:
+    if not items or any(a.tag == "blockquote" for a in label.iterancestors()):
         return []
     inner = [e for block in items for e in block.iter("p", "li", *_HEADINGS) if _mostly_links(e)]
     return [comparable(e.text_content()) for e in (label, *items, *inner)]
