@@ -155,12 +155,14 @@ def test_label_and_link_paragraphs_are_pointers_in_any_language() -> None:
     tree = lxml.html.document_fromstring(
         "<html><body>"
         "<p>Lesen Sie auch: <a href='/x'>Bürgermeister tritt nach Streit um Parkplätze zurück</a></p>"
+        "<p>Te puede interesar: <a href='/y'>Dimite el alcalde</a></p>"  # a short headline, a longer label
         "<p>Mehr dazu steht im <a href='/bericht'>Bericht des Rechnungshofs</a>, sagte die Sprecherin.</p>"
         "<p><a href='https://example.org/quelle'>https://example.org/quelle</a></p>"
         "</body></html>"
     )
     assert read_paragraphs(tree).link_lines == {
-        "lesen sie auch bürgermeister tritt nach streit um parkplätze zurück"
+        "lesen sie auch bürgermeister tritt nach streit um parkplätze zurück",
+        "te puede interesar dimite el alcalde",
     }
 
 

@@ -4,7 +4,9 @@ Structured data (JSON-LD `author`) is read in `structured`; this module reads th
 deliberately the page states it: `<meta name=author>` and its kin, `rel=author` links, `itemprop=author`
 microdata, then markup whose class or id says "byline" or "author". Text read off markup is cleaned the same
 way in every language: the lead-in word ("By", "Von", "Par", "Por"…), dates, times and "Updated" labels go,
-and the names are split at commas and at the word for "and".
+and the names are split at commas and at the word for "and". Those words never decide what a byline is (the
+markup does); they only trim text the markup already named one, and a lead-in they do not know stays part of
+the name rather than losing it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Pages write dates as ISO strings, "2010/06/06 13:48:45", "Friday 20 March 2015 17.38 GMT", "22nd October 2014,
 08:56:26" or epoch milliseconds; a date without a zone is in the outlet's own zone, never the server's.
 A page that states no date in its structured data gets htmldate's reading of it (URL, markup, text), then
-the first `<time datetime>` of its own markup.
+the first `<time datetime>` of its own markup. `parse_date` reads machine-written values (structured data,
+`datetime` attributes), which outlets in every language write as ISO or English; dates written in a page's
+own language are htmldate's to read.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def parse_date(text: str | None, default_tz: tzinfo = UTC) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
-    return parsed.astimezone(UTC)
+    moment: datetime = parsed.astimezone(UTC)
+    return moment
 
 
 # A sentinel default: a text that yields no year is not a date.

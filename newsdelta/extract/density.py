@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from newsdelta.text import normalise
@@ -39,6 +40,7 @@ class PageText:
     link_lines: frozenset[str]
     headings: frozenset[str]
     before_headline: frozenset[HtmlElement] = frozenset()
+    link_lists: frozenset[str] = frozenset()
 
 
 def read_paragraphs(tree: HtmlElement) -> PageText:
@@ -47,24 +49,124 @@ def read_paragraphs(tree: HtmlElement) -> PageText:
     link_lines: set[str] = set()
     headings: set[str] = set()
     before_headline: frozenset[HtmlElement] | None = None
-    for paragraph in tree.iter("p", *_HEADINGS):
-        text = paragraph.text_content()
-        if paragraph.tag in _HEADINGS:
+    labels: list[HtmlElement] = []
+    for element in tree.iter("p", *_HEADINGS):
+        text = element.text_content()
+        heading = element.tag in _HEADINGS
+        if heading:
             headings.add(comparable(text))
-            if paragraph.tag == "h1" and before_headline is None:
+            if element.tag == "h1" and before_headline is None:
                 before_headline = frozenset(prose)
-            continue
         words = _WORD.findall(text)
-        links = [a.text_content() for a in paragraph.iter("a")]
-        linked = sum(len(_WORD.findall(link)) for link in links)
         if not words:
             continue
-        if linked > MAX_PROSE_LINK_SHARE * len(words):
-            if _is_link_line(text, words, links[0]):
-                link_lines.add(comparable(text))
-        elif len(words) > MAX_LABEL_WORDS and (len(words) > MAX_LINE_WORDS or ends_sentence(text)):
-            prose[paragraph] = len(words)
-    return PageText(prose, frozenset(link_lines), frozenset(headings), before_headline or frozenset())
+        links = [a.text_content() for a in element.iter("a")]
+        linked = sum(len(_WORD.findall(link)) for link in links)
+        if links and _is_link_line(text, len(words), linked, links[0]):
+            link_lines.add(comparable(text))
+        elif linked > MAX_PROSE_LINK_SHARE * len(words):
+            continue  # mostly links with other text around them: a credit, a list of sources; not prose
+        elif (
+            not heading
+            and len(words) > MAX_LABEL_WORDS
+            and (len(words) > MAX_LINE_WORDS or _ends_unbroken(text))
+        ):
+            prose[element] = len(words)
+        elif len(words) <= MAX_LINE_WORDS and not _ends_unbroken(text):
+            labels.append(element)
+    link_lists = {line for label in labels for line in labelled_link_list(label, prose)}
+    link_lists.update(link_run_lines(tree))
+    return PageText(
+        prose,
+        frozenset(link_lines),
+        frozenset(headings),
+        before_headline or frozenset(),
+        frozenset(link_lists),
+    )
+
+
+_STOP_TAGS = frozenset(("script", "style", "noscript", "template"))
+
+
+def labelled_link_list(label: HtmlElement, prose: dict[HtmlElement, int]) -> list[str]:
+    """The `comparable` texts of a label and of the link blocks right after it, when there are any: the
+    heading of a list of other stories ("More:", "Lesen Sie auch", "A voir aussi") whatever its words, or
+    of a widget whose items are links. [] for a label of anything else: a subheading followed by prose, a
+    list of facts, a box with its own heading, a quote (a label inside a quote is the quote's)."""
+    items: list[HtmlElement] = []
+    for block in label.itersiblings():
+        if block in prose:
+            break
+        if (
+            not isinstance(block.tag, str)
+            or block.tag in _STOP_TAGS
+            or not _WORD.search(block.text_content())
+        ):
+            continue
+        if not _mostly_links(block) or _has_own_label(block):
+            break
+        items.append(block)
+    if not items or any(a.tag == "blockquote" for a in label.iterancestors()):
+        return []
+    inner = [e for block in items for e in block.iter("p", "li", *_HEADINGS) if _mostly_links(e)]
+    return [comparable(e.text_content()) for e in (label, *items, *inner)]
+
+
+# Elements with two or more links among their children: where a line of nothing but links can be.
+_LINK_PARENTS = etree.XPath("//body//*[a[2]]")
+
+
+def link_run_lines(tree: HtmlElement) -> set[str]:
+    """The `comparable` texts of lines (a run of an element's inline content between line breaks) made of
+    two or more links and nothing else but separators, and of the short label line right above one: tags,
+    breadcrumbs, share and "more on" lists, in any language. A sentence around its links has other words."""
+    found = set()
+    for element in _LINK_PARENTS(tree):
+        lines = _lines(element)
+        for index, (text, links, linked) in enumerate(lines):
+            words = len(_WORD.findall(text))
+            if links < 2 or not words or linked < words:
+                continue
+            found.add(comparable(text))
+            label = lines[index - 1][0] if index else ""
+            if label and len(_WORD.findall(label)) <= MAX_LABEL_WORDS and not _ends_unbroken(label):
+                found.add(comparable(label))
+    return found
+
+
+def _lines(element: HtmlElement) -> list[tuple[str, int, int]]:
+    """The element's own lines, split at <br>: (text, links, link words) each."""
+    lines: list[tuple[str, int, int]] = []
+    text, links, linked = element.text or "", 0, 0
+    for child in element:
+        if child.tag == "br":
+            lines.append((text, links, linked))
+            text, links, linked = "", 0, 0
+        elif isinstance(child.tag, str):
+            text += child.text_content()
+            if child.tag == "a":
+                links, linked = links + 1, linked + _link_words(child)
+        text += child.tail or ""
+    lines.append((text, links, linked))
+    return lines
+
+
+def _has_own_label(block: HtmlElement) -> bool:
+    """Words before the block's first link: a box with a heading of its own is not the label's list."""
+    text, first = block.text_content(), next(block.iter("a")).text_content()
+    return bool(_WORD.search(text[: text.find(first)]))
+
+
+def _mostly_links(element: HtmlElement) -> bool:
+    """Most of the element's words are link text, a link that shows its own address aside (a source)."""
+    words = len(_WORD.findall(element.text_content()))
+    linked = sum(_link_words(a) for a in element.iter("a"))
+    return bool(words) and linked > MAX_PROSE_LINK_SHARE * words
+
+
+def _link_words(link: HtmlElement) -> int:
+    text = link.text_content().strip()
+    return 0 if "://" in text or text.startswith("www.") else len(_WORD.findall(text))
 
 
 def ends_sentence(text: str) -> bool:
@@ -74,11 +176,22 @@ def ends_sentence(text: str) -> bool:
     return text.endswith(_CLOSING_BRACKETS) or text.rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_END)
 
 
-def _is_link_line(text: str, words: list[str], first_link: str) -> bool:
-    """Mostly link text, after a label of its own, and no sentence: a pointer to another story. (A bare
-    link, such as a source's URL, or a sentence around a link is the article's.)"""
+def _ends_unbroken(text: str) -> bool:
+    """A finished sentence, not one that trails off ("You may also like...")."""
+    return ends_sentence(text) and not text.rstrip().endswith(("...", "…"))
+
+
+def _is_link_line(text: str, words: int, linked: int, first_link: str) -> bool:
+    """A label of its own, then the link, and no sentence: a pointer to another story ("Lesen Sie auch:
+    <headline>"). The link is most of the text, or all of it after a label of a few words (a short headline
+    under a longer label). (A bare link, such as a source's URL, or a sentence around a link is the
+    article's.)"""
     label = text[: text.find(first_link)] if first_link in text else ""
-    return len(words) <= MAX_LINK_LINE_WORDS and bool(_WORD.search(label)) and not ends_sentence(text)
+    label_words = len(_WORD.findall(label))
+    after_label = linked > MAX_PROSE_LINK_SHARE * words or (
+        label_words <= MAX_LABEL_WORDS and linked == words - label_words
+    )
+    return bool(label_words) and after_label and words <= MAX_LINK_LINE_WORDS and not ends_sentence(text)
 
 
 def comparable(text: str) -> str:

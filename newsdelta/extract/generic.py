@@ -90,6 +90,7 @@ class GenericExtractor:
             page.link_lines,
             page.headings,
             main_container_text(block),
+            page.link_lists,
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")

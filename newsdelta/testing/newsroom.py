@@ -395,7 +395,9 @@ class Newsroom:
         seed = zlib.crc32(article.slug.encode())
         pool = [link for link in self._related_pool if link[1] != article.path]
         related = tuple(pool[(seed + 7 * k) % len(pool)] for k in range(min(3, len(pool))))
-        chrome = render.Chrome(related, comments=seed % 300, ad=_ADS[seed % len(_ADS)])
+        chrome = render.Chrome(
+            related, comments=seed % 300, ad=_ADS[seed % len(_ADS)], pointer=_pointer(article, related)
+        )
         html = render.render_article(
             self.base_url, article, article.events[index][1], published, updated, chrome
         )
@@ -412,12 +414,14 @@ class Newsroom:
         rng = self._churn
         minutes = max(1, int((now - updated).total_seconds() // 60)) + rng.randrange(3)
         request_id = f"{rng.getrandbits(64):016x}"
+        related = tuple(rng.sample(self._related_pool, min(3, len(self._related_pool))))
         chrome = render.Chrome(
-            tuple(rng.sample(self._related_pool, min(3, len(self._related_pool)))),
+            related,
             comments=rng.randrange(1000),
             ad=rng.choice(_ADS),
-            updated_ago=f"{minutes} minutes ago",
+            updated_minutes=minutes,
             request_id=request_id,
+            pointer=_pointer(article, related),
         )
         html = render.render_article(
             self.base_url, article, article.events[index][1], published, updated, chrome
@@ -512,6 +516,12 @@ class Newsroom:
         except (KeyError, ValueError) as error:
             return Response(400, f"bad control request: {error}\n".encode())
         return Response(404, b"unknown control endpoint\n")
+
+
+def _pointer(article: ScriptedArticle, related: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    """A "read also" line inside the story of the newsroom's non-English pages (English pages keep the
+    scripted day's markup as it was)."""
+    return related[0] if article.language != "en" and related else None
 
 
 def _json_response(data: Any) -> Response:

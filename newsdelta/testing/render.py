@@ -8,7 +8,8 @@ HTML). Feeds are RSS 2.0, Atom 1.0, JSON Feed 1.1 and a Google News sitemap.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -24,13 +25,68 @@ RSS_TRACKING = "?utm_source=rss&utm_medium=feed"
 
 @dataclass(frozen=True)
 class Chrome:
-    """Everything on an article page that is not the article: it must never create a version."""
+    """Everything on an article page that is not the article: it must never create a version. `pointer`
+    is a "read also" line (text, href) set between the story's first two paragraphs."""
 
     related: tuple[tuple[str, str], ...]
     comments: int
     ad: str
-    updated_ago: str | None = None
+    updated_minutes: int | None = None
     request_id: str | None = None
+    pointer: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Locale:
+    """How a page in one language words its chrome: byline lead-in, dates, labels."""
+
+    lead_in: str
+    published: Callable[[datetime], str]
+    updated: Callable[[datetime], str]
+    updated_ago: Callable[[int], str]
+    related: str
+    comments: str
+    read_also: str
+
+
+LOCALES = {
+    "en": Locale(
+        "By ",
+        lambda d: f"Published {d:%-d %B %Y, %H:%M} GMT",
+        lambda d: f"Updated {d:%H:%M} GMT",
+        lambda n: f"Updated {n} minutes ago",
+        "Related stories",
+        "comments",
+        "Read more",
+    ),
+    "de": Locale(
+        "Von ",
+        lambda d: f"Veröffentlicht am {d:%d.%m.%Y}, {d:%H:%M} Uhr",
+        lambda d: f"Aktualisiert {d:%H:%M} Uhr",
+        lambda n: f"Aktualisiert vor {n} Minuten",
+        "Mehr zum Thema",
+        "Kommentare",
+        "Lesen Sie auch",
+    ),
+    "fr": Locale(
+        "Par ",
+        lambda d: f"Publié le {d:%d/%m/%Y} à {d:%H}h{d:%M}",
+        lambda d: f"Mis à jour à {d:%H}h{d:%M}",
+        lambda n: f"Mis à jour il y a {n} minutes",
+        "Sur le même sujet",
+        "commentaires",
+        "À lire aussi",
+    ),
+    "es": Locale(
+        "Por ",
+        lambda d: f"Publicado el {d:%d/%m/%Y} a las {d:%H:%M}",
+        lambda d: f"Actualizado a las {d:%H:%M}",
+        lambda n: f"Actualizado hace {n} minutos",
+        "Noticias relacionadas",
+        "comentarios",
+        "Te puede interesar",
+    ),
+}
 
 
 def iso(moment: datetime) -> str:
@@ -53,25 +109,32 @@ def _nav(malformed: bool) -> str:
     return f'<header class="site-header"><a href="/">{SITE_NAME}</a><nav><ul>{links}</ul></nav></header>'
 
 
-def _story_body(paragraphs: Sequence[str], malformed: bool) -> str:
+def _story_body(paragraphs: Sequence[str], malformed: bool, pointer: str = "") -> str:
     if malformed:
         # Unclosed <p>, raw ampersands, a stray end tag: lenient parsers still recover every paragraph.
         return "<div class=story-body>\n" + "\n".join(f"<p>{p}" for p in paragraphs) + "\n</span></div>"
-    return (
-        '<div class="story-body">\n'
-        + "\n".join(f"<p>{escape(p, quote=False)}</p>" for p in paragraphs)
-        + "\n</div>"
-    )
+    lines = [f"<p>{escape(p, quote=False)}</p>" for p in paragraphs]
+    if pointer:
+        lines.insert(1, pointer)
+    return '<div class="story-body">\n' + "\n".join(lines) + "\n</div>"
+
+
+def _pointer(locale: Locale, chrome: Chrome) -> str:
+    if chrome.pointer is None:
+        return ""
+    text, href = chrome.pointer
+    return f'<p>{escape(locale.read_also)}: <a href="{escape(href)}">{escape(text)}</a></p>'
 
 
 def _json_ld(
     base_url: str, article: ScriptedArticle, revision: Revision, published: datetime, updated: datetime
 ) -> str:
+    lead_in = LOCALES[article.language].lead_in
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": revision.title,
-        "author": {"@type": "Person", "name": revision.byline.removeprefix("By ")},
+        "author": {"@type": "Person", "name": revision.byline.removeprefix(lead_in)},
         "datePublished": iso(published),
         "dateModified": iso(updated),
         "articleSection": article.section,
@@ -91,18 +154,20 @@ def render_article(
     chrome: Chrome,
 ) -> str:
     malformed = article.malformed
+    locale = LOCALES[article.language]
     title = escape(revision.title)
     canonical = escape(base_url + article.path)
     request_meta = f'<meta name="request-id" content="{chrome.request_id}">' if chrome.request_id else ""
-    ago = f' <span class="ago">Updated {chrome.updated_ago}</span>' if chrome.updated_ago else ""
+    minutes = chrome.updated_minutes
+    ago = f' <span class="ago">{escape(locale.updated_ago(minutes))}</span>' if minutes is not None else ""
     related = "".join(
         f'<li><a href="{escape(href)}">{escape(text)}</a></li>' for text, href in chrome.related
     )
     json_ld = "" if malformed else _json_ld(base_url, article, revision, published, updated)
-    body = _story_body(revision.paragraphs, malformed)
+    body = _story_body(revision.paragraphs, malformed, _pointer(locale, chrome))
     tail = "" if malformed else "\n</body>\n</html>\n"
-    return f"""<!DOCTYPE html>
-<html lang="en">
+    page = f"""<!DOCTYPE html>
+<html lang="{article.language}">
 <head>
 <meta charset="{article.encoding}">
 <title>{title} | {SITE_NAME}</title>
@@ -123,16 +188,21 @@ def render_article(
 <header class="story-header">
 <h1>{title}</h1>
 <p class="byline">{escape(revision.byline)}</p>
-<p class="dateline"><time class="published" datetime="{iso(published)}">Published {published:%-d %B %Y, %H:%M} GMT</time>
-<time class="updated" datetime="{iso(updated)}">Updated {updated:%H:%M} GMT</time>{ago}</p>
+<p class="dateline"><time class="published" datetime="{iso(published)}">{escape(locale.published(published))}</time>
+<time class="updated" datetime="{iso(updated)}">{escape(locale.updated(updated))}</time>{ago}</p>
 </header>
 {body}
 </article>
-<aside class="related"><h2>Related stories</h2><ul>{related}</ul></aside>
-<div class="comments"><a href="#comments">{chrome.comments} comments</a></div>
+<aside class="related"><h2>{escape(locale.related)}</h2><ul>{related}</ul></aside>
+<div class="comments"><a href="#comments">{chrome.comments} {escape(locale.comments)}</a></div>
 <div class="ad ad-mpu" data-slot="side">{escape(chrome.ad)}</div>
 </main>
 <footer class="site-footer"><p>&copy; 2026 {SITE_NAME}. <a href="/about">About us</a> · <a href="/privacy">Privacy</a></p></footer>{tail}"""
+    return _CLASS_ATTRIBUTE.sub("", page) if article.plain_markup else page
+
+
+# Stripped from `plain_markup` pages: then no class name tells the story from its chrome.
+_CLASS_ATTRIBUTE = re.compile(r' class="[^"]*"')
 
 
 def render_gone(article: ScriptedArticle) -> str:

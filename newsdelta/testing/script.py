@@ -54,6 +54,8 @@ class ScriptedArticle:
     fail_first: int = 0
     malformed: bool = False
     encoding: str = "utf-8"
+    language: str = "en"  # a key of render.LOCALES: how the page words its chrome
+    plain_markup: bool = False  # no class attributes: nothing but structure tells story from chrome
     offsets: tuple[float, ...] = field(init=False, repr=False, compare=False)
     path: str = field(init=False, repr=False, compare=False)
 
