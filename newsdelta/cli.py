@@ -36,9 +36,9 @@ from newsdelta.notify.channels import DeliveryError
 from newsdelta.notify.dispatch import remove_subscription, send_test, subscription_dict
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
-from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.runtime import evidence_store, make_context, make_fetcher, open_store
 from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
-from newsdelta.store.evidence import repack
+from newsdelta.store.evidence import EvidenceOpener, repack
 from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
 from newsdelta.store.warc import write_warc
@@ -73,8 +73,9 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: Sequence[Column]) 
 class Context:
     """What the group options set up, opened lazily so `--help` and `extract` need no database."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, evidence: EvidenceOpener) -> None:
         self.settings = settings
+        self.evidence = evidence
         self._sessions: sessionmaker[Session] | None = None
 
     @property
@@ -102,7 +103,8 @@ NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDUL
 NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
 only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
-web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
+web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64);
+NEWSDELTA_EVIDENCE (where raw pages are kept: the database, or file:///path for a directory tree).
 """
 
 
@@ -146,7 +148,11 @@ def cli(ctx: click.Context, **options: Any) -> None:
         raise click.UsageError(f"NEWSDELTA_SCHEDULE: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
-    ctx.obj = Context(settings)
+    try:
+        evidence = evidence_store(settings)
+    except ValueError as exc:
+        raise click.UsageError(f"NEWSDELTA_EVIDENCE: {exc}") from exc
+    ctx.obj = Context(settings, evidence)
 
 
 @cli.group()
@@ -338,7 +344,7 @@ def evidence_repack(ctx: Context, as_json: bool) -> None:
     """Rewrite raw pages stored before zstd (zlib) as zstd, later versions as deltas; one transaction."""
     rows = before = after = 0
     with ctx.sessions.begin() as session:
-        for _sha, old, new in repack(session):
+        for _sha, old, new in repack(session, ctx.evidence(session)):
             rows, before, after = rows + 1, before + old, after + new
     figures = {"repacked": rows, "bytes_before": before, "bytes_after": after}
     if as_json:
@@ -365,7 +371,7 @@ def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out:
             query = select(Article).join(Source).order_by(Article.id)
             chosen = list(session.scalars(query.where(Source.name == source) if source else query))
         with out.open("wb") as stream:
-            written = write_warc(session, chosen, stream)
+            written = write_warc(ctx.evidence(session), chosen, stream)
     click.echo(f"wrote {written} versions to {out}")
 
 

@@ -53,6 +53,7 @@ class Settings:
     base_url: str | None = None  # the site's public address, for its absolute links
     feed_max_items: int = FEED_MAX_ITEMS
     diff_cache_mb: float = 64.0  # memory the web site's diff cache may hold
+    evidence_url: str | None = None  # where raw pages are kept: None for the database, file:///path for a tree
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -68,6 +69,7 @@ class Settings:
         """Environment first, then explicit overrides (CLI flags) where they are not None.
 
         ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown.
+        (NEWSDELTA_EVIDENCE is checked where the store is opened: `runtime.evidence_store`.)
         """
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
@@ -78,6 +80,7 @@ class Settings:
             "base_url": os.environ.get("NEWSDELTA_BASE_URL") or None,
             "feed_max_items": int(_env_float("NEWSDELTA_FEED_MAX_ITEMS", FEED_MAX_ITEMS)),
             "diff_cache_mb": _env_float("NEWSDELTA_DIFF_CACHE_MB", 64.0),
+            "evidence_url": os.environ.get("NEWSDELTA_EVIDENCE") or None,
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
             "policy": policy_from_env(overrides.pop("schedule", None)),  # type: ignore[arg-type]

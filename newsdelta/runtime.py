@@ -9,11 +9,18 @@ from newsdelta.crawl import CrawlContext
 from newsdelta.fetch import Fetcher
 from newsdelta.fetch.client import default_user_agent
 from newsdelta.store.db import open_database
+from newsdelta.store.evidence import EvidenceOpener
+from newsdelta.store.evidence_stores import evidence_opener
 
 
 def open_store(settings: Settings) -> sessionmaker[Session]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_database(settings.database_url)
+
+
+def evidence_store(settings: Settings) -> EvidenceOpener:
+    """The configured evidence store (NEWSDELTA_EVIDENCE); ValueError naming what is wrong with its URL."""
+    return evidence_opener(settings.evidence_url)
 
 
 def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
@@ -34,5 +41,6 @@ def make_context(
         fetcher=fetcher,
         policy=settings.policy,
         feed_max_items=settings.feed_max_items,
+        evidence=evidence_store(settings),
         **fields,  # type: ignore[arg-type]
     )

@@ -19,6 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from newsdelta.config import Settings
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
+from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
 from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import stored_history
@@ -105,9 +106,9 @@ def test_every_version_keeps_its_raw_page_as_evidence_that_re_extracts_to_it(day
         versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
         assert versions
         for version in versions:
-            raw = session.get(RawPage, version.raw_sha256)
+            raw = DatabaseEvidence(session).get(version.raw_sha256)
             assert raw is not None
-            body = read_body(session, raw)
+            body = read_body(DatabaseEvidence(session), raw)
             assert len(body) == raw.size
             again = extract(body, version.final_url)
             assert version_hash(again.title, again.paragraphs) == version.text_hash
@@ -158,7 +159,7 @@ def test_the_day_exports_as_a_warc_that_warcio_reads_back(day: dict[str, Any], t
     out = tmp_path / "day.warc.gz"
     with day["sessions"]() as session, out.open("wb") as stream:
         articles = session.scalars(select(Article).order_by(Article.id)).all()
-        written = write_warc(session, articles, stream)
+        written = write_warc(DatabaseEvidence(session), articles, stream)
         fetched = session.scalars(select(Version).where(Version.origin == "fetch")).all()
         by_sha = {version.raw_sha256: version for version in fetched}
     assert written == len(fetched)

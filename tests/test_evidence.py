@@ -19,11 +19,13 @@ from newsdelta.cli import cli
 from newsdelta.store.evidence import (
     MAX_DEPTH,
     EvidenceCorrupt,
+    StoredPage,
     body_sha256,
     keep_raw_page,
     load_raw_page,
     read_body,
 )
+from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.models import RawPage, Source, Version
 from newsdelta.web.fixtures import add_version, new_article
 
@@ -48,16 +50,17 @@ def test_a_later_body_is_a_small_delta_that_reads_back_exactly(
 ) -> None:
     first, second = pair
     with sessions.begin() as session:
-        a = keep_raw_page(session, first, "text/html", NOW)
-        b = keep_raw_page(session, second, "text/html", NOW, previous=a)
+        a = keep_raw_page(DatabaseEvidence(session), first, "text/html", NOW)
+        b = keep_raw_page(DatabaseEvidence(session), second, "text/html", NOW, previous=a)
     with sessions() as session:
-        whole, delta = session.get(RawPage, a), session.get(RawPage, b)
+        store = DatabaseEvidence(session)
+        whole, delta = store.get(a), store.get(b)
         assert whole is not None and delta is not None
         assert (whole.codec, whole.depth) == ("zstd", 0)
         assert (delta.codec, delta.base_sha256, delta.depth) == ("zstd-delta", a, 1)
         assert len(whole.compressed) < len(zlib.compress(first, 6))
         assert len(delta.compressed) < 2000 < len(zlib.compress(second, 6))
-        assert load_raw_page(session, a) == first and load_raw_page(session, b) == second
+        assert load_raw_page(store, a) == first and load_raw_page(store, b) == second
 
 
 def test_chains_restart_with_a_full_copy_every_max_depth_versions(sessions: sessionmaker[Session]) -> None:
@@ -67,24 +70,25 @@ def test_chains_restart_with_a_full_copy_every_max_depth_versions(sessions: sess
     previous = None
     with sessions.begin() as session:
         for body in bodies:
-            previous = keep_raw_page(session, body, None, NOW, previous=previous)
+            previous = keep_raw_page(DatabaseEvidence(session), body, None, NOW, previous=previous)
     with sessions() as session:
-        rows = [session.get(RawPage, body_sha256(body)) for body in bodies]
+        store = DatabaseEvidence(session)
+        rows = [store.get(body_sha256(body)) for body in bodies]
         assert [row.depth for row in rows if row] == [n % (MAX_DEPTH + 1) for n in range(20)]
-        assert [read_body(session, row) for row in rows if row] == bodies
+        assert [read_body(store, row) for row in rows if row] == bodies
 
 
 def test_a_body_that_does_not_match_its_sha256_is_refused(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        sha = keep_raw_page(session, b"<p>original</p>", None, NOW)
-        other = keep_raw_page(session, b"<p>tampered</p>", None, NOW)
+        sha = keep_raw_page(DatabaseEvidence(session), b"<p>original</p>", None, NOW)
+        other = keep_raw_page(DatabaseEvidence(session), b"<p>tampered</p>", None, NOW)
         session.execute(
             update(RawPage)
             .where(RawPage.sha256 == sha)
             .values(compressed=select(RawPage.compressed).where(RawPage.sha256 == other).scalar_subquery())
         )
     with sessions() as session, pytest.raises(EvidenceCorrupt):
-        load_raw_page(session, sha)
+        load_raw_page(DatabaseEvidence(session), sha)
 
 
 def test_repack_turns_zlib_rows_into_zstd_and_deltas_that_read_back_the_same(
@@ -96,13 +100,13 @@ def test_repack_turns_zlib_rows_into_zstd_and_deltas_that_read_back_the_same(
         article = new_article(source, "https://www.bbc.co.uk/news/1", NOW)
         session.add(article)
         for n, body in enumerate(pair):
-            add_version(
-                session, article, f"v{n}", [f"p{n}"], NOW, raw=body
-            )  # written as zlib, as before 0005
+            zlib_page = StoredPage(body_sha256(body), "zlib", zlib.compress(body), None, 0, len(body), None, NOW)
+            DatabaseEvidence(session).put(zlib_page)  # as written before 0007
+            add_version(session, article, f"v{n}", [f"p{n}"], NOW, raw=body)
     with sessions() as session:
         before = {row.sha256: len(row.compressed) for row in session.scalars(select(RawPage))}
         assert {row.codec for row in session.scalars(select(RawPage))} == {"zlib"}
-        assert [load_raw_page(session, body_sha256(body)) for body in pair] == list(pair)
+        assert [load_raw_page(DatabaseEvidence(session), body_sha256(body)) for body in pair] == list(pair)
 
     result = CliRunner().invoke(
         cli, ["--data-dir", str(tmp_path), "evidence", "repack", "--json"], catch_exceptions=False
@@ -117,7 +121,7 @@ def test_repack_turns_zlib_rows_into_zstd_and_deltas_that_read_back_the_same(
             ("zstd", None),
             ("zstd-delta", shas[0]),
         ]
-        assert [load_raw_page(session, sha) for sha in shas if sha] == list(pair)
+        assert [load_raw_page(DatabaseEvidence(session), sha) for sha in shas if sha] == list(pair)
     again = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "evidence", "repack", "--json"])
     assert json.loads(again.output)["repacked"] == 0
 

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import FEED_MAX_ITEMS
 from newsdelta.extract import Extracted, extract
-from newsdelta.fetch import Fetcher
+from newsdelta.fetch import FetchResult
 from newsdelta.schedule import BackoffPolicy, Policy
+from newsdelta.store.evidence import EvidenceOpener
+from newsdelta.store.evidence_db import DatabaseEvidence
 
 # How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
 FEED_LEASE = timedelta(minutes=5)
@@ -25,6 +27,17 @@ class Extractor(Protocol):
     of old evidence uses the parser that read the new fetch; a peer extractor in a bench may ignore it."""
 
     def __call__(self, html: str, url: str, *, reading: str | None = None) -> Extracted: ...
+
+
+class PageFetcher(Protocol):
+    """What a check asks of the network: the live `Fetcher`, or a WARC's captures replayed (crawl/replay.py)."""
+
+    @property
+    def per_host_delay(self) -> float: ...
+
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult: ...
 
 
 def utc_now() -> datetime:
@@ -39,7 +52,7 @@ def process_owner() -> str:
 @dataclass(slots=True)
 class CrawlContext:
     sessions: sessionmaker[Session]
-    fetcher: Fetcher
+    fetcher: PageFetcher
     policy: Policy = field(default_factory=BackoffPolicy)
     clock: Callable[[], datetime] = utc_now
     owner: str = field(default_factory=process_owner)
@@ -50,3 +63,5 @@ class CrawlContext:
     extractor: Extractor = extract
     # Fetch twice before storing changed text (newsdelta.fidelity); off only to measure what that buys.
     confirm: bool = True
+    # Where raw pages are kept (NEWSDELTA_EVIDENCE; newsdelta.store.evidence_stores).
+    evidence: EvidenceOpener = DatabaseEvidence

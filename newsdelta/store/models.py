@@ -152,7 +152,8 @@ class ArticleAlias(Base):
 
 
 class RawPage(Base):
-    """A fetched page body, compressed and addressed by the SHA-256 of its bytes: citable evidence.
+    """A fetched page body, compressed and addressed by the SHA-256 of its bytes: citable evidence, in the
+    default evidence store (store/evidence_db.py).
 
     `codec` is zlib (rows from before 0005), zstd, or zstd-delta: compressed with the body `base_sha256` as a
     raw-content dictionary, `depth` deltas away from a full copy (store/evidence.py keeps chains short).
@@ -205,7 +206,9 @@ class Version(Base):
     final_url: Mapped[str | None] = mapped_column(String(2048))
     parser: Mapped[str | None] = mapped_column(String(64))
     parser_version: Mapped[int | None] = mapped_column(Integer)
-    raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_page.sha256"))
+    # The SHA-256 of the raw page in the evidence store (not a foreign key: the store need not be this
+    # database; migration 0009).
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
     # The charset the HTTP header gave when this version was fetched: re-reading the evidence decodes it the
     # same way (the raw page is shared by content, so its own content type is only the first fetch's).
     charset: Mapped[str | None] = mapped_column(String(64))
@@ -215,7 +218,6 @@ class Version(Base):
     remote_ip: Mapped[str | None] = mapped_column(String(45))
 
     article: Mapped[Article] = relationship(back_populates="versions")
-    raw: Mapped[RawPage | None] = relationship()
 
     @property
     def text(self) -> str:

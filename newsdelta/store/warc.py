@@ -16,19 +16,18 @@ from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from newsdelta import __version__
-from newsdelta.store.evidence import load_raw_page
+from newsdelta.store.evidence import EvidenceStore, load_raw_page
 from newsdelta.store.models import Article, Version
 
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
-def write_warc(session: Session, articles: Iterable[Article], out: BinaryIO) -> int:
+def write_warc(store: EvidenceStore, articles: Iterable[Article], out: BinaryIO) -> int:
     """Write every kept version of `articles` to `out` (gzip-compressed per record); return the versions."""
     writer = WARCWriter(out, gzip=True, warc_version="1.1")
     writer.write_record(
@@ -37,7 +36,7 @@ def write_warc(session: Session, articles: Iterable[Article], out: BinaryIO) -> 
     written = 0
     for article in articles:
         for version in sorted(article.versions, key=lambda v: v.number):
-            body = load_raw_page(session, version.raw_sha256) if version.raw_sha256 else None
+            body = load_raw_page(store, version.raw_sha256) if version.raw_sha256 else None
             if body is None or version.origin != "fetch":
                 continue
             _write_version(writer, article, version, body)
@@ -99,7 +98,7 @@ def _write_version(writer: WARCWriter, article: Article, version: Version, body:
 
 def _warc_date(received_at: str | None, fetched_at: datetime) -> str:
     moment = datetime.fromisoformat(received_at) if received_at else fetched_at
-    return datetime_to_iso_date(moment.replace(tzinfo=None), use_micros=True)
+    return str(datetime_to_iso_date(moment.replace(tzinfo=None), use_micros=True))
 
 
 def _request_headers(request: dict[str, Any]) -> StatusAndHeaders:
