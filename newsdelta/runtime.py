@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
 from newsdelta.crawl import CrawlContext
+from newsdelta.crawl.context import PageFetcher
 from newsdelta.fetch import Fetcher
 from newsdelta.fetch.client import default_user_agent
 from newsdelta.store.db import open_database
@@ -34,7 +35,7 @@ def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
 
 
 def make_context(
-    settings: Settings, sessions: sessionmaker[Session], fetcher: Fetcher, **fields: object
+    settings: Settings, sessions: sessionmaker[Session], fetcher: PageFetcher, **fields: object
 ) -> CrawlContext:
     return CrawlContext(
         sessions=sessions,

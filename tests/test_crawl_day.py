@@ -7,15 +7,18 @@ import hashlib
 import io
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from crawl_support import crawl_scripted_day, sqlite_store
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
+from newsdelta.cli import cli
 from newsdelta.config import Settings
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
@@ -229,3 +232,45 @@ def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:
         compressed = session.scalar(select(func.sum(func.length(RawPage.compressed))))
     assert checks > 100
     assert compressed < raw / 2
+
+
+def _fetched_hashes(sessions: Any) -> dict[str, list[str]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(Article.url, Version.text_hash)
+            .join(Version)
+            .where(Version.origin == "fetch")
+            .order_by(Article.url, Version.number)
+        )
+        histories: dict[str, list[str]] = {}
+        for url, text_hash in rows:
+            histories.setdefault(url, []).append(text_hash)
+        return histories
+
+
+def test_importing_the_days_warc_into_an_empty_database_rebuilds_the_same_versions(
+    day: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "day.warc.gz"
+    with day["sessions"]() as session, out.open("wb") as stream:
+        write_warc(DatabaseEvidence(session), session.scalars(select(Article).order_by(Article.id)), stream)
+    empty = tmp_path / "empty"
+    command = ["--data-dir", str(empty), "import", "warc", str(out), "--json"]
+    first = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
+    imported = sqlite_store(empty)
+    assert _fetched_hashes(imported) == _fetched_hashes(day["sessions"])
+    assert first["outcomes"]["new_version"] == first["captures"] and first["skipped"] == 0
+    with imported() as session:
+        version = session.scalars(select(Version).where(Version.number == 1)).first()
+        assert version is not None and version.exchange is not None and version.remote_ip == "127.0.0.1"
+        url = version.article.url
+    with day["sessions"]() as session:
+        live = session.scalars(
+            select(Version).join(Article).where(Article.url == url, Version.number == 1)
+        ).one()
+    assert version.fetched_at == datetime.fromisoformat(live.exchange["received_at"])  # the capture's WARC-Date
+    assert version.exchange["response"]["headers"] == live.exchange["response"]["headers"]  # as received
+    assert version.exchange["request"]["headers"] == live.exchange["request"]["headers"]
+    again = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
+    assert again["already_known"] == again["captures"] == first["captures"] and not again["outcomes"]
+    assert _fetched_hashes(imported) == _fetched_hashes(day["sessions"])
