@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_support import crawl_scripted_day, sqlite_store
 from click.testing import CliRunner
+from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
@@ -23,6 +23,7 @@ from newsdelta.config import Settings
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
 from newsdelta.store.evidence_db import DatabaseEvidence
+from newsdelta.store.evidence_stores import evidence_opener
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
 from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import stored_history
@@ -274,3 +275,31 @@ def test_importing_the_days_warc_into_an_empty_database_rebuilds_the_same_versio
     again = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
     assert again["already_known"] == again["captures"] == first["captures"] and not again["outcomes"]
     assert _fetched_hashes(imported) == _fetched_hashes(day["sessions"])
+
+
+def test_a_file_store_keeps_the_same_bytes_and_hashes_as_the_database(
+    day: dict[str, Any], tmp_path: Path
+) -> None:
+    """The day crawled again with NEWSDELTA_EVIDENCE=file://…: the same versions cite the same pages, read
+    back byte for byte from the tree (deltas against bases in the tree), and the database keeps none."""
+    tree = tmp_path / "evidence"
+    opener = evidence_opener(tree.as_uri())
+    sessions = sqlite_store(tmp_path)
+    with Newsroom() as newsroom:
+        crawl_scripted_day(sessions, newsroom, evidence=opener)
+    assert _fetched_hashes(sessions) == _fetched_hashes(day["sessions"])
+    with sessions() as session, day["sessions"]() as day_session:
+        files, database = opener(session), DatabaseEvidence(day_session)
+        assert session.scalar(select(func.count()).select_from(RawPage)) == 0
+        assert sorted(files.iterate()) == sorted(database.iterate())
+        for sha in database.iterate():
+            kept, stored = files.get(sha), database.get(sha)
+            assert kept is not None and stored is not None
+            assert (kept.codec, kept.base_sha256, kept.depth, kept.size) == (
+                stored.codec,
+                stored.base_sha256,
+                stored.depth,
+                stored.size,
+            )
+            body = read_body(files, kept)
+            assert body == read_body(database, stored) and hashlib.sha256(body).hexdigest() == sha

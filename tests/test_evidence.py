@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import zlib
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import zstandard
 from click.testing import CliRunner
-from crawl_support import sqlite_store
-from sqlalchemy import select, update
+from crawl_support import crawl_scripted_day, sqlite_store
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from newsdelta.cli import cli
 from newsdelta.store.evidence import (
@@ -26,7 +32,9 @@ from newsdelta.store.evidence import (
     read_body,
 )
 from newsdelta.store.evidence_db import DatabaseEvidence
+from newsdelta.store.evidence_stores import evidence_opener, register_evidence_store
 from newsdelta.store.models import RawPage, Source, Version
+from newsdelta.testing.newsroom import Newsroom
 from newsdelta.web.fixtures import add_version, new_article
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
@@ -100,7 +108,9 @@ def test_repack_turns_zlib_rows_into_zstd_and_deltas_that_read_back_the_same(
         article = new_article(source, "https://www.bbc.co.uk/news/1", NOW)
         session.add(article)
         for n, body in enumerate(pair):
-            zlib_page = StoredPage(body_sha256(body), "zlib", zlib.compress(body), None, 0, len(body), None, NOW)
+            zlib_page = StoredPage(
+                body_sha256(body), "zlib", zlib.compress(body), None, 0, len(body), None, NOW
+            )
             DatabaseEvidence(session).put(zlib_page)  # as written before 0007
             add_version(session, article, f"v{n}", [f"p{n}"], NOW, raw=body)
     with sessions() as session:
@@ -135,3 +145,120 @@ def test_repack_turns_zlib_rows_into_zstd_and_deltas_that_read_back_the_same(
             if record.rec_type == "response"
         ]
     assert responses == [("200", body) for body in pair]
+
+
+class ToyEvidence:
+    """An in-memory evidence store: all a new store needs is these four methods."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, StoredPage] = {}
+
+    def put(self, page: StoredPage, *, replace: bool = False) -> None:
+        if replace or page.sha256 not in self.pages:
+            self.pages[page.sha256] = page
+
+    def get(self, sha256: str) -> StoredPage | None:
+        return self.pages.get(sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return sha256 in self.pages
+
+    def iterate(self) -> Iterator[str]:
+        return iter(sorted(self.pages))
+
+
+def test_a_new_store_is_one_registration_line_and_the_crawl_keeps_its_pages_there(tmp_path: Path) -> None:
+    toy = ToyEvidence()
+    register_evidence_store("toy", lambda url: lambda session: toy)
+    sessions = sqlite_store(tmp_path)
+    with Newsroom() as newsroom:
+        crawl_scripted_day(sessions, newsroom, hours=6, evidence=evidence_opener("toy://"))
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RawPage)) == 0
+        versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
+    assert len(versions) > 10 and {v.raw_sha256 for v in versions} == set(toy.pages)
+    assert any(page.codec == "zstd-delta" for page in toy.pages.values())
+    for version in versions:
+        assert body_sha256(load_raw_page(toy, version.raw_sha256) or b"") == version.raw_sha256
+
+
+@pytest.mark.parametrize("kind", ["db", "file"])
+def test_both_stores_keep_the_first_page_given_and_replace_only_when_asked(
+    kind: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    opener = evidence_opener((tmp_path / "tree").as_uri() if kind == "file" else None)
+    body = b"<p>a page</p>" * 20
+    whole = StoredPage(
+        body_sha256(body), "zstd", zstandard.compress(body), None, 0, len(body), "text/html", NOW
+    )
+    legacy = replace(whole, codec="zlib", compressed=zlib.compress(body))
+    with sessions.begin() as session:
+        store = opener(session)
+        assert not store.exists(whole.sha256) and list(store.iterate()) == []
+        store.put(legacy)
+        store.put(whole)  # the same bytes kept already: the first page given stays
+        assert store.get(whole.sha256) == legacy
+        store.put(whole, replace=True)
+    with sessions() as session:
+        store = opener(session)
+        assert store.exists(whole.sha256) and list(store.iterate()) == [whole.sha256]
+        assert store.get(whole.sha256) == whole and load_raw_page(store, whole.sha256) == body
+        assert store.get("0" * 64) is None
+
+
+def test_a_bad_evidence_url_is_refused_when_the_store_is_opened(tmp_path: Path) -> None:
+    for url in ("s3://bucket/x", "file://host/x", "file:relative"):
+        with pytest.raises(ValueError):
+            evidence_opener(url)
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "articles"], env={"NEWSDELTA_EVIDENCE": "nope:"}
+    )
+    assert result.exit_code == 2 and "NEWSDELTA_EVIDENCE" in result.output
+
+
+def _warc(path: Path, records: list[tuple[str, str, str, bytes]]) -> None:
+    """(URL, WARC-Date, HTTP status line; Content-Type, payload) as response records, in that order."""
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url, date, status_and_type, payload in records:
+            status, content_type = status_and_type.split(";", 1)
+            headers = StatusAndHeaders(status, [("Content-Type", content_type.strip())], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(payload),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": date},
+            )
+            writer.write_record(record)
+
+
+PAGE = (
+    "<html><head><title>{0}</title></head><body><article><p>{0} happened in the city today.</p>"
+    "<p>Officials said more would follow.</p></article></body></html>"
+)
+
+
+def test_import_skips_what_is_not_an_html_page_and_survives_broken_records_and_files(tmp_path: Path) -> None:
+    good, broken = tmp_path / "good.warc.gz", tmp_path / "broken.warc.gz"
+    html = "200 OK; text/html; charset=utf-8"
+    _warc(
+        good,
+        [
+            ("http://127.0.0.1/news/a", "2026-01-01T10:00:00Z", html, PAGE.format("Floods").encode()),
+            ("http://127.0.0.1/logo.png", "2026-01-02T10:00:00Z", "200 OK; image/png", b"\x89PNG..."),
+            ("http://127.0.0.1/news/old", "2026-01-02T10:00:00Z", "301 Moved Permanently; text/html", b""),
+            ("http://127.0.0.1/news/a", "the day after", html, PAGE.format("Small floods").encode()),
+            ("http://127.0.0.1/news/a", "2026-01-04T10:00:00Z", html, PAGE.format("Big floods").encode()),
+        ],
+    )
+    broken.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(200)))
+    command = ["--data-dir", str(tmp_path / "data"), "import", "warc", str(broken), str(good), "--json"]
+    figures = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
+    assert figures["captures"] == 2 and figures["skipped"] == 4  # png, redirect, bad date, broken file
+    assert figures["outcomes"] == {"new_version": 2}
+    with sqlite_store(tmp_path / "data")() as session:
+        titles = session.scalars(select(Version.title).order_by(Version.number)).all()
+        times = session.scalars(select(Version.fetched_at).order_by(Version.number)).all()
+    assert titles == ["Floods", "Big floods"]
+    assert times == [datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 4, 10, tzinfo=UTC)]
