@@ -53,7 +53,13 @@ class Settings:
     base_url: str | None = None  # the site's public address, for its absolute links
     feed_max_items: int = FEED_MAX_ITEMS
     diff_cache_mb: float = 64.0  # memory the web site's diff cache may hold
-    evidence_url: str | None = None  # where raw pages are kept: None for the database, file:///path for a tree
+    evidence_url: str | None = (
+        None  # where raw pages are kept: None for the database, file:///path for a tree
+    )
+    # Save Page Now (newsdelta.crawl.wayback): off unless both keys are set.
+    ia_access_key: str | None = None
+    ia_secret_key: str | None = None
+    ia_endpoint: str = "https://web.archive.org"
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -81,6 +87,9 @@ class Settings:
             "feed_max_items": int(_env_float("NEWSDELTA_FEED_MAX_ITEMS", FEED_MAX_ITEMS)),
             "diff_cache_mb": _env_float("NEWSDELTA_DIFF_CACHE_MB", 64.0),
             "evidence_url": os.environ.get("NEWSDELTA_EVIDENCE") or None,
+            "ia_access_key": os.environ.get("NEWSDELTA_IA_ACCESS_KEY") or None,
+            "ia_secret_key": os.environ.get("NEWSDELTA_IA_SECRET_KEY") or None,
+            "ia_endpoint": os.environ.get("NEWSDELTA_IA_ENDPOINT") or "https://web.archive.org",
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
             "policy": policy_from_env(overrides.pop("schedule", None)),  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.config import Settings
 from newsdelta.crawl import CrawlContext
 from newsdelta.crawl.context import PageFetcher
+from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.fetch import Fetcher
 from newsdelta.fetch.client import default_user_agent
 from newsdelta.store.db import open_database
@@ -22,6 +23,15 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
 def evidence_store(settings: Settings) -> EvidenceOpener:
     """The configured evidence store (NEWSDELTA_EVIDENCE); ValueError naming what is wrong with its URL."""
     return evidence_opener(settings.evidence_url)
+
+
+def archive_keys(settings: Settings) -> ArchiveKeys | None:
+    """Save Page Now's keys: None (off) unless both are configured."""
+    if not (settings.ia_access_key and settings.ia_secret_key):
+        return None
+    return ArchiveKeys(
+        settings.ia_access_key, settings.ia_secret_key, settings.ia_endpoint, settings.address_policy
+    )
 
 
 def make_fetcher(settings: Settings, **overrides: object) -> Fetcher:
@@ -43,5 +53,6 @@ def make_context(
         policy=settings.policy,
         feed_max_items=settings.feed_max_items,
         evidence=evidence_store(settings),
+        archive=archive_keys(settings),
         **fields,  # type: ignore[arg-type]
     )

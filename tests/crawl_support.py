@@ -41,7 +41,9 @@ def crawl_scripted_day(
 
     async def crawl() -> Any:
         async with fast_fetcher() as fetcher:
-            ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now, evidence=evidence)
+            ctx = CrawlContext(
+                sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now, evidence=evidence
+            )
             return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=hours))
 
     return asyncio.run(crawl())

@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -269,7 +270,9 @@ def test_importing_the_days_warc_into_an_empty_database_rebuilds_the_same_versio
         live = session.scalars(
             select(Version).join(Article).where(Article.url == url, Version.number == 1)
         ).one()
-    assert version.fetched_at == datetime.fromisoformat(live.exchange["received_at"])  # the capture's WARC-Date
+    assert version.fetched_at == datetime.fromisoformat(
+        live.exchange["received_at"]
+    )  # the capture's WARC-Date
     assert version.exchange["response"]["headers"] == live.exchange["response"]["headers"]  # as received
     assert version.exchange["request"]["headers"] == live.exchange["request"]["headers"]
     again = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
@@ -285,7 +288,9 @@ def test_a_file_store_keeps_the_same_bytes_and_hashes_as_the_database(
     tree = tmp_path / "evidence"
     opener = evidence_opener(tree.as_uri())
     sessions = sqlite_store(tmp_path)
-    with Newsroom() as newsroom:
+    with Newsroom(
+        port=urlsplit(day["newsroom"].url("/")).port or 0
+    ) as newsroom:  # the same URLs in the pages
         crawl_scripted_day(sessions, newsroom, evidence=opener)
     assert _fetched_hashes(sessions) == _fetched_hashes(day["sessions"])
     with sessions() as session, day["sessions"]() as day_session:

@@ -176,7 +176,7 @@ def test_a_new_store_is_one_registration_line_and_the_crawl_keeps_its_pages_ther
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(RawPage)) == 0
         versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
-    assert len(versions) > 10 and {v.raw_sha256 for v in versions} == set(toy.pages)
+    assert len(versions) > 10 and {v.raw_sha256 for v in versions} <= set(toy.pages)
     assert any(page.codec == "zstd-delta" for page in toy.pages.values())
     for version in versions:
         assert body_sha256(load_raw_page(toy, version.raw_sha256) or b"") == version.raw_sha256

@@ -506,7 +506,7 @@ def _version_from_page(
     content_type = result.headers.get("content-type")
     store = ctx.evidence(session)
     packed = page.evidence
-    if packed is None:  # not packed beforehand (the text looked known then): only an insert if the bytes are kept
+    if packed is None:  # not packed before the lock (the text looked known then)
         previous = latest_raw_sha256(session, article_id)
         packed = prepare_page(store, result.body, content_type, now, previous=previous)
     if packed is not None:

@@ -7,7 +7,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,9 @@ from newsdelta.config import FEED_MAX_ITEMS
 from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import FetchResult
 from newsdelta.schedule import BackoffPolicy, Policy
+
+if TYPE_CHECKING:
+    from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.store.evidence import EvidenceOpener
 from newsdelta.store.evidence_db import DatabaseEvidence
 
@@ -65,3 +68,5 @@ class CrawlContext:
     confirm: bool = True
     # Where raw pages are kept (NEWSDELTA_EVIDENCE; newsdelta.store.evidence_stores).
     evidence: EvidenceOpener = DatabaseEvidence
+    # Save Page Now's keys when configured (newsdelta.crawl.wayback); None keeps it off.
+    archive: ArchiveKeys | None = None

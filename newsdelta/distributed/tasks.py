@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
-from newsdelta.crawl.loop import check_batch
+from newsdelta.crawl.loop import archive_versions, check_batch
 from newsdelta.distributed import metrics
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
@@ -193,5 +193,6 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         Subscriptions are leased, so this task running twice at once sends nothing twice."""
         runtime = runtimes.get()
         stats = runtime.run(deliver(runtime.context.sessions, runtime.context.clock()))
+        archived = runtime.run(archive_versions(runtime.context))  # Save Page Now, when configured
         log.info("notify queued=%d sent=%d failed=%d", stats.queued, stats.sent, stats.failed)
-        return {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed}
+        return {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed, "archived": archived}

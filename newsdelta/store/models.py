@@ -216,6 +216,8 @@ class Version(Base):
     # as received, when; and the address the connection went to (migration 0005).
     exchange: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     remote_ip: Mapped[str | None] = mapped_column(String(45))
+    # The Internet Archive's capture of the URL, when Save Page Now is configured (newsdelta.crawl.wayback).
+    archive_url: Mapped[str | None] = mapped_column(Text)
 
     article: Mapped[Article] = relationship(back_populates="versions")
 
@@ -297,6 +299,30 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ArchiveCursor(Base):
+    """The newest version id already queued for Save Page Now (one row)."""
+
+    __tablename__ = "archive_cursor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer)
+
+
+class ArchiveSubmission(Base):
+    """A version's URL on its way to the Internet Archive: submitted (`job_id`), polled, done or given up."""
+
+    __tablename__ = "archive_submission"
+    __table_args__ = (Index("ix_archive_submission_due", "done_at", "next_attempt_at"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    job_id: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -193,7 +193,11 @@ def version(request: Request, article_id: ArticleId, number: VersionNumber, db: 
 
 @router.get("/articles/{article_id}/versions/{number}/raw")
 def raw(
-    article_id: ArticleId, number: VersionNumber, db: SessionDep, evidence: EvidenceDep, download: bool = False
+    article_id: ArticleId,
+    number: VersionNumber,
+    db: SessionDep,
+    evidence: EvidenceDep,
+    download: bool = False,
 ) -> Response:
     """The archived bytes of the fetch behind a version, exactly as received: evidence to cite or re-parse."""
     queries.visible_article(db, article_id)

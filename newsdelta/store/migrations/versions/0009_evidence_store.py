@@ -1,4 +1,5 @@
-"""a version's raw page may live outside the database: no foreign key from version to raw_page
+"""a version's raw page may live outside the database: no foreign key from version to raw_page;
+Save Page Now's outbox and each version's Internet Archive capture
 
 Revision ID: 0009_evidence_store
 Revises: 0008
@@ -26,7 +27,9 @@ def _rebuild_version(change: Callable[[Any], None]) -> None:
     with op.batch_alter_table("version") as batch:
         change(batch)
     if op.get_bind().dialect.name == "sqlite":
-        spec = importlib.util.spec_from_file_location("search_0002", Path(__file__).with_name("0002_search.py"))
+        spec = importlib.util.spec_from_file_location(
+            "search_0002", Path(__file__).with_name("0002_search.py")
+        )
         search = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         spec.loader.exec_module(search)  # type: ignore[union-attr]
         for statement in search._SQLITE_UP:
@@ -36,6 +39,32 @@ def _rebuild_version(change: Callable[[Any], None]) -> None:
 
 def upgrade() -> None:
     _rebuild_version(lambda batch: batch.drop_constraint(FK, type_="foreignkey"))
+    with op.batch_alter_table("version") as batch:
+        batch.add_column(sa.Column("archive_url", sa.Text(), nullable=True))
+    op.create_table(
+        "archive_cursor",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_archive_cursor")),
+    )
+    op.create_table(
+        "archive_submission",
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("job_id", sa.String(length=128), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["version.id"],
+            name=op.f("fk_archive_submission_version_id_version"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("version_id", name=op.f("pk_archive_submission")),
+    )
+    op.create_index("ix_archive_submission_due", "archive_submission", ["done_at", "next_attempt_at"])
 
 
 def downgrade() -> None:
@@ -47,4 +76,9 @@ def downgrade() -> None:
     )
     if missing:
         raise RuntimeError(f"{missing} versions cite raw pages kept outside the database; not downgrading")
+    op.drop_index("ix_archive_submission_due", "archive_submission")
+    op.drop_table("archive_submission")
+    op.drop_table("archive_cursor")
+    with op.batch_alter_table("version") as batch:
+        batch.drop_column("archive_url")
     _rebuild_version(lambda batch: batch.create_foreign_key(FK, "raw_page", ["raw_sha256"], ["sha256"]))
