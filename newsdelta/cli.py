@@ -105,7 +105,9 @@ NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
 only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
 web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64);
-NEWSDELTA_EVIDENCE (where raw pages are kept: the database, or file:///path for a directory tree).
+NEWSDELTA_EVIDENCE (where raw pages are kept: the database, or file:///path for a directory tree);
+NEWSDELTA_IA_ACCESS_KEY and NEWSDELTA_IA_SECRET_KEY (Save Page Now for each new version; off without them),
+NEWSDELTA_IA_ENDPOINT (https://web.archive.org).
 """
 
 

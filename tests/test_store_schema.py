@@ -82,4 +82,6 @@ NEW_VERSION = {
 
 
 def search_hits(session: Session, word: str) -> list[int]:
-    return list(session.scalars(text("SELECT rowid FROM version_fts WHERE version_fts MATCH :w"), {"w": word}))
+    return list(
+        session.scalars(text("SELECT rowid FROM version_fts WHERE version_fts MATCH :w"), {"w": word})
+    )
