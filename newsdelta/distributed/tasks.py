@@ -194,5 +194,7 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         runtime = runtimes.get()
         stats = runtime.run(deliver(runtime.context.sessions, runtime.context.clock()))
         archived = runtime.run(archive_versions(runtime.context))  # Save Page Now, when configured
-        log.info("notify queued=%d sent=%d failed=%d", stats.queued, stats.sent, stats.failed)
-        return {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed, "archived": archived}
+        log.info(
+            "notify queued=%d sent=%d failed=%d archived=%d", stats.queued, stats.sent, stats.failed, archived
+        )
+        return {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed}
