@@ -7,17 +7,15 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import FEED_MAX_ITEMS
+from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import FetchResult
 from newsdelta.schedule import BackoffPolicy, Policy
-
-if TYPE_CHECKING:
-    from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.store.evidence import EvidenceOpener
 from newsdelta.store.evidence_db import DatabaseEvidence
 
