@@ -26,6 +26,7 @@ from newsdelta.crawl.wayback import (
     POLL,
     ArchiveKeys,
     archive_client,
+    archive_due,
     archive_round,
     queue_new_versions,
 )
@@ -156,6 +157,20 @@ def test_a_new_version_is_saved_and_its_capture_shown(
         assert client.get(f"/api{path}").json()["archive_url"] == capture
         assert f'href="{capture}"' in client.get(path).text
     assert _round(sessions, base, T0 + timedelta(hours=1)) == 0 and len(archive.requests) == 3  # once only
+
+
+def test_the_scheduler_asks_for_a_round_only_when_one_has_work(
+    sessions: sessionmaker[Session], stand_in: tuple[StandIn, str]
+) -> None:
+    _archive, base = stand_in
+    with sessions() as session:
+        assert not archive_due(session, T0)
+    _versions(sessions, "floods")
+    with sessions() as session:
+        assert archive_due(session, T0)  # a version past the cursor
+    _round(sessions, base, T0)
+    with sessions() as session:
+        assert not archive_due(session, T0) and archive_due(session, T0 + POLL)  # its status is due later
 
 
 def test_a_rate_limited_submission_waits_and_is_retried(

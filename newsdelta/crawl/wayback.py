@@ -80,6 +80,18 @@ def queue_new_versions(session: Session, now: datetime) -> int:
     return len(rows)
 
 
+def archive_due(session: Session, now: datetime) -> bool:
+    """Whether a round has work: the cursor to start, versions past it, or a submission due."""
+    cursor = session.get(ArchiveCursor, 1)
+    newest = session.scalar(select(func.max(Version.id))) or 0
+    if cursor is None or newest > cursor.version_id:
+        return True
+    due = select(ArchiveSubmission.version_id).where(
+        ArchiveSubmission.done_at.is_(None), ArchiveSubmission.next_attempt_at <= now
+    )
+    return session.scalar(due.limit(1)) is not None
+
+
 async def archive_round(sessions: sessionmaker[Session], client: httpx.AsyncClient, now: datetime) -> int:
     """Queue new versions and work through the due submissions; returns the captures completed."""
     with sessions.begin() as session:

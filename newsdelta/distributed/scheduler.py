@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from celery import Celery
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
 from newsdelta.crawl.context import FEED_LEASE, process_owner, utc_now
+from newsdelta.crawl.wayback import archive_due
 from newsdelta.distributed import metrics
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
 from newsdelta.distributed.tasks import (
@@ -35,7 +36,7 @@ from newsdelta.distributed.tasks import (
     release_claims,
 )
 from newsdelta.notify import notifications_due
-from newsdelta.runtime import open_store
+from newsdelta.runtime import archive_keys, open_store
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due
 
@@ -54,6 +55,8 @@ class SchedulerOptions:
     max_queued: int = 5000
     # At most one notify task per this many seconds: a delivery under way must not be re-sent every tick.
     notify_interval: float = 5.0
+    # Save Page Now is configured: the notify task (which runs its rounds) is also sent when it has work.
+    archive: bool = False
 
 
 @dataclass(slots=True)
@@ -111,11 +114,11 @@ def _dispatch(
     return sent, len(unsent)
 
 
-def _request_delivery(app: Celery, sessions: sessionmaker[Session], now: datetime) -> bool:
-    """Send the notify task when versions wait past a cursor or a message is due; a lost one is re-sent
-    next tick, as the condition still holds."""
+def _request_delivery(app: Celery, sessions: sessionmaker[Session], now: datetime, *, archive: bool) -> bool:
+    """Send the notify task when versions wait past a cursor or a message (or a Save Page Now submission) is
+    due; a lost one is re-sent next tick, as the condition still holds."""
     with sessions() as session:
-        if not notifications_due(session, now):
+        if not (notifications_due(session, now) or (archive and archive_due(session, now))):
             return False
     try:
         app.send_task(NOTIFY_TASK)
@@ -151,7 +154,7 @@ def schedule_once(
         room -= sent
         if sent < options.batch:
             break
-    stats.notify = notify and _request_delivery(app, sessions, now)
+    stats.notify = notify and _request_delivery(app, sessions, now, archive=options.archive)
     if stats.feeds or stats.articles or stats.unsent:
         log.info(
             "tick feeds=%d articles=%d unsent=%d queued_before=%d",
@@ -172,7 +175,7 @@ def run_scheduler(
     options: SchedulerOptions | None = None,
 ) -> TickStats:
     """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
-    options = options or SchedulerOptions()
+    options = replace(options or SchedulerOptions(), archive=archive_keys(settings) is not None)
     stop = stop or threading.Event()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema

@@ -1,13 +1,14 @@
 """Evidence in a content-addressed directory tree (NEWSDELTA_EVIDENCE=file:///path): `ab/cd/abcd…` per page.
 
 Each file is one JSON header line (codec, delta base, depth, size, content type, first seen) and the
-compressed bytes. A file is written under a temporary name and renamed into place, so a reader never sees
-half a page; it is written before the version that cites it commits, so a crash can leave a page no version
+compressed bytes. A file is written under a temporary name and linked into place, so a reader never sees
+half a page and the first page stored for a SHA-256 stays (only `repack` replaces one); it is written before the version that cites it commits, so a crash can leave a page no version
 cites, never a version without its page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -53,10 +54,13 @@ class FileEvidence:
                 stream.write(json.dumps(header).encode() + b"\n" + page.compressed)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
+            if replace:
+                os.replace(temporary, target)
+            else:  # a link fails where a file exists: a concurrent writer's page, as good as ours, stays
+                with contextlib.suppress(FileExistsError):
+                    os.link(temporary, target)
+        finally:
             Path(temporary).unlink(missing_ok=True)
-            raise
 
     def get(self, sha256: str) -> StoredPage | None:
         try:
