@@ -28,7 +28,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.store.db import open_database
-from newsdelta.store.evidence import MAX_DEPTH, keep_raw_page, load_raw_page, pack
+from newsdelta.store.evidence import MAX_DEPTH, StoredPage, keep_raw_page, load_raw_page, pack, prepare_page
+from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.models import RawPage, Version
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -92,7 +93,7 @@ def later_versions() -> None:
         if earlier == later:
             print(f"  {name:58} identical bytes: stored once, 0 bytes more")
             continue
-        base = RawPage(sha256="", depth=0)
+        base = StoredPage("", "zstd", b"", None, 0, len(earlier), None, NOW)
         delta = len(pack(later, (base, earlier)).compressed)
         deltas.append(delta)
         print(f"  {name:58} {zlib_size(later):8} {len(pack(later).compressed):8} {delta:8}")
@@ -106,7 +107,7 @@ def _time_reads(sessions: sessionmaker[Session], shas: list[str], rounds: int = 
             for sha in shas:
                 session.expunge_all()
                 started = time.perf_counter()
-                load_raw_page(session, sha)
+                load_raw_page(DatabaseEvidence(session), sha)
                 times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -115,13 +116,14 @@ def read_back(directory: Path) -> None:
     sessions = open_database(f"sqlite:///{directory / 'read.sqlite3'}")
     bodies = [_read(path) for path in outlet_pages()]
     with sessions.begin() as session:
-        singles = [keep_raw_page(session, body, None, NOW) for body in bodies]
+        singles = [keep_raw_page(DatabaseEvidence(session), body, None, NOW) for body in bodies]
     chain_body = max(bodies, key=len)
     chain: list[str] = []
     with sessions.begin() as session:
         for n in range(MAX_DEPTH + 1):
             edited = chain_body.replace(b"</body>", f"<p>edit {n}</p></body>".encode())
-            chain.append(keep_raw_page(session, edited, None, NOW, previous=chain[-1] if chain else None))
+            previous = chain[-1] if chain else None
+            chain.append(keep_raw_page(DatabaseEvidence(session), edited, None, NOW, previous=previous))
     single = _time_reads(sessions, singles)
     deepest = _time_reads(sessions, chain[-1:], rounds=20)
     print("read-back (SQLite store, chain followed and SHA-256 checked):")
@@ -129,6 +131,34 @@ def read_back(directory: Path) -> None:
     print(
         f"  end of a {MAX_DEPTH}-delta chain of a {len(chain_body) // 1000} KB page: "
         f"median {statistics.median(deepest):.2f} ms  max {max(deepest):.2f} ms"
+    )
+
+
+def locked_time(directory: Path) -> None:
+    """What a check's locked transaction spends keeping a later version's page: before, packing in it
+    (decoding the base, zstd-19 against it, inserting); now, inserting what was packed beforehand in a thread."""
+    sessions = open_database(f"sqlite:///{directory / 'lock.sqlite3'}")
+    inline, insert_only = [], []
+    for _name, earlier, later in later_pairs():
+        with sessions.begin() as session:
+            base = keep_raw_page(DatabaseEvidence(session), earlier, None, NOW)
+        for timings in (inline, insert_only):
+            with sessions() as session:
+                store = DatabaseEvidence(session)
+                packed = None if timings is inline else prepare_page(store, later, None, NOW, previous=base)
+                started = time.perf_counter()
+                if packed is None:
+                    keep_raw_page(store, later, None, NOW, previous=base)
+                else:
+                    store.put(packed)
+                session.flush()
+                timings.append((time.perf_counter() - started) * 1000)
+                session.rollback()
+    print(f"a later version's page inside the check's locked transaction ({len(inline)} pairs):")
+    print(f"  packed inside (before)  median {statistics.median(inline):6.1f} ms  max {max(inline):6.1f} ms")
+    print(
+        f"  packed before the lock  median {statistics.median(insert_only):6.1f} ms  "
+        f"max {max(insert_only):6.1f} ms"
     )
 
 
@@ -158,7 +188,7 @@ def newsroom_day(directory: Path) -> None:
         for page in pages:
             kind = "first" if page.sha256 in firsts else "later"
             by_kind[kind].append(len(page.compressed))
-            zlib_kind[kind].append(zlib_size(load_raw_page(session, page.sha256) or b""))
+            zlib_kind[kind].append(zlib_size(load_raw_page(DatabaseEvidence(session), page.sha256) or b""))
     print(f"simulated newsroom day: {versions} versions, {len(pages)} raw pages")
     for kind in ("first", "later"):
         stored, old = by_kind[kind], zlib_kind[kind]
@@ -177,6 +207,7 @@ def main() -> None:
     later_versions()
     with tempfile.TemporaryDirectory() as tmp:
         read_back(Path(tmp))
+        locked_time(Path(tmp))
         if not args.no_day:
             newsroom_day(Path(tmp))
 

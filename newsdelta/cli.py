@@ -26,6 +26,7 @@ from newsdelta.changes.commands import changes_group, export_group
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
 from newsdelta.crawl.loop import recover_crashed_leases
+from newsdelta.crawl.replay import ImportStats, Replay, import_captures, read_captures
 from newsdelta.extract import ExtractionError, extract
 from newsdelta.fetch import FetchError
 from newsdelta.fetch.addresses import IPNetwork, parse_networks
@@ -36,10 +37,10 @@ from newsdelta.notify.channels import DeliveryError
 from newsdelta.notify.dispatch import remove_subscription, send_test, subscription_dict
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
-from newsdelta.runtime import make_context, make_fetcher, open_store
+from newsdelta.runtime import evidence_store, make_context, make_fetcher, open_store
 from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
 from newsdelta.store import queries
-from newsdelta.store.evidence import repack
+from newsdelta.store.evidence import EvidenceOpener, repack
 from newsdelta.store.models import Article, Feed, Source, Version
 from newsdelta.store.repository import NotFound, find_article
 from newsdelta.store.warc import write_warc
@@ -75,8 +76,9 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: Sequence[Column]) 
 class Context:
     """What the group options set up, opened lazily so `--help` and `extract` need no database."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, evidence: EvidenceOpener) -> None:
         self.settings = settings
+        self.evidence = evidence
         self._sessions: sessionmaker[Session] | None = None
 
     @property
@@ -143,7 +145,11 @@ def cli(
         raise click.UsageError(f"{settings_table.SCHEDULE.env}: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{settings_table.ALLOWED_NETWORKS.env}: {exc}") from exc
-    ctx.obj = Context(settings)
+    try:
+        evidence = evidence_store(settings)
+    except ValueError as exc:
+        raise click.UsageError(f"{settings_table.EVIDENCE.env}: {exc}") from exc
+    ctx.obj = Context(settings, evidence)
 
 
 @cli.group()
@@ -335,7 +341,7 @@ def evidence_repack(ctx: Context, as_json: bool) -> None:
     """Rewrite raw pages stored before zstd (zlib) as zstd, later versions as deltas; one transaction."""
     rows = before = after = 0
     with ctx.sessions.begin() as session:
-        for _sha, old, new in repack(session):
+        for _sha, old, new in repack(session, ctx.evidence(session)):
             rows, before, after = rows + 1, before + old, after + new
     figures = {"repacked": rows, "bytes_before": before, "bytes_after": after}
     if as_json:
@@ -362,8 +368,50 @@ def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out:
             query = select(Article).join(Source).order_by(Article.id)
             chosen = list(session.scalars(query.where(Source.name == source) if source else query))
         with out.open("wb") as stream:
-            written = write_warc(session, chosen, stream)
+            written = write_warc(ctx.evidence(session), chosen, stream)
     click.echo(f"wrote {written} versions to {out}")
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Build article histories from evidence captured elsewhere."""
+
+
+@import_group.command("warc")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--source", help="Source name for new articles; defaults to the outlet parser's name or the host."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_context
+def import_warc(ctx: Context, files: tuple[Path, ...], source: str | None, as_json: bool) -> None:
+    """Check every HTML response in FILES at its capture time, oldest first, as a live check would: a history
+    can start before newsdelta ran. Captures no later than an article's history are skipped, so importing a
+    file twice adds nothing; other records and broken ones are skipped and logged."""
+    stats = ImportStats()
+    replay = Replay()
+    context = make_context(ctx.settings, ctx.sessions, replay, clock=replay.now)
+    captures = list(read_captures(files, stats))
+    asyncio.run(
+        import_captures(
+            context, replay, captures, stats, source=source, addresses=ctx.settings.address_policy
+        )
+    )
+    figures = {
+        "captures": stats.captures,
+        "skipped": stats.skipped,
+        "already_known": stats.known,
+        "outcomes": dict(stats.outcomes),
+    }
+    if as_json:
+        _print_json_lines([figures])
+    else:
+        click.echo(
+            f"{stats.captures} captures: {stats.outcomes['new_version']} new versions, {stats.known} already "
+            f"known, {stats.skipped} records skipped"
+        )
 
 
 @cli.command()

@@ -82,6 +82,12 @@ class Settings:
     base_url: str | None = table.BASE_URL.default  # the site's public address, for its absolute links
     feed_max_items: int = FEED_MAX_ITEMS
     diff_cache_mb: float = table.DIFF_CACHE_MB.default  # memory the web site's diff cache may hold
+    # Where raw pages are kept: None for the database, file:///path for a tree (checked by runtime.evidence_store).
+    evidence_url: str | None = None
+    # Save Page Now (newsdelta.crawl.wayback): off unless both keys are set.
+    ia_access_key: str | None = None
+    ia_secret_key: str | None = None
+    ia_endpoint: str = table.IA_ENDPOINT.default
 
     @classmethod
     def from_env(cls, **given: Unpack[Overrides]) -> Settings:
@@ -99,6 +105,10 @@ class Settings:
             base_url=table.BASE_URL.read(),
             feed_max_items=table.FEED_MAX_ITEMS.read(),
             diff_cache_mb=table.DIFF_CACHE_MB.read(),
+            evidence_url=table.EVIDENCE.read(),
+            ia_access_key=table.IA_ACCESS_KEY.read(),
+            ia_secret_key=table.IA_SECRET_KEY.read(),
+            ia_endpoint=table.IA_ENDPOINT.read(),
             per_host_delay=_given(given.get("per_host_delay"), table.PER_HOST_DELAY),
             per_host_concurrency=_given(given.get("per_host_concurrency"), table.PER_HOST_CONCURRENCY),
             policy=policy_from_env(given.get("schedule")),

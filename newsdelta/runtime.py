@@ -11,9 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings, public_base_url
 from newsdelta.crawl import CrawlContext
+from newsdelta.crawl.context import PageFetcher
+from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.fetch import Fetcher
 from newsdelta.fetch.client import default_user_agent
 from newsdelta.store.db import open_database
+from newsdelta.store.evidence import EvidenceOpener
+from newsdelta.store.evidence_stores import evidence_opener
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,20 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
     return open_database(settings.database_url)
 
 
+def evidence_store(settings: Settings) -> EvidenceOpener:
+    """The configured evidence store (NEWSDELTA_EVIDENCE); ValueError naming what is wrong with its URL."""
+    return evidence_opener(settings.evidence_url)
+
+
+def archive_keys(settings: Settings) -> ArchiveKeys | None:
+    """Save Page Now's keys: None (off) unless both are configured."""
+    if not (settings.ia_access_key and settings.ia_secret_key):
+        return None
+    return ArchiveKeys(
+        settings.ia_access_key, settings.ia_secret_key, settings.ia_endpoint, settings.address_policy
+    )
+
+
 def make_fetcher(settings: Settings, **options: Unpack[FetcherOptions]) -> Fetcher:
     return Fetcher(
         default_user_agent(settings.contact_url),
@@ -47,7 +65,7 @@ def make_fetcher(settings: Settings, **options: Unpack[FetcherOptions]) -> Fetch
 
 
 def make_context(
-    settings: Settings, sessions: sessionmaker[Session], fetcher: Fetcher, **options: Unpack[ContextOptions]
+    settings: Settings, sessions: sessionmaker[Session], fetcher: PageFetcher, **options: Unpack[ContextOptions]
 ) -> CrawlContext:
     """ValueError when the base URL (which turns WebSub on) is not an absolute http(s) URL."""
     base_url = public_base_url(settings.base_url) if settings.base_url else None
@@ -59,5 +77,7 @@ def make_context(
         policy=settings.policy,
         feed_max_items=settings.feed_max_items,
         websub_base_url=base_url,
+        evidence=evidence_store(settings),
+        archive=archive_keys(settings),
         **options,
     )

@@ -121,6 +121,24 @@ BASE_URL = _setting(
     "the address each request came to; notifications: http://127.0.0.1:8000",
 )
 DIFF_CACHE_MB = _setting("DIFF_CACHE_MB", float, 64.0, "Memory for cached diffs")
+EVIDENCE = _setting(
+    "EVIDENCE",
+    str,
+    None,
+    "Where raw pages (the evidence) are kept: file:///path for a content-addressed directory tree",
+    "the database",
+)
+IA_ACCESS_KEY = _setting(
+    "IA_ACCESS_KEY",
+    str,
+    None,
+    "Internet Archive key: with the secret, Save Page Now for each new version",
+    "none: off",
+)
+IA_SECRET_KEY = _setting("IA_SECRET_KEY", str, None, "Internet Archive secret for Save Page Now", "none: off")
+IA_ENDPOINT = _setting(
+    "IA_ENDPOINT", str, "https://web.archive.org", "Save Page Now's address (tests use a stand-in)"
+)
 
 SETTINGS: tuple[Setting[object], ...] = (
     DATA_DIR,
@@ -141,6 +159,10 @@ SETTINGS: tuple[Setting[object], ...] = (
     EXPERIMENTAL_PARSERS,
     BASE_URL,
     DIFF_CACHE_MB,
+    EVIDENCE,
+    IA_ACCESS_KEY,
+    IA_SECRET_KEY,
+    IA_ENDPOINT,
 )
 
 _TYPE_NAMES = {Path: "path", str: "text", float: "number", _whole: "whole number"}

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.crawl import CrawlContext
 from newsdelta.fetch import Fetcher
 from newsdelta.store.db import open_database
+from newsdelta.store.evidence import EvidenceOpener
+from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.newsroom import Newsroom
 
@@ -27,13 +29,21 @@ def fast_fetcher(**options: object) -> Fetcher:
     return Fetcher("newsdelta-tests/0 (+http://127.0.0.1/)", **defaults)  # type: ignore[arg-type]
 
 
-def crawl_scripted_day(sessions: sessionmaker[Session], newsroom: Newsroom, hours: float = 24) -> Any:
-    """Register the newsroom's feed and crawl its script for `hours` on its clock; the crawl's totals."""
+def crawl_scripted_day(
+    sessions: sessionmaker[Session],
+    newsroom: Newsroom,
+    hours: float = 24,
+    evidence: EvidenceOpener = DatabaseEvidence,
+) -> Any:
+    """Register the newsroom's feed and crawl its script for `hours` on its clock, keeping raw pages in
+    `evidence`; the crawl's totals."""
     register_newsroom(sessions, newsroom, period=600)
 
     async def crawl() -> Any:
         async with fast_fetcher() as fetcher:
-            ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
+            ctx = CrawlContext(
+                sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now, evidence=evidence
+            )
             return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=hours))
 
     return asyncio.run(crawl())

@@ -7,18 +7,24 @@ import hashlib
 import io
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
+from newsdelta.cli import cli
 from newsdelta.config import Settings
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
+from newsdelta.store.evidence_db import DatabaseEvidence
+from newsdelta.store.evidence_stores import evidence_opener
 from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
 from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import stored_history
@@ -105,9 +111,9 @@ def test_every_version_keeps_its_raw_page_as_evidence_that_re_extracts_to_it(day
         versions = session.scalars(select(Version).where(Version.origin == "fetch")).all()
         assert versions
         for version in versions:
-            raw = session.get(RawPage, version.raw_sha256)
+            raw = DatabaseEvidence(session).get(version.raw_sha256)
             assert raw is not None
-            body = read_body(session, raw)
+            body = read_body(DatabaseEvidence(session), raw)
             assert len(body) == raw.size
             again = extract(body, version.final_url)
             assert version_hash(again.title, again.paragraphs) == version.text_hash
@@ -158,7 +164,7 @@ def test_the_day_exports_as_a_warc_that_warcio_reads_back(day: dict[str, Any], t
     out = tmp_path / "day.warc.gz"
     with day["sessions"]() as session, out.open("wb") as stream:
         articles = session.scalars(select(Article).order_by(Article.id)).all()
-        written = write_warc(session, articles, stream)
+        written = write_warc(DatabaseEvidence(session), articles, stream)
         fetched = session.scalars(select(Version).where(Version.origin == "fetch")).all()
         by_sha = {version.raw_sha256: version for version in fetched}
     assert written == len(fetched)
@@ -228,3 +234,77 @@ def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:
         compressed = session.scalar(select(func.sum(func.length(RawPage.compressed))))
     assert checks > 100
     assert compressed < raw / 2
+
+
+def _fetched_hashes(sessions: Any) -> dict[str, list[str]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(Article.url, Version.text_hash)
+            .join(Version)
+            .where(Version.origin == "fetch")
+            .order_by(Article.url, Version.number)
+        )
+        histories: dict[str, list[str]] = {}
+        for url, text_hash in rows:
+            histories.setdefault(url, []).append(text_hash)
+        return histories
+
+
+def test_importing_the_days_warc_into_an_empty_database_rebuilds_the_same_versions(
+    day: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "day.warc.gz"
+    with day["sessions"]() as session, out.open("wb") as stream:
+        write_warc(DatabaseEvidence(session), session.scalars(select(Article).order_by(Article.id)), stream)
+    empty = tmp_path / "empty"
+    command = ["--data-dir", str(empty), "import", "warc", str(out), "--json"]
+    first = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
+    imported = sqlite_store(empty)
+    assert _fetched_hashes(imported) == _fetched_hashes(day["sessions"])
+    assert first["outcomes"]["new_version"] == first["captures"] and first["skipped"] == 0
+    with imported() as session:
+        version = session.scalars(select(Version).where(Version.number == 1)).first()
+        assert version is not None and version.exchange is not None and version.remote_ip == "127.0.0.1"
+        url = version.article.url
+    with day["sessions"]() as session:
+        live = session.scalars(
+            select(Version).join(Article).where(Article.url == url, Version.number == 1)
+        ).one()
+    assert version.fetched_at == datetime.fromisoformat(
+        live.exchange["received_at"]
+    )  # the capture's WARC-Date
+    assert version.exchange["response"]["headers"] == live.exchange["response"]["headers"]  # as received
+    assert version.exchange["request"]["headers"] == live.exchange["request"]["headers"]
+    again = json.loads(CliRunner().invoke(cli, command, catch_exceptions=False).output)
+    assert again["already_known"] == again["captures"] == first["captures"] and not again["outcomes"]
+    assert _fetched_hashes(imported) == _fetched_hashes(day["sessions"])
+
+
+def test_a_file_store_keeps_the_same_bytes_and_hashes_as_the_database(
+    day: dict[str, Any], tmp_path: Path
+) -> None:
+    """The day crawled again with NEWSDELTA_EVIDENCE=file://…: the same versions cite the same pages, read
+    back byte for byte from the tree (deltas against bases in the tree), and the database keeps none."""
+    tree = tmp_path / "evidence"
+    opener = evidence_opener(tree.as_uri())
+    sessions = sqlite_store(tmp_path)
+    with Newsroom(
+        port=urlsplit(day["newsroom"].url("/")).port or 0
+    ) as newsroom:  # the same URLs in the pages
+        crawl_scripted_day(sessions, newsroom, evidence=opener)
+    assert _fetched_hashes(sessions) == _fetched_hashes(day["sessions"])
+    with sessions() as session, day["sessions"]() as day_session:
+        files, database = opener(session), DatabaseEvidence(day_session)
+        assert session.scalar(select(func.count()).select_from(RawPage)) == 0
+        assert sorted(files.iterate()) == sorted(database.iterate())
+        for sha in database.iterate():
+            kept, stored = files.get(sha), database.get(sha)
+            assert kept is not None and stored is not None
+            assert (kept.codec, kept.base_sha256, kept.depth, kept.size) == (
+                stored.codec,
+                stored.base_sha256,
+                stored.depth,
+                stored.size,
+            )
+            body = read_body(files, kept)
+            assert body == read_body(database, stored) and hashlib.sha256(body).hexdigest() == sha

@@ -25,6 +25,7 @@ from newsdelta.extract.generic import GENERIC
 from newsdelta.extract.registry import decode_html
 from newsdelta.fidelity.volatility import SLOT, Masks, Reading, stable
 from newsdelta.store.evidence import raw_page_text
+from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.models import Article, Check, Version
 from newsdelta.store.queries import source_health
 from newsdelta.store.repository import get_or_create_source, track_article
@@ -282,7 +283,7 @@ async def test_reparse_of_a_page_served_as_iso_8859_2_reads_the_same_text_as_the
         [live] = crawl.versions()
         assert any("Mieszkańcy Łodzi" in p for p in live.paragraphs)
         with crawl.sessions() as session:
-            again = extract(raw_page_text(session, live), live.final_url or "")
+            again = extract(raw_page_text(DatabaseEvidence(session), live), live.final_url or "")
         assert (again.title, again.paragraphs) == (live.title, tuple(live.paragraphs))
         # A new parser version re-reads the evidence before comparing: the same text, so no reparse version.
         monkeypatch.setattr(GENERIC, "version", GENERIC.version + 1)

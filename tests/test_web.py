@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -17,7 +16,9 @@ from web_support import TOKEN, Demo, admin_login, demo, text_of
 
 from newsdelta.config import Settings
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Article, Feed, RawPage, Source
+from newsdelta.store.evidence import load_raw_page
+from newsdelta.store.evidence_db import DatabaseEvidence
+from newsdelta.store.models import Article, Feed, Source
 from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import HOSTILE_HTML, add_version, new_article
 
@@ -190,7 +191,8 @@ def test_raw_page_is_served_as_inert_text(demo: Demo) -> None:
     download = demo.client.get(f"/articles/{demo.ids.guardian}/versions/3/raw?download=1")
     assert download.headers["content-disposition"].startswith("attachment;")
     with demo.sessions() as session:
-        assert zlib.decompress(session.scalars(select(RawPage)).one().compressed) == download.content
+        [sha] = DatabaseEvidence(session).iterate()
+        assert load_raw_page(DatabaseEvidence(session), sha) == download.content
     assert demo.client.get(f"/articles/{demo.ids.guardian}/versions/4/raw").status_code == 404
 
 

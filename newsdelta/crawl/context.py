@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -12,9 +12,12 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import FEED_MAX_ITEMS
+from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.extract import Extracted, extract
-from newsdelta.fetch import Fetcher
+from newsdelta.fetch import FetchResult
 from newsdelta.schedule import BackoffPolicy, Policy
+from newsdelta.store.evidence import EvidenceOpener
+from newsdelta.store.evidence_db import DatabaseEvidence
 
 # How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
 FEED_LEASE = timedelta(minutes=5)
@@ -25,6 +28,21 @@ class Extractor(Protocol):
     of old evidence uses the parser that read the new fetch; a peer extractor in a bench may ignore it."""
 
     def __call__(self, html: str, url: str, *, reading: str | None = None) -> Extracted: ...
+
+
+class PageFetcher(Protocol):
+    """What a check asks of the network: the live `Fetcher`, or a WARC's captures replayed (crawl/replay.py)."""
+
+    @property
+    def per_host_delay(self) -> float: ...
+
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult: ...
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> FetchResult:
+        """A WebSub hub request (crawl/websub.py)."""
+        ...
 
 
 def utc_now() -> datetime:
@@ -39,7 +57,7 @@ def process_owner() -> str:
 @dataclass(slots=True)
 class CrawlContext:
     sessions: sessionmaker[Session]
-    fetcher: Fetcher
+    fetcher: PageFetcher
     policy: Policy = field(default_factory=BackoffPolicy)
     clock: Callable[[], datetime] = utc_now
     owner: str = field(default_factory=process_owner)
@@ -52,3 +70,7 @@ class CrawlContext:
     confirm: bool = True
     # The site's public address (NEWSDELTA_BASE_URL), under which hubs reach WebSub callbacks; None: no WebSub.
     websub_base_url: str | None = None
+    # Where raw pages are kept (NEWSDELTA_EVIDENCE; newsdelta.store.evidence_stores).
+    evidence: EvidenceOpener = DatabaseEvidence
+    # Save Page Now's keys when configured (newsdelta.crawl.wayback); None keeps it off.
+    archive: ArchiveKeys | None = None

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
+from newsdelta.crawl.wayback import archive_client, archive_round
 from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.notify import deliver
 from newsdelta.store.models import Article, Feed
@@ -138,6 +139,7 @@ async def run_pass(
         ctx, stats, concurrency=concurrency, forced_since=forced_since, on_check=on_check
     )
     stats.notifications_sent = await deliver_notifications(ctx)
+    await archive_versions(ctx)
     return stats
 
 
@@ -156,6 +158,18 @@ async def deliver_notifications(ctx: CrawlContext) -> int:
         return (await deliver(ctx.sessions, ctx.clock())).sent
     except Exception:
         log.exception("notification delivery failed; pending messages stay queued")
+        return 0
+
+
+async def archive_versions(ctx: CrawlContext) -> int:
+    """Submit new versions to Save Page Now when configured; the archive failing never stops the crawl."""
+    if ctx.archive is None:
+        return 0
+    try:
+        async with archive_client(ctx.archive) as client:
+            return await archive_round(ctx.sessions, client, ctx.clock())
+    except Exception:
+        log.exception("Save Page Now round failed; its submissions stay queued")
         return 0
 
 

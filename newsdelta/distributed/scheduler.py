@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from celery import Celery
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta import metrics
 from newsdelta.config import Settings
 from newsdelta.crawl.context import FEED_LEASE, process_owner, utc_now
+from newsdelta.crawl.wayback import archive_due
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
 from newsdelta.distributed.tasks import (
     CHECK_TASK,
@@ -36,7 +37,7 @@ from newsdelta.distributed.tasks import (
     release_claims,
 )
 from newsdelta.notify import notifications_due
-from newsdelta.runtime import open_store
+from newsdelta.runtime import archive_keys, open_store
 from newsdelta.store.models import Article, Feed, HubSubscription
 from newsdelta.store.repository import Claimable, claim_due
 
@@ -57,6 +58,8 @@ class SchedulerOptions:
     notify_interval: float = 5.0
     # Send due WebSub requests (subscribe, renew, unsubscribe): only with a public base URL for callbacks.
     websub: bool = False
+    # Save Page Now is configured: the notify task (which runs its rounds) is also sent when it has work.
+    archive: bool = False
 
 
 @dataclass(slots=True)
@@ -123,11 +126,11 @@ def _dispatch(
     return sent, len(unsent)
 
 
-def _request_delivery(app: Celery, sessions: sessionmaker[Session], now: datetime) -> bool:
-    """Send the notify task when versions wait past a cursor or a message is due; a lost one is re-sent
-    next tick, as the condition still holds."""
+def _request_delivery(app: Celery, sessions: sessionmaker[Session], now: datetime, *, archive: bool) -> bool:
+    """Send the notify task when versions wait past a cursor or a message (or a Save Page Now submission) is
+    due; a lost one is re-sent next tick, as the condition still holds."""
     with sessions() as session:
-        if not notifications_due(session, now):
+        if not (notifications_due(session, now) or (archive and archive_due(session, now))):
             return False
     try:
         app.send_task(NOTIFY_TASK)
@@ -166,7 +169,7 @@ def schedule_once(
         room -= sent
         if sent < options.batch:
             break
-    stats.notify = notify and _request_delivery(app, sessions, now)
+    stats.notify = notify and _request_delivery(app, sessions, now, archive=options.archive)
     if stats.feeds or stats.articles or stats.unsent:
         log.info(
             "tick feeds=%d articles=%d unsent=%d queued_before=%d",
@@ -187,7 +190,10 @@ def run_scheduler(
     options: SchedulerOptions | None = None,
 ) -> TickStats:
     """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
-    options = options or SchedulerOptions(websub=settings.base_url is not None)
+    options = replace(
+        options or SchedulerOptions(websub=settings.base_url is not None),
+        archive=archive_keys(settings) is not None,
+    )
     if not options.websub:
         log.info("WebSub off: hubs are recorded, not subscribed to, without NEWSDELTA_BASE_URL")
     stop = stop or threading.Event()

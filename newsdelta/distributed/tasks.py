@@ -27,7 +27,7 @@ from newsdelta import settings as settings_table
 from newsdelta.config import Settings
 from newsdelta.crawl import poll_feed
 from newsdelta.crawl.context import utc_now
-from newsdelta.crawl.loop import check_batch, outcome_counts
+from newsdelta.crawl.loop import archive_versions, check_batch, outcome_counts
 from newsdelta.crawl.websub import request_subscription
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
@@ -214,5 +214,8 @@ def register_tasks(app: Celery, settings: Settings, clock: Clock | None = None) 
         Subscriptions are leased, so this task running twice at once sends nothing twice."""
         runtime = runtimes.get()
         stats = runtime.run(deliver(runtime.context.sessions, runtime.context.clock()))
-        log.info("notify queued=%d sent=%d failed=%d", stats.queued, stats.sent, stats.failed)
+        archived = runtime.run(archive_versions(runtime.context))  # Save Page Now, when configured
+        log.info(
+            "notify queued=%d sent=%d failed=%d archived=%d", stats.queued, stats.sent, stats.failed, archived
+        )
         return {"queued": stats.queued, "sent": stats.sent, "failed": stats.failed}

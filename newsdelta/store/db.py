@@ -59,11 +59,28 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; safe to run on every start."""
+    """Bring the schema to the newest migration; safe to run on every start.
+
+    On SQLite, foreign keys are not enforced while migrating: a migration that rebuilds a table (SQLite cannot
+    drop a constraint in place) would otherwise cascade the old table's drop into the rows that refer to it.
+    Every reference is checked before the migration commits.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # the pragma is a no-op inside a transaction
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("a migration left rows referring to missing rows; nothing was changed")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def open_database(url: str, *, migrate: bool = True) -> sessionmaker[Session]:

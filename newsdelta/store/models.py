@@ -213,7 +213,8 @@ class ArticleAlias(Base):
 
 
 class RawPage(Base):
-    """A fetched page body, compressed and addressed by the SHA-256 of its bytes: citable evidence.
+    """A fetched page body, compressed and addressed by the SHA-256 of its bytes: citable evidence, in the
+    default evidence store (store/evidence_db.py).
 
     `codec` is zlib (rows from before 0005), zstd, or zstd-delta: compressed with the body `base_sha256` as a
     raw-content dictionary, `depth` deltas away from a full copy (store/evidence.py keeps chains short).
@@ -265,7 +266,9 @@ class Version(Base):
     final_url: Mapped[str | None] = mapped_column(String(2048))
     parser: Mapped[str | None] = mapped_column(String(64))
     parser_version: Mapped[int | None] = mapped_column(Integer)
-    raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("raw_page.sha256"))
+    # The SHA-256 of the raw page in the evidence store (not a foreign key: the store need not be this
+    # database; migration 0009).
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
     # The charset the HTTP header gave when this version was fetched: re-reading the evidence decodes it the
     # same way (the raw page is shared by content, so its own content type is only the first fetch's).
     charset: Mapped[str | None] = mapped_column(String(64))
@@ -273,9 +276,10 @@ class Version(Base):
     # as received, when; and the address the connection went to (migration 0005).
     exchange: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     remote_ip: Mapped[str | None] = mapped_column(String(45))
+    # The Internet Archive's capture of the URL, when Save Page Now is configured (newsdelta.crawl.wayback).
+    archive_url: Mapped[str | None] = mapped_column(Text)
 
     article: Mapped[Article] = relationship(back_populates="versions")
-    raw: Mapped[RawPage | None] = relationship()
 
     @property
     def text(self) -> str:
@@ -355,6 +359,30 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ArchiveCursor(Base):
+    """The newest version id already queued for Save Page Now (one row)."""
+
+    __tablename__ = "archive_cursor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer)
+
+
+class ArchiveSubmission(Base):
+    """A version's URL on its way to the Internet Archive: submitted (`job_id`), polled, done or given up."""
+
+    __tablename__ = "archive_submission"
+    __table_args__ = (Index("ix_archive_submission_due", "done_at", "next_attempt_at"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    job_id: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

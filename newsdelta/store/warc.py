@@ -16,20 +16,19 @@ from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from newsdelta import __version__
-from newsdelta.store.evidence import load_raw_page
+from newsdelta.store.evidence import EvidenceStore, load_raw_page
 from newsdelta.store.models import Article, Version
 from newsdelta.vocabulary import Origin
 
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
-def write_warc(session: Session, articles: Iterable[Article], out: BinaryIO) -> int:
+def write_warc(store: EvidenceStore, articles: Iterable[Article], out: BinaryIO) -> int:
     """Write every kept version of `articles` to `out` (gzip-compressed per record); return the versions."""
     writer = WARCWriter(out, gzip=True, warc_version="1.1")
     writer.write_record(
@@ -38,7 +37,7 @@ def write_warc(session: Session, articles: Iterable[Article], out: BinaryIO) -> 
     written = 0
     for article in articles:
         for version in sorted(article.versions, key=lambda v: v.number):
-            body = load_raw_page(session, version.raw_sha256) if version.raw_sha256 else None
+            body = load_raw_page(store, version.raw_sha256) if version.raw_sha256 else None
             if body is None or version.origin != Origin.FETCH:
                 continue
             _write_version(writer, article, version, body)

@@ -97,6 +97,7 @@ class VersionOut(Out):
     raw_sha256: str | None
     exchange: ExchangeOut | None = None
     remote_ip: str | None = None
+    archive_url: str | None = None  # the Internet Archive's capture (Save Page Now), when configured
 
 
 class _DiffHead(TypedDict):

@@ -10,12 +10,19 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
+from newsdelta.store.evidence import EvidenceStore
 from newsdelta.web.diffing import DiffCache
 
 
 def session(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as db:
         yield db
+
+
+def evidence(request: Request, db: Annotated[Session, Depends(session)]) -> EvidenceStore:
+    """The evidence store, over the request's session (one session per request: FastAPI shares it)."""
+    store: EvidenceStore = request.app.state.evidence(db)
+    return store
 
 
 # Starlette's app.state is untyped: each accessor names the type create_app stored there.
@@ -48,6 +55,7 @@ def page_url(request: Request) -> str:
 
 
 SessionDep = Annotated[Session, Depends(session)]
+EvidenceDep = Annotated[EvidenceStore, Depends(evidence)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 DiffsDep = Annotated[DiffCache, Depends(diffs)]
 NowDep = Annotated[datetime, Depends(now)]

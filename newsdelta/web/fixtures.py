@@ -9,15 +9,15 @@ removed, one hidden after a legal request, hostile markup in a title — is inve
 from __future__ import annotations
 
 import random
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsdelta.store.evidence import body_sha256
-from newsdelta.store.models import Article, Check, RawPage, Source, Version
+from newsdelta.store.evidence import EvidenceOpener, keep_raw_page
+from newsdelta.store.evidence_db import DatabaseEvidence
+from newsdelta.store.models import Article, Check, Source, Version
 from newsdelta.text import version_hash
 from newsdelta.vocabulary import ArticleState, Origin, Outcome
 
@@ -66,21 +66,12 @@ def add_version(
     origin: Origin = Origin.FETCH,
     raw: bytes | None = None,
     byline: str | None = None,
+    evidence: EvidenceOpener = DatabaseEvidence,
 ) -> Version:
-    """Append the next version and keep the article's counters as the crawler would."""
+    """Append the next version and keep the article's counters (and its raw page) as the crawler would."""
     raw_sha = None
     if raw is not None:
-        raw_sha = body_sha256(raw)
-        if session.get(RawPage, raw_sha) is None:
-            session.add(
-                RawPage(
-                    sha256=raw_sha,
-                    compressed=zlib.compress(raw),
-                    size=len(raw),
-                    content_type="text/html; charset=utf-8",
-                    first_seen_at=at,
-                )
-            )
+        raw_sha = keep_raw_page(evidence(session), raw, "text/html; charset=utf-8", at)
     version = Version(
         article=article,
         number=article.version_count,
@@ -116,14 +107,20 @@ def add_version(
     return version
 
 
-def seed_demo(sessions: sessionmaker[Session], corpus: Path, now: datetime | None = None) -> Seeded:
+def seed_demo(
+    sessions: sessionmaker[Session],
+    corpus: Path,
+    now: datetime | None = None,
+    *,
+    evidence: EvidenceOpener = DatabaseEvidence,
+) -> Seeded:
     """Fill a fresh database with the showcase and one article in each state; return their ids."""
     now = now or datetime.now(UTC)
     with sessions.begin() as session:
         guardian = Source(name="guardian", created_at=datetime(2017, 1, 1, tzinfo=UTC))
         bbc = Source(name="bbc", created_at=now - timedelta(days=3))
         session.add_all([guardian, bbc])
-        seed = _seed_guardian(session, guardian, corpus / "seed-guardian")
+        seed = _seed_guardian(session, guardian, corpus / "seed-guardian", evidence)
         live = _live_article(session, bbc, now)
         retired = _retired_article(session, bbc, now)
         gone = _gone_article(session, bbc, now)
@@ -132,7 +129,7 @@ def seed_demo(sessions: sessionmaker[Session], corpus: Path, now: datetime | Non
         return Seeded(seed.id, live.id, retired.id, gone.id, hidden.id)
 
 
-def _seed_guardian(session: Session, source: Source, folder: Path) -> Article:
+def _seed_guardian(session: Session, source: Source, folder: Path, evidence: EvidenceOpener) -> Article:
     title3, body3 = read_seed(folder / "v3.txt")
     title4, body4 = read_seed(folder / "v4.txt")
     published = datetime(2017, 11, 21, 6, 5, tzinfo=UTC)
@@ -142,7 +139,16 @@ def _seed_guardian(session: Session, source: Source, folder: Path) -> Article:
     drafts = [(body3[:4], 0), (body3[:6], 1), (body3[:-1], 2)]
     for paragraphs, hours in drafts:
         add_version(session, article, title3, paragraphs, published + timedelta(minutes=10 + 40 * hours))
-    add_version(session, article, title3, body3, v3_at, raw=HOSTILE_HTML, byline="Shaun Walker in Moscow")
+    add_version(
+        session,
+        article,
+        title3,
+        body3,
+        v3_at,
+        raw=HOSTILE_HTML,
+        byline="Shaun Walker in Moscow",
+        evidence=evidence,
+    )
     add_version(
         session,
         article,

@@ -17,7 +17,7 @@ from newsdelta.store.repository import NotFound
 from newsdelta.store.warc import write_warc
 from newsdelta.vocabulary import ChangeKind
 from newsdelta.web.cite import Citation, wayback_url
-from newsdelta.web.deps import DiffsDep, NowDep, SessionDep, SettingsDep, site_url
+from newsdelta.web.deps import DiffsDep, EvidenceDep, NowDep, SessionDep, SettingsDep, site_url
 from newsdelta.web.diffing import (
     changes_only,
     default_changes,
@@ -196,12 +196,18 @@ def version(request: Request, article_id: ArticleId, number: VersionNumber, db: 
 
 
 @router.get("/articles/{article_id}/versions/{number}/raw")
-def raw(article_id: ArticleId, number: VersionNumber, db: SessionDep, download: bool = False) -> Response:
+def raw(
+    article_id: ArticleId,
+    number: VersionNumber,
+    db: SessionDep,
+    evidence: EvidenceDep,
+    download: bool = False,
+) -> Response:
     """The archived bytes of the fetch behind a version, exactly as received: evidence to cite or re-parse."""
     queries.visible_article(db, article_id)
     shown = queries.get_version(db, article_id, number)
     sha = shown.raw_sha256
-    body = load_raw_page(db, sha) if sha else None
+    body = load_raw_page(evidence, sha) if sha else None
     if sha is None or body is None:
         raise NotFound(f"no archived page is kept for version {number} of article {article_id}")
     name = f"article-{article_id}-v{number}-{sha[:12]}.html"
@@ -212,11 +218,11 @@ def raw(article_id: ArticleId, number: VersionNumber, db: SessionDep, download: 
 
 
 @router.get("/articles/{article_id}/evidence.warc.gz")
-def evidence_warc(article_id: ArticleId, db: SessionDep) -> Response:
+def evidence_warc(article_id: ArticleId, db: SessionDep, evidence: EvidenceDep) -> Response:
     """Every version's evidence of one article as WARC/1.1, for web-archive tools."""
     found = queries.visible_article(db, article_id)
     buffer = io.BytesIO()
-    write_warc(db, [found], buffer)
+    write_warc(evidence, [found], buffer)
     name = f"article-{article_id}.warc.gz"
     headers = {**RAW_HEADERS, "content-disposition": f'attachment; filename="{name}"'}
     return Response(buffer.getvalue(), media_type="application/warc", headers=headers)

@@ -1,6 +1,6 @@
 """WebSub: a subscription per feed that declares a hub, and who gave an article's pending signal
 
-Revision ID: 0009_websub
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_websub"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
