@@ -13,16 +13,14 @@ from sqlalchemy import select
 
 from newsdelta.config import Settings
 from newsdelta.distributed import (
-    MeteredFetcher,
     SchedulerOptions,
     make_celery,
-    metrics_app,
-    record_check,
     schedule_once,
     scheduler,
     status_report,
 )
 from newsdelta.fetch import FetchError
+from newsdelta.metrics import MeteredFetcher, metrics_app, record_check
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check
 from newsdelta.store.repository import get_or_create_source, track_article
