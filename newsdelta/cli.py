@@ -25,6 +25,7 @@ from newsdelta.changes.commands import changes_group, export_group
 from newsdelta.changes.store import kinds_by_article, summaries
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
+from newsdelta.crawl.learning import explain
 from newsdelta.crawl.loop import recover_crashed_leases
 from newsdelta.distributed.metrics import record_check, serve_metrics
 from newsdelta.extract import ExtractionError, extract
@@ -37,7 +38,7 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
-from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
+from newsdelta.schedule import POLICY_NAMES, BadBudget, UnknownSchedule
 from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
@@ -98,8 +99,8 @@ ENVIRONMENT_HELP = """
 \b
 Environment: NEWSDELTA_DATA_DIR, NEWSDELTA_DB, NEWSDELTA_BROKER, NEWSDELTA_CONTACT_URL,
 NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one host, 1),
-NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDULE (newssniffer),
-NEWSDELTA_CHECK_FIRST_MINUTES (30),
+NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDULE (newsdelta),
+NEWSDELTA_BUDGET (article checks per hour per source; none), NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
 only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
 web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
@@ -133,9 +134,17 @@ web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (me
 @click.option(
     "--schedule",
     type=click.Choice(POLICY_NAMES),
-    help="When to re-check articles: newssniffer (30 min, ×1.2 per unchanged check), newsdiffs (its step "
-    "table by time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES) [NEWSDELTA_SCHEDULE, "
-    "newssniffer]. Feed and sitemap change dates bring checks forward under every schedule.",
+    help="When to re-check articles: newsdelta (learned per source and section from stored checks, within "
+    "--budget; live pages on their own capped cadence), newssniffer (30 min, ×1.2 per unchanged check), "
+    "newsdiffs (its step table by time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES) "
+    "[NEWSDELTA_SCHEDULE, newsdelta]. Feed and sitemap change dates bring checks forward under every schedule.",
+)
+@click.option(
+    "--budget",
+    metavar="N|SOURCE=N,...",
+    help="Article checks per hour each source may spend under the newsdelta schedule, e.g. 120 or "
+    "bbc=300,guardian=60,120 (a bare number is every other source's); signals and politeness still apply "
+    "[NEWSDELTA_BUDGET, no limit].",
 )
 @click.pass_context
 def cli(ctx: click.Context, **options: Any) -> None:
@@ -144,6 +153,8 @@ def cli(ctx: click.Context, **options: Any) -> None:
         settings = Settings.from_env(**options)
     except UnknownSchedule as exc:
         raise click.UsageError(f"NEWSDELTA_SCHEDULE: {exc}") from exc
+    except BadBudget as exc:
+        raise click.UsageError(f"--budget / NEWSDELTA_BUDGET: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
     ctx.obj = Context(settings)
@@ -427,7 +438,9 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             "state": row.state,
             "first_seen_at": _iso(row.first_seen_at),
             "next_check_at": _iso(row.next_check_at),
-            "next_check_reason": dataclasses.asdict(next_check_reason(row, ctx.settings.policy)),
+            "next_check_reason": dataclasses.asdict(
+                explain(session, row, ctx.settings.policy, datetime.now(UTC))
+            ),
             "versions": [
                 {
                     "number": v.number,

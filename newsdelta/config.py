@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
-from newsdelta.schedule import BackoffPolicy, Policy, policy_named
+from newsdelta.schedule import Budget, LearnedPolicy, Policy, policy_named
 
 # Newest items read from one poll of one feed: a news feed names tens, a news sitemap at most 1,000 (Google's
 # limit); a feed naming 100,000 would otherwise be a crawl of its own inside one poll.
@@ -20,20 +20,23 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
-def policy_from_env(name: str | None = None) -> Policy:
-    """The schedule `name` (else NEWSDELTA_SCHEDULE, else News Sniffer's), tuned by NEWSDELTA_CHECK_FIRST_MINUTES
-    (the first period, or the fixed one), _CHECK_GROWTH and _RETIRE_AFTER_DAYS where given.
+def policy_from_env(name: str | None = None, budget: str | None = None) -> Policy:
+    """The schedule `name` (else NEWSDELTA_SCHEDULE, else newsdelta's learned one), tuned by
+    NEWSDELTA_CHECK_FIRST_MINUTES (News Sniffer's first period, or the fixed one), _CHECK_GROWTH,
+    _RETIRE_AFTER_DAYS and, for the learned one, the per-source request budget `budget` (else NEWSDELTA_BUDGET).
 
-    ValueError for an unknown name."""
+    ValueError for an unknown name or a malformed budget."""
     first, growth, retire = (
         os.environ.get(f"NEWSDELTA_{key}")
         for key in ("CHECK_FIRST_MINUTES", "CHECK_GROWTH", "RETIRE_AFTER_DAYS")
     )
+    budget = budget or os.environ.get("NEWSDELTA_BUDGET")
     return policy_named(
-        name or os.environ.get("NEWSDELTA_SCHEDULE") or "newssniffer",
+        name or os.environ.get("NEWSDELTA_SCHEDULE") or "newsdelta",
         first=timedelta(minutes=float(first)) if first else None,
         growth=float(growth) if growth else None,
         retire_after=timedelta(days=float(retire)) if retire else None,
+        budget=Budget.parse(budget) if budget else None,
     )
 
 
@@ -45,7 +48,7 @@ class Settings:
     contact_url: str | None = None
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
-    policy: Policy = field(default_factory=BackoffPolicy)
+    policy: Policy = field(default_factory=LearnedPolicy)
     admin_token: str | None = None
     # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
     # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
@@ -80,7 +83,7 @@ class Settings:
             "diff_cache_mb": _env_float("NEWSDELTA_DIFF_CACHE_MB", 64.0),
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
-            "policy": policy_from_env(overrides.pop("schedule", None)),  # type: ignore[arg-type]
+            "policy": policy_from_env(overrides.pop("schedule", None), overrides.pop("budget", None)),  # type: ignore[arg-type]
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

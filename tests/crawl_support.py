@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext
 from newsdelta.fetch import Fetcher
+from newsdelta.schedule import Policy
 from newsdelta.store.db import open_database
 from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.newsroom import Newsroom
@@ -27,13 +28,18 @@ def fast_fetcher(**options: object) -> Fetcher:
     return Fetcher("newsdelta-tests/0 (+http://127.0.0.1/)", **defaults)  # type: ignore[arg-type]
 
 
-def crawl_scripted_day(sessions: sessionmaker[Session], newsroom: Newsroom, hours: float = 24) -> Any:
-    """Register the newsroom's feed and crawl its script for `hours` on its clock; the crawl's totals."""
+def crawl_scripted_day(
+    sessions: sessionmaker[Session], newsroom: Newsroom, hours: float = 24, policy: Policy | None = None
+) -> Any:
+    """Register the newsroom's feed and crawl its script for `hours` on its clock (under `policy`, else the
+    default schedule); the crawl's totals."""
     register_newsroom(sessions, newsroom, period=600)
 
     async def crawl() -> Any:
         async with fast_fetcher() as fetcher:
             ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
+            if policy is not None:
+                ctx.policy = policy
             return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=hours))
 
     return asyncio.run(crawl())

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.config import FEED_MAX_ITEMS
 from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import Fetcher
-from newsdelta.schedule import BackoffPolicy, Policy
+from newsdelta.schedule import LearnedPolicy, Policy
 
 # How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
 FEED_LEASE = timedelta(minutes=5)
@@ -40,7 +40,7 @@ def process_owner() -> str:
 class CrawlContext:
     sessions: sessionmaker[Session]
     fetcher: Fetcher
-    policy: Policy = field(default_factory=BackoffPolicy)
+    policy: Policy = field(default_factory=LearnedPolicy)
     clock: Callable[[], datetime] = utc_now
     owner: str = field(default_factory=process_owner)
     lease: timedelta = timedelta(minutes=10)

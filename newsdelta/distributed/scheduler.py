@@ -15,13 +15,14 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
+from newsdelta.crawl.budget import claim_articles
 from newsdelta.crawl.context import FEED_LEASE, process_owner, utc_now
 from newsdelta.distributed import metrics
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
@@ -36,6 +37,7 @@ from newsdelta.distributed.tasks import (
 )
 from newsdelta.notify import notifications_due
 from newsdelta.runtime import open_store
+from newsdelta.schedule import LearnedPolicy, Policy
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due
 
@@ -52,6 +54,7 @@ class SchedulerOptions:
     feed_lease: timedelta = FEED_LEASE
     interval: float = 1.0
     max_queued: int = 5000
+    policy: Policy = field(default_factory=LearnedPolicy)  # its request budgets hold claims back
     # At most one notify task per this many seconds: a delivery under way must not be re-sent every tick.
     notify_interval: float = 5.0
 
@@ -100,7 +103,10 @@ def _dispatch(
     lease = options.lease if is_article else options.feed_lease
     token = claim_token() if is_article else feed_token(now + lease)
     with sessions() as session:
-        ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
+        if is_article:  # the same claim as `newsdelta crawl`'s, budgets included
+            ids = claim_articles(session, now, limit=limit, lease=lease, owner=token, policy=options.policy)
+        else:
+            ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
         if not ids:
             return 0, 0
         unsent = _publish(app, CHECK_TASK if is_article else POLL_TASK, ids, token)
@@ -172,7 +178,7 @@ def run_scheduler(
     options: SchedulerOptions | None = None,
 ) -> TickStats:
     """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
-    options = options or SchedulerOptions()
+    options = options or SchedulerOptions(policy=settings.policy)
     stop = stop or threading.Event()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema
