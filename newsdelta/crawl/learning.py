@@ -151,6 +151,15 @@ def _observations(
 ) -> tuple[dict[int, dict[str | None, list[Observation]]], Counter[int]]:
     """The recent articles' histories by source and section, and each source's live pages now."""
     since = now - HISTORY
+    recent = (
+        select(Article.id)
+        .where(
+            Article.first_seen_at >= since, Article.first_seen_at <= now, Article.last_checked_at.is_not(None)
+        )
+        .order_by(Article.first_seen_at.desc())
+        .limit(HISTORY_ARTICLES)
+        .scalar_subquery()
+    )
     articles = session.execute(
         select(
             Article.id,
@@ -159,18 +168,13 @@ def _observations(
             Article.first_seen_at,
             Article.last_checked_at,
             Article.next_check_at.is_not(None),
-        )
-        .where(
-            Article.first_seen_at >= since, Article.last_checked_at.is_not(None), Article.first_seen_at <= now
-        )
-        .order_by(Article.first_seen_at.desc())
-        .limit(HISTORY_ARTICLES)
+        ).where(Article.id.in_(recent))
     )
     edits: dict[int, list[datetime]] = defaultdict(list)
     for article_id, at in session.execute(
-        select(Version.article_id, Version.fetched_at)
-        .join(Article, Article.id == Version.article_id)
-        .where(Article.first_seen_at >= since, Version.number > 0, Version.origin == "fetch")
+        select(Version.article_id, Version.fetched_at).where(
+            Version.article_id.in_(recent), Version.number > 0, Version.origin == "fetch"
+        )
     ):
         edits[article_id].append(at)
     grouped: dict[int, dict[str | None, list[Observation]]] = defaultdict(lambda: defaultdict(list))
@@ -180,8 +184,8 @@ def _observations(
         until = now if tracked else checked or found
         ages = tuple(_hours(at - found) for at in edits.get(article_id, ()) if at <= now)
         grouped[source_id][section_of(url)].append(Observation(_hours(until - found), ages))
-        recent = sum(1 for at in edits.get(article_id, ()) if timedelta(0) <= now - at <= policy.live_window)
-        live[source_id] += recent >= policy.live_edits
+        lately = sum(1 for at in edits.get(article_id, ()) if timedelta(0) <= now - at <= policy.live_window)
+        live[source_id] += lately >= policy.live_edits
     return grouped, live
 
 
