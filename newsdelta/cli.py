@@ -603,7 +603,8 @@ def worker(ctx: Context, concurrency: int, metrics_port: int | None, loglevel: s
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
-    """Queue depth, due backlog, checks in flight, oldest overdue check and per-source error rates."""
+    """Queue depth, due backlog, checks in flight, oldest overdue check, per-source error rates, and per source
+    the last hour's checks against its budget and the schedule's estimated capture rate."""
     from newsdelta.distributed import status_report
 
     ctx.sessions  # migrate first, so a fresh database reports zeros rather than missing tables  # noqa: B018
