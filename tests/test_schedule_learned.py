@@ -3,6 +3,7 @@ crawl and the Celery scheduler alike), its explanations and its figures in `stat
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -10,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from crawl_support import crawl_scripted_day, sqlite_store
+from crawl_support import crawl_scripted_day, fast_fetcher, sqlite_store
 from sqlalchemy import select
 
 from newsdelta.cli import cli
 from newsdelta.config import Settings
+from newsdelta.crawl import CrawlContext
 from newsdelta.crawl.budget import claim_articles
-from newsdelta.crawl.learning import hazard_book, learn_sections, section_of
+from newsdelta.crawl.learning import explain, hazard_book, learn_sections, section_of
 from newsdelta.distributed import SchedulerOptions, make_celery, schedule_once, scheduler, status_report
 from newsdelta.distributed.tasks import WorkerRuntime
 from newsdelta.hazard import EDGES, PRIOR, PRIOR_RATES, Observation, estimate
@@ -29,8 +31,10 @@ from newsdelta.schedule import (
     next_check_reason,
 )
 from newsdelta.store.models import Article, Check
-from newsdelta.store.repository import get_or_create_source, track_article
+from newsdelta.store.repository import add_feed, get_or_create_source, track_article
+from newsdelta.testing.drive import crawl_until
 from newsdelta.testing.newsroom import Newsroom
+from newsdelta.testing.script import Revision, Script, ScriptedArticle
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -217,3 +221,47 @@ def test_history_explains_the_learned_plan(tmp_path: Path) -> None:
         "detail": "learned hazard (source news): 0.2 edits/h at age 3.0 h; checked again once 0.1 edits are "
         "expected: in 30 min",
     }
+
+
+def _live_blog() -> Script:
+    """Published at START, then an edit every 6 minutes for 90 minutes, then quiet."""
+    revisions = [
+        (minutes * 60.0, Revision("Storm live: updates", tuple(f"Update {n}." for n in range(step + 1))))
+        for step, minutes in enumerate(range(0, 91, 6))
+    ]
+    return Script([ScriptedArticle("storm-live", "local", revisions)], NOW)
+
+
+def test_a_live_page_in_the_newsroom_is_recognised_capped_and_let_go(tmp_path: Path) -> None:
+    sessions = sqlite_store(tmp_path)
+    with Newsroom(_live_blog()) as newsroom:
+        with sessions.begin() as session:
+            add_feed(session, newsroom.url("/rss.xml"), "newsroom", timedelta(minutes=5), (), NOW)
+
+        async def crawl(until: timedelta) -> None:
+            async with fast_fetcher() as fetcher:
+                ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
+                await crawl_until(ctx, newsroom, NOW + until)
+
+        asyncio.run(crawl(timedelta(minutes=80)))
+        with sessions() as session:
+            article = session.scalars(select(Article)).one()
+            during = explain(session, article, LearnedPolicy(), newsroom.clock.now())
+        asyncio.run(crawl(timedelta(hours=5)))
+        with sessions() as session:
+            article = session.scalars(select(Article)).one()
+            after = explain(session, article, LearnedPolicy(), newsroom.clock.now())
+            times = list(session.scalars(select(Check.at).order_by(Check.at)))
+            versions = article.version_count
+    assert during.kind == "live" and "(at most 12 an hour)" in during.detail
+    assert after.kind == "hazard"
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 300  # never more often than the cap, every 5 minutes
+    live = [
+        gap
+        for gap, at in zip(gaps, times, strict=False)
+        if NOW + timedelta(minutes=30) <= at <= NOW + 90 * MINUTE
+    ]
+    assert len(live) >= 10 and all(300 <= gap <= 450 for gap in live)  # half the gap between edits seen
+    assert max(gaps) > 1800  # once quiet, no longer live
+    assert versions >= 13  # of 16: the ones before it was recognised may be lost
