@@ -143,7 +143,7 @@ web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (me
     "--budget",
     metavar="N|SOURCE=N,...",
     help="Article checks per hour each source may spend under the newsdelta schedule, e.g. 120 or "
-    "bbc=300,guardian=60,120 (a bare number is every other source's); signals and politeness still apply "
+    "bbc=300,guardian=60,120 (a bare number is every other source's); signal-driven checks count too "
     "[NEWSDELTA_BUDGET, no limit].",
 )
 @click.pass_context
