@@ -9,8 +9,8 @@ Pick one with `--schedule` / NEWSDELTA_SCHEDULE; `newsdelta` (the learned schedu
 The learned schedule spends checks where the expected number of caught versions per request is highest: an
 article is checked again once `threshold` edits are expected since its last check, by the hazard learned for its
 source and section at its age (newsdelta.hazard). A check then catches a change with probability 1 − e^−θ for
-θ expected edits, so equal θ everywhere equalises the value of the last request spent on every article — the
-optimum for a fixed number of requests. A source's request budget raises its θ until its expected requests fit
+θ expected edits, so equal θ everywhere roughly equalises what the last request spent on each article is worth:
+to first order the best use of a fixed number of requests. A source's request budget raises its θ until its expected requests fit
 (newsdelta.crawl.learning), and that θ gives the estimated capture rate (1 − e^−θ)/θ. Live pages (several edits
 within the hour) are checked on their own cadence, capped.
 """
