@@ -25,6 +25,7 @@ from newsdelta.actions import add_checked_feed, track_url
 from newsdelta.changes.commands import changes_group, export_group
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats, crawl_forever, run_pass
+from newsdelta.crawl.learning import explain
 from newsdelta.crawl.loop import recover_crashed_leases
 from newsdelta.crawl.replay import ImportStats, Replay, import_captures, read_captures
 from newsdelta.extract import ExtractionError, extract
@@ -38,7 +39,7 @@ from newsdelta.notify.dispatch import remove_subscription, send_test, subscripti
 from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import evidence_store, make_context, make_fetcher, open_store
-from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
+from newsdelta.schedule import POLICY_NAMES, BadBudget, UnknownSchedule
 from newsdelta.store import queries
 from newsdelta.store.evidence import EvidenceOpener, repack
 from newsdelta.store.models import Article, Feed, Source, Version
@@ -120,6 +121,11 @@ def _networks_option(
         ". Feed and sitemap change dates bring checks forward under every schedule"
     ),
 )
+@click.option(
+    "--budget",
+    metavar="N|SOURCE=N,...",
+    help=settings_table.BUDGET.option_help(),
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -130,6 +136,7 @@ def cli(
     contact_url: str | None,
     allowed_networks: tuple[IPNetwork, ...] | None,
     schedule: str | None,
+    budget: str | None,
 ) -> None:
     """newsdelta: track news articles from feeds, keep every version, show what changed."""
     try:
@@ -140,9 +147,12 @@ def cli(
             contact_url=contact_url,
             allowed_networks=allowed_networks,
             schedule=schedule,
+            budget=budget,
         )
     except UnknownSchedule as exc:
         raise click.UsageError(f"{settings_table.SCHEDULE.env}: {exc}") from exc
+    except BadBudget as exc:
+        raise click.UsageError(f"--budget / {settings_table.BUDGET.env}: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{settings_table.ALLOWED_NETWORKS.env}: {exc}") from exc
     try:
@@ -458,7 +468,9 @@ def history(ctx: Context, article: str, as_json: bool) -> None:
             "state": row.state,
             "first_seen_at": _iso(row.first_seen_at),
             "next_check_at": _iso(row.next_check_at),
-            "next_check_reason": dataclasses.asdict(next_check_reason(row, ctx.settings.policy)),
+            "next_check_reason": dataclasses.asdict(
+                explain(session, row, ctx.settings.policy, datetime.now(UTC))
+            ),
             "versions": [
                 {**_json_row(listed), **_version_text(texts[listed.number])}
                 for listed in queries.version_rows(session, row.id)
@@ -620,7 +632,8 @@ def worker(ctx: Context, concurrency: int, metrics_port: int | None, loglevel: s
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
-    """Queue depth, due backlog, checks in flight, oldest overdue check and per-source error rates."""
+    """Queue depth, due backlog, checks in flight, oldest overdue check, per-source error rates, and per source
+    the last hour's checks against its budget and the schedule's estimated capture rate."""
     from newsdelta.distributed import status_report
 
     ctx.sessions  # migrate first, so a fresh database reports zeros rather than missing tables  # noqa: B018

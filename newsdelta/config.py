@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from newsdelta import settings as table
 from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
-from newsdelta.schedule import BackoffPolicy, Policy, policy_named
+from newsdelta.schedule import Budget, LearnedPolicy, Policy, policy_named
 
 T = TypeVar("T")
 
@@ -19,17 +19,20 @@ T = TypeVar("T")
 FEED_MAX_ITEMS = table.FEED_MAX_ITEMS.default
 
 
-def policy_from_env(name: str | None = None) -> Policy:
-    """The schedule `name` (else NEWSDELTA_SCHEDULE, else News Sniffer's), tuned by NEWSDELTA_CHECK_FIRST_MINUTES
-    (the first period, or the fixed one), _CHECK_GROWTH and _RETIRE_AFTER_DAYS where given.
+def policy_from_env(name: str | None = None, budget: str | None = None) -> Policy:
+    """The schedule `name` (else NEWSDELTA_SCHEDULE, else newsdelta's learned one), tuned by
+    NEWSDELTA_CHECK_FIRST_MINUTES (News Sniffer's first period, or the fixed one), _CHECK_GROWTH,
+    _RETIRE_AFTER_DAYS and, for the learned one, the per-source request budget `budget` (else NEWSDELTA_BUDGET).
 
-    ValueError for an unknown name."""
+    ValueError for an unknown name or a malformed budget."""
     first, retire = table.CHECK_FIRST_MINUTES.read(), table.RETIRE_AFTER_DAYS.read()
+    budget = budget or table.BUDGET.read()
     return policy_named(
         name or table.SCHEDULE.read(),
         first=timedelta(minutes=first) if first else None,
         growth=table.CHECK_GROWTH.read() or None,
         retire_after=timedelta(days=retire) if retire else None,
+        budget=Budget.parse(budget) if budget else None,
     )
 
 
@@ -56,6 +59,7 @@ class Overrides(TypedDict, total=False):
     contact_url: str | None
     allowed_networks: tuple[IPNetwork, ...] | None
     schedule: str | None
+    budget: str | None
     per_host_delay: float | None
     per_host_concurrency: int | None
 
@@ -74,7 +78,7 @@ class Settings:
     contact_url: str | None = table.CONTACT_URL.default
     per_host_concurrency: int = table.PER_HOST_CONCURRENCY.default
     per_host_delay: float = table.PER_HOST_DELAY.default
-    policy: Policy = field(default_factory=BackoffPolicy)
+    policy: Policy = field(default_factory=LearnedPolicy)
     admin_token: str | None = table.ADMIN_TOKEN.default
     # Non-public networks the crawler may reach besides public addresses (e.g. 127.0.0.0/8 for a test site);
     # the environment's, like every Fetcher's default, so no process that builds Settings itself drifts apart.
@@ -111,7 +115,7 @@ class Settings:
             ia_endpoint=table.IA_ENDPOINT.read(),
             per_host_delay=_given(given.get("per_host_delay"), table.PER_HOST_DELAY),
             per_host_concurrency=_given(given.get("per_host_concurrency"), table.PER_HOST_CONCURRENCY),
-            policy=policy_from_env(given.get("schedule")),
+            policy=policy_from_env(given.get("schedule"), given.get("budget")),
             allowed_networks=AddressPolicy.from_env().allowed if networks is None else networks,
         )
 

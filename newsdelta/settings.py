@@ -90,9 +90,18 @@ ALLOWED_NETWORKS = _setting(
 SCHEDULE = _setting(
     "SCHEDULE",
     str,
-    "newssniffer",
-    "When to re-check articles: newssniffer (30 min, ×1.2 per unchanged check), newsdiffs (its step table by "
-    "time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES)",
+    "newsdelta",
+    "When to re-check articles: newsdelta (learned per source and section from stored checks, within the "
+    "budget; live pages on their own capped cadence), newssniffer (30 min, ×1.2 per unchanged check), newsdiffs "
+    "(its step table by time since the last change) or fixed (every NEWSDELTA_CHECK_FIRST_MINUTES)",
+)
+BUDGET = _setting(
+    "BUDGET",
+    str,
+    None,
+    "Article checks per hour each source may spend under the newsdelta schedule, e.g. 120 or "
+    "bbc=300,guardian=60,120 (a bare number is every other source's); signal-driven checks count too",
+    "no limit",
 )
 CHECK_FIRST_MINUTES = _setting(
     "CHECK_FIRST_MINUTES", float, None, "The first re-check period, or the fixed one", "the schedule's, 30"
@@ -152,6 +161,7 @@ SETTINGS: tuple[Setting[object], ...] = (
     PER_HOST_CONCURRENCY,
     ALLOWED_NETWORKS,
     SCHEDULE,
+    BUDGET,
     CHECK_FIRST_MINUTES,
     CHECK_GROWTH,
     RETIRE_AFTER_DAYS,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext
 from newsdelta.fetch import Fetcher
+from newsdelta.schedule import Policy
 from newsdelta.store.db import open_database
 from newsdelta.store.evidence import EvidenceOpener
 from newsdelta.store.evidence_db import DatabaseEvidence
@@ -34,9 +35,10 @@ def crawl_scripted_day(
     newsroom: Newsroom,
     hours: float = 24,
     evidence: EvidenceOpener = DatabaseEvidence,
+    policy: Policy | None = None,
 ) -> Any:
-    """Register the newsroom's feed and crawl its script for `hours` on its clock, keeping raw pages in
-    `evidence`; the crawl's totals."""
+    """Register the newsroom's feed and crawl its script for `hours` on its clock (under `policy`, else the
+    default schedule), keeping raw pages in `evidence`; the crawl's totals."""
     register_newsroom(sessions, newsroom, period=600)
 
     async def crawl() -> Any:
@@ -44,6 +46,8 @@ def crawl_scripted_day(
             ctx = CrawlContext(
                 sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now, evidence=evidence
             )
+            if policy is not None:
+                ctx.policy = policy
             return await crawl_until(ctx, newsroom, newsroom.script.start + timedelta(hours=hours))
 
     return asyncio.run(crawl())

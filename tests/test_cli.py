@@ -67,7 +67,7 @@ def test_crawl_once_then_articles_and_history(run) -> None:
         first = next(row for row in articles if row["version_count"])
         history = json.loads(run("history", str(first["id"]), "--json"))
         assert history["url"] == first["url"]
-        assert history["next_check_reason"]["kind"] == "backoff"
+        assert history["next_check_reason"]["kind"] == "hazard"  # newsdelta's learned schedule
         version = history["versions"][0]
         assert version["number"] == 0 and version["paragraphs"] and version["title"]
         assert json.loads(run("history", first["url"], "--json"))["id"] == first["id"]

@@ -213,7 +213,8 @@ def test_version_numbers_are_dense_from_zero(day: dict[str, Any]) -> None:
 
 
 def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
-    """An article that never changed after publication was checked with growing gaps (30 min, ×1.2)."""
+    """An article that never changed after publication was checked less and less often: under newsdelta's
+    learned schedule the hazard falls with age, so the wait for 0.1 expected edits grows."""
     quiet = day["newsroom"].url("city-marathon-results")
     with day["sessions"]() as session:
         article_id = session.scalar(select(Article.id).where(Article.url == quiet))
@@ -222,9 +223,12 @@ def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
         ).all()
         period = session.scalar(select(Article.check_period_seconds).where(Article.id == article_id))
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    assert gaps[0] == pytest.approx(1800, abs=1)
-    assert all(later == pytest.approx(earlier * 1.2, rel=1e-6) for earlier, later in itertools.pairwise(gaps))
-    assert period == pytest.approx(gaps[-1] * 1.2, rel=1e-6)
+    # 0.1 expected edits at the hazard learned so far (the prior's 0.6 edits an hour: 10 minutes)
+    assert 300 <= gaps[0] <= 1800
+    # The hazard learned as the day goes on moves a wait a little either way; the trend is up.
+    assert all(gap >= 0.7 * max(gaps[:index]) for index, gap in enumerate(gaps) if index)
+    assert gaps[-1] > 4 * gaps[0]
+    assert period >= gaps[-1] - 1
 
 
 def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ def test_hash_ignores_invisible_differences_and_empty_paragraphs_but_not_edits()
 def test_every_schedule_number_is_configurable_from_the_environment(monkeypatch) -> None:
     from newsdelta.config import Settings
 
+    monkeypatch.setenv("NEWSDELTA_SCHEDULE", "newssniffer")
     monkeypatch.setenv("NEWSDELTA_CHECK_FIRST_MINUTES", "10")
     monkeypatch.setenv("NEWSDELTA_CHECK_GROWTH", "1.5")
     monkeypatch.setenv("NEWSDELTA_RETIRE_AFTER_DAYS", "7")

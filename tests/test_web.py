@@ -72,7 +72,8 @@ def test_article_page_states_the_schedule_for_live_and_removed_articles(demo: De
     live = text_of(demo.client.get(f"/articles/{demo.ids.live}").text)
     assert "The article has changed 2 times." in live  # 3 versions after the first, one of them a re-parse
     assert re.search(
-        r"The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC \(newssniffer schedule: every [\d.]+ \w+ for now\)\.",
+        r"The next check for changes will be \d+ \w+ \d{4}, \d\d:\d\d UTC \(learned hazard \(source \w+\): "
+        r"[\d.e-]+ edits/h at age [\d.]+ \w+; checked again once 0\.1 edits are expected: in [\d.]+ \w+\)\.",
         live,
     )
     gone = text_of(demo.client.get(f"/articles/{demo.ids.gone}").text)

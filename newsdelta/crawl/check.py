@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsdelta.changes.store import record_changes
 from newsdelta.crawl.context import CrawlContext
+from newsdelta.crawl.learning import hazard_book, recent_edits
 from newsdelta.discovery import filed_url
 from newsdelta.extract import Extracted, ExtractionError
 from newsdelta.extract.registry import current_readings
@@ -29,7 +30,7 @@ from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
 from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
-from newsdelta.schedule import Policy
+from newsdelta.schedule import ArticleFacts, LearnedPolicy, Policy
 from newsdelta.store.evidence import StoredPage, body_sha256, prepare_page, raw_page_text
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import (
@@ -62,6 +63,8 @@ class Snapshot:
     parser_version: int | None
     check_period_seconds: float
     planned_check_at: datetime | None
+    first_seen_at: datetime
+    recent_edits: tuple[datetime, ...] = ()  # for the learned schedule's live pages
 
 
 SNAPSHOT_COLUMNS = (
@@ -76,15 +79,40 @@ SNAPSHOT_COLUMNS = (
     Article.parser_version,
     Article.check_period_seconds,
     Article.planned_check_at,
+    Article.first_seen_at,
 )
 
 
-def load_snapshots(session: Session, article_ids: Sequence[int], owner: str) -> dict[int, Snapshot]:
-    """One query for a whole claimed batch; work whose lease `owner` no longer holds is left out."""
+def load_snapshots(
+    session: Session, article_ids: Sequence[int], owner: str, policy: Policy | None = None
+) -> dict[int, Snapshot]:
+    """A whole claimed batch in one query (two for the learned schedule, which also wants recent edits); work
+    whose lease `owner` no longer holds is left out."""
     rows = session.execute(
         select(*SNAPSHOT_COLUMNS).where(Article.id.in_(article_ids), Article.lease_owner == owner)
     )
-    return {row[0]: Snapshot(*row) for row in rows}
+    snapshots = {row[0]: Snapshot(*row) for row in rows}  # type: ignore[call-arg]
+    if isinstance(policy, LearnedPolicy) and snapshots:
+        edits = recent_edits(session, list(snapshots), policy.live_edits)
+        snapshots = {i: replace(s, recent_edits=edits.get(i, ())) for i, s in snapshots.items()}
+    return snapshots
+
+
+def load_batch(ctx: CrawlContext, article_ids: Sequence[int]) -> dict[int, Snapshot]:
+    """The batch's snapshots, with the learned schedule's figures brought up to date outside any write."""
+    with ctx.sessions() as session:
+        hazard_book(session, ctx.policy, ctx.clock())
+        return load_snapshots(session, article_ids, ctx.owner, ctx.policy)
+
+
+def snapshot_facts(
+    ctx: CrawlContext, session: Session, snapshot: Snapshot, now: datetime, *, edited: bool = False
+) -> ArticleFacts:
+    """What the plan after this check may know; `edited`: the check itself saw an edit."""
+    book = hazard_book(session, ctx.policy, now)
+    learned = None if book is None else book.lookup(snapshot.source_id, snapshot.url)
+    edits = snapshot.recent_edits + ((now,) if edited else ())
+    return ArticleFacts(snapshot.first_seen_at, edits, learned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +180,7 @@ async def check_article(
     together; alone, the check reads and writes its own.
     """
     if snapshot is None:
-        with ctx.sessions() as session:
-            snapshot = load_snapshots(session, [article_id], ctx.owner).get(article_id)
+        snapshot = load_batch(ctx, [article_id]).get(article_id)
     if snapshot is None:
         return Outcome.SKIPPED  # a redelivered task for work someone else has taken or finished
     try:
@@ -309,6 +336,7 @@ def _schedule_values(
     now: datetime,
     *,
     changed: bool,
+    facts: ArticleFacts,
     planned: datetime | None = None,
 ) -> dict[str, Any]:
     """The article's next check after a successful one, with its lease released.
@@ -320,8 +348,7 @@ def _schedule_values(
     if planned is not None and planned > now and not changed:
         period, next_at = timedelta(seconds=period_seconds), planned
     else:
-        period = policy.period_after(timedelta(seconds=period_seconds), changed=changed)
-        next_at = policy.next_check(now, period)
+        period, next_at = policy.plan(now, timedelta(seconds=period_seconds), changed=changed, facts=facts)
     return {
         "check_period_seconds": period.total_seconds(),
         "next_check_at": next_at,
@@ -364,6 +391,7 @@ def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
                 snapshot.check_period_seconds,
                 record.at,
                 changed=False,
+                facts=snapshot_facts(ctx, session, snapshot, record.at),
                 planned=snapshot.planned_check_at,
             )
             if record.result is not None:
@@ -449,10 +477,12 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
             # The page's last body is no longer what the URL serves: its return must be compared in full.
             article.body_sha256 = article.etag = article.last_modified = None
         period, planned = article.check_period_seconds, article.planned_check_at
-        _apply(article, _schedule_values(ctx.policy, period, now, changed=newly_gone, planned=planned))
-        return _log_check(
-            session, article, now, Outcome.GONE, http_status=result.status, version_number=number
+        facts = snapshot_facts(ctx, session, snapshot, now)
+        _apply(
+            article,
+            _schedule_values(ctx.policy, period, now, changed=newly_gone, facts=facts, planned=planned),
         )
+        return _log_check(session, article, now, Outcome.GONE, http_status=result.status, version_number=number)
 
 
 def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
@@ -482,7 +512,10 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
         remember_rules(session, article.source_id, article.id, page.learned, now)
         changed = outcome != Outcome.UNCHANGED
         period, planned = article.check_period_seconds, article.planned_check_at
-        _apply(article, _schedule_values(ctx.policy, period, now, changed=changed, planned=planned))
+        facts = snapshot_facts(ctx, session, snapshot, now, edited=outcome == "new_version" and number != 0)
+        _apply(
+            article, _schedule_values(ctx.policy, period, now, changed=changed, facts=facts, planned=planned)
+        )
         _apply(article, _validators(page.result))
         article.parser = page.extracted.parser
         article.parser_version = page.extracted.parser_version

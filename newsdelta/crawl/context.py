@@ -15,7 +15,7 @@ from newsdelta.config import FEED_MAX_ITEMS
 from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import FetchResult
-from newsdelta.schedule import BackoffPolicy, Policy
+from newsdelta.schedule import LearnedPolicy, Policy
 from newsdelta.store.evidence import EvidenceOpener
 from newsdelta.store.evidence_db import DatabaseEvidence
 
@@ -58,7 +58,7 @@ def process_owner() -> str:
 class CrawlContext:
     sessions: sessionmaker[Session]
     fetcher: PageFetcher
-    policy: Policy = field(default_factory=BackoffPolicy)
+    policy: Policy = field(default_factory=LearnedPolicy)
     clock: Callable[[], datetime] = utc_now
     owner: str = field(default_factory=process_owner)
     lease: timedelta = timedelta(minutes=10)

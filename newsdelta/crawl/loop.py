@@ -20,7 +20,8 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
+from newsdelta.crawl.budget import claim_articles
+from newsdelta.crawl.check import NoChangeLog, check_article, load_batch
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
 from newsdelta.crawl.wayback import archive_client, archive_round
@@ -82,8 +83,7 @@ async def check_batch(
 ) -> Counter[Outcome]:
     """Check leased articles together: one query reads their snapshots, no-change outcomes are written in
     groups. The unit of work both of the in-process crawl and of a worker's task."""
-    with ctx.sessions() as session:
-        snapshots = load_snapshots(session, article_ids, ctx.owner)
+    snapshots = load_batch(ctx, article_ids)
     log = NoChangeLog(ctx)
     outcomes: Counter[Outcome] = Counter()
 
@@ -112,13 +112,13 @@ async def check_due_articles(
     """Claim and check batches until nothing is due; each batch's leases are held only while it runs."""
     while True:
         with ctx.sessions() as session:
-            ids = claim_due(
+            ids = claim_articles(
                 session,
-                Article,
                 ctx.clock(),
                 limit=batch,
                 lease=ctx.lease,
                 owner=ctx.owner,
+                policy=ctx.policy,
                 forced_since=forced_since,
             )
         if not ids:

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from celery import Celery
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import metrics
 from newsdelta.config import Settings
+from newsdelta.crawl.budget import claim_articles
 from newsdelta.crawl.context import FEED_LEASE, process_owner, utc_now
 from newsdelta.crawl.wayback import archive_due
 from newsdelta.distributed.celery_app import broker_errors, make_celery, queue_depth
@@ -38,6 +39,7 @@ from newsdelta.distributed.tasks import (
 )
 from newsdelta.notify import notifications_due
 from newsdelta.runtime import archive_keys, open_store
+from newsdelta.schedule import LearnedPolicy, Policy
 from newsdelta.store.models import Article, Feed, HubSubscription
 from newsdelta.store.repository import Claimable, claim_due
 
@@ -54,6 +56,7 @@ class SchedulerOptions:
     feed_lease: timedelta = FEED_LEASE
     interval: float = 1.0
     max_queued: int = 5000
+    policy: Policy = field(default_factory=LearnedPolicy)  # its request budgets hold claims back
     # At most one notify task per this many seconds: a delivery under way must not be re-sent every tick.
     notify_interval: float = 5.0
     # Send due WebSub requests (subscribe, renew, unsubscribe): only with a public base URL for callbacks.
@@ -115,7 +118,10 @@ def _dispatch(
     token = claim_token() if is_article else feed_token(now + lease)
     task, label = _TASKS[model]
     with sessions() as session:
-        ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
+        if is_article:  # the same claim as `newsdelta crawl`'s, budgets included
+            ids = claim_articles(session, now, limit=limit, lease=lease, owner=token, policy=options.policy)
+        else:
+            ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
         if not ids:
             return 0, 0
         unsent = _publish(app, task, ids, token)
@@ -191,7 +197,7 @@ def run_scheduler(
 ) -> TickStats:
     """Tick every `options.interval` seconds until `stop` is set (or once); returns the last tick's figures."""
     options = replace(
-        options or SchedulerOptions(websub=settings.base_url is not None),
+        options or SchedulerOptions(policy=settings.policy, websub=settings.base_url is not None),
         archive=archive_keys(settings) is not None,
     )
     if not options.websub:

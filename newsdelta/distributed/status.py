@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
 from newsdelta.crawl.context import utc_now
+from newsdelta.crawl.learning import source_figures
 from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
@@ -71,6 +72,42 @@ def _websub_report(session: Session, settings: Settings) -> dict[str, Any]:
     return report
 
 
+def _schedule_figures(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Each source's article checks in the last hour against its budget, and the learned schedule's estimate
+    of the share of edits it catches (newsdelta.schedule.capture_estimate)."""
+    used: dict[str, int] = {
+        name: count
+        for name, count in session.execute(
+            select(Source.name, func.count(Check.id))
+            .join(Article, Article.source_id == Source.id)
+            .join(Check, Check.article_id == Article.id)
+            .where(Check.at >= now - timedelta(hours=1))
+            .group_by(Source.name)
+        )
+    }
+    learned = source_figures(session, settings.policy, now)
+    sources = []
+    for name in sorted(set(used) | set(learned)):
+        figures = learned.get(name)
+        budget = figures.budget if figures else None
+        row: dict[str, Any] = {
+            "source": name,
+            "checks_last_hour": used.get(name, 0),
+            "budget_per_hour": budget,
+            "budget_use": round(used.get(name, 0) / budget, 3) if budget else None,
+        }
+        if figures is not None:
+            row |= {
+                "expected_edits_per_check": round(figures.threshold, 3),
+                "budget_limited": figures.budget_limited,
+                "estimated_capture": round(figures.capture_estimate, 3),
+                "live_pages": figures.live_pages,
+                "learned_from_articles": figures.articles_learned_from,
+            }
+        sources.append(row)
+    return {"policy": settings.policy.name, "sources": sources}
+
+
 def status_report(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     """Figures for operators as JSON-ready data; `queue_depth` is None without a broker or when it is down."""
     now = now or utc_now()
@@ -84,6 +121,7 @@ def status_report(settings: Settings, *, now: datetime | None = None) -> dict[st
                 "sources": _source_error_rates(session, now - ERROR_WINDOW),
                 "notifications": delivery_report(session),
                 "websub": _websub_report(session, settings),
+                "schedule": _schedule_figures(session, settings, now),
             }
     finally:
         sessions.kw["bind"].dispose()

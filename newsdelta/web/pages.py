@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from newsdelta.crawl.learning import explain
 from newsdelta.notify import delivery_report
-from newsdelta.schedule import next_check_reason
 from newsdelta.store import queries
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
@@ -108,7 +108,7 @@ def article(
         flipflops=queries.flipflops(db, article_id),
         title=versions[-1].title if versions else found.url,
         retire_days=settings.policy.retire_after.days,
-        schedule_reason=next_check_reason(found, settings.policy).detail,
+        schedule_reason=explain(db, found, settings.policy, now).detail,
         now=now,
     )
 
