@@ -14,9 +14,9 @@ from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
 from newsdelta.store.db import open_database
+from newsdelta.store.leases import lease_free
 from newsdelta.store.models import Article, Check, Feed, Source
 from newsdelta.store.queries import fallback_pages, hub_states
-from newsdelta.store.repository import lease_free
 from newsdelta.vocabulary import Outcome
 
 ERROR_WINDOW = timedelta(hours=24)
