@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from newsdelta.notify import delivery_report
 from newsdelta.schedule import next_check_reason
 from newsdelta.store import queries
+from newsdelta.store import search as fulltext
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
 from newsdelta.store.warc import write_warc
@@ -285,8 +286,8 @@ def search(
         found = queries.article_id_for_url(db, q)
         if found is not None:
             return RedirectResponse(f"/articles/{found}", status_code=303)
-    results = queries.search(db, q, page=page) if q.strip() else None
-    return _page(request, "search.html", q=q, results=results, terms=queries.search_terms(q), now=now)
+    results = fulltext.search(db, q, page=page) if q.strip() else None
+    return _page(request, "search.html", q=q, results=results, terms=fulltext.search_terms(q), now=now)
 
 
 @router.get("/about")
