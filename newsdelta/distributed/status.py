@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
@@ -14,23 +13,13 @@ from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
 from newsdelta.store.db import open_database
-from newsdelta.store.leases import lease_free
-from newsdelta.store.models import Article, Check, Feed, Source
-from newsdelta.store.queries import fallback_pages, hub_states
-from newsdelta.vocabulary import Outcome
-
-ERROR_WINDOW = timedelta(hours=24)
+from newsdelta.store.leases import backlog
+from newsdelta.store.models import Article, Feed
+from newsdelta.store.queries import hub_states, source_health
 
 
 def _due_counts(session: Session, model: type[Article] | type[Feed], now: datetime) -> dict[str, Any]:
-    free = lease_free(model, now)
-    due, leased, oldest = session.execute(
-        select(
-            func.count().filter(and_(model.next_check_at <= now, free)),
-            func.count().filter(model.lease_until >= now),
-            func.min(model.next_check_at).filter(and_(model.next_check_at <= now, free)),
-        )
-    ).one()
+    due, leased, oldest = backlog(session, model, now)
     return {
         "due": due,
         "in_flight": leased,
@@ -39,26 +28,18 @@ def _due_counts(session: Session, model: type[Article] | type[Feed], now: dateti
     }
 
 
-def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any]]:
-    errors = func.sum(case((Check.outcome == Outcome.ERROR, 1), else_=0))
-    rows = session.execute(
-        select(Source.name, func.count(Check.id), errors)
-        .join(Article, Article.source_id == Source.id)
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.at >= since)
-        .group_by(Source.name)
-        .order_by(Source.name)
-    )
-    fallback = fallback_pages(session, since)
+def _source_error_rates(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """The sources checked in the last 24 hours (`source_health`'s window), with their error rates."""
     return [
         {
-            "source": name,
-            "checks": checks,
-            "errors": int(failed),
-            "error_rate": round(failed / checks, 4),
-            "fallback_pages": fallback.get(name, 0),
+            "source": health.name,
+            "checks": health.checks,
+            "errors": health.errors,
+            "error_rate": round(health.error_rate, 4),
+            "fallback_pages": health.fallback_pages,
         }
-        for name, checks, failed in rows
+        for health in source_health(session, now)
+        if health.error_rate is not None
     ]
 
 
@@ -81,7 +62,7 @@ def status_report(settings: Settings, *, now: datetime | None = None) -> dict[st
                 "now": now.isoformat(),
                 "articles": _due_counts(session, Article, now),
                 "feeds": _due_counts(session, Feed, now),
-                "sources": _source_error_rates(session, now - ERROR_WINDOW),
+                "sources": _source_error_rates(session, now),
                 "notifications": delivery_report(session),
                 "websub": _websub_report(session, settings),
             }

@@ -60,6 +60,19 @@ def lease_free(model: Claimable, now: datetime) -> ColumnElement[bool]:
     return or_(model.lease_until.is_(None), model.lease_until < now)
 
 
+def backlog(session: Session, model: Claimable, now: datetime) -> tuple[int, int, datetime | None]:
+    """How many rows are due and free, how many are leased, and the oldest due time: is the crawl keeping up?"""
+    free = lease_free(model, now)
+    due, leased, oldest = session.execute(
+        select(
+            func.count().filter(and_(model.next_check_at <= now, free)),
+            func.count().filter(model.lease_until >= now),
+            func.min(model.next_check_at).filter(and_(model.next_check_at <= now, free)),
+        )
+    ).one()
+    return due, leased, oldest
+
+
 def is_held(session: Session, model: Claimable, row_id: int, owner: str) -> bool:
     """Whether `owner` still holds the row (a Celery task's check of the claim it was sent with)."""
     held = select(model.id).where(model.id == row_id, model.lease_owner == owner)

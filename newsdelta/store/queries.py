@@ -6,14 +6,15 @@ COUNT over the whole version table. Version bodies (`paragraphs`) are loaded onl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
+from newsdelta.changes.align import ALGORITHM
 from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
 from newsdelta.store.models import (
@@ -171,6 +172,33 @@ def source_by_name(session: Session, name: str) -> Source:
 
 def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
+
+
+def all_feeds(session: Session) -> list[Feed]:
+    return list(session.scalars(select(Feed).order_by(Feed.id)))
+
+
+def tracked_articles(session: Session, *, source: str | None = None) -> list[Article]:
+    """Every article (of one source), hidden ones included: for exports and operators, not for readers."""
+    query = select(Article).join(Source).order_by(Article.id)
+    return list(session.scalars(query if source is None else query.where(Source.name == source)))
+
+
+def hidden_articles(session: Session) -> list[Article]:
+    return list(session.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
+
+
+def versions_fetched_since(
+    session: Session, since: datetime
+) -> Sequence[tuple[datetime, int, Origin, str, int]]:
+    """(fetched at, number, origin, title, article id) of every version stored since then, oldest first."""
+    query = (
+        select(Version.fetched_at, Version.number, Version.origin, Version.title, Article.id)
+        .join(Article)
+        .where(Version.fetched_at >= since)
+        .order_by(Version.fetched_at, Article.id)
+    )
+    return session.execute(query).tuples().all()
 
 
 ChangeColumns = Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]
@@ -464,6 +492,56 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
     return UTCDateTime().process_result_value(value, None)
 
 
+def versions_by_number(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Version]:
+    """Versions by (article id, number) in one query, bodies deferred: the diff cache loads them only on a miss."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = (
+        select(Version)
+        .options(defer(Version.paragraphs))
+        .where(tuple_(Version.article_id, Version.number).in_(wanted))
+    )
+    return {(version.article_id, version.number): version for version in session.scalars(query)}
+
+
+def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple[Version, Version]:
+    found = versions_by_number(session, [(article_id, old), (article_id, new)])
+    if (article_id, old) not in found or (article_id, new) not in found:
+        raise NotFound(f"article {article_id} has no versions {old} and {new}")
+    return found[(article_id, old)], found[(article_id, new)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredComparison:
+    """The columns of a version's stored comparison (version_change) that a list's line is made of."""
+
+    previous_number: int | None
+    size_words: int
+    additions: int
+    deletions: int
+    edits: int
+    refactors: int
+    kinds: list[str]
+
+
+def stored_comparisons(db: Session, version_ids: list[int]) -> dict[int, StoredComparison]:
+    """Stored comparisons by version id; the sentence rows, the bulk of each, are not read."""
+    if not version_ids:
+        return {}
+    query = select(
+        VersionChange.version_id,
+        VersionChange.previous_number,
+        VersionChange.size_words,
+        VersionChange.additions,
+        VersionChange.deletions,
+        VersionChange.edits,
+        VersionChange.refactors,
+        VersionChange.kinds,
+    ).where(VersionChange.version_id.in_(version_ids), VersionChange.algorithm == ALGORITHM)
+    return {row[0]: StoredComparison(*row[1:]) for row in db.execute(query)}
+
+
 def article_id_for_url(session: Session, url: str) -> int | None:
     """The article tracked at `url` (as given or canonical: tracking parameters and fragment dropped), or
     known under it as an alias; None when no article is."""
@@ -493,6 +571,12 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
         .order_by(Check.at)
     )
     return [Flipflop(at, number) for at, number in session.execute(query) if number is not None]
+
+
+def flipflop_counts(session: Session) -> dict[int, int]:
+    """Flip-flops per article id, for articles that had any."""
+    query = select(Check.article_id, func.count()).where(Check.outcome == Outcome.FLIPFLOP)
+    return dict(session.execute(query.group_by(Check.article_id)).tuples().all())
 
 
 def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:

@@ -20,12 +20,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsdelta import actions
 from newsdelta.config import Settings
 from newsdelta.fetch.errors import FetchError
+from newsdelta.store import queries
 from newsdelta.store.models import Article, Feed
 from newsdelta.web.admin_session import (
     COOKIE,
@@ -150,10 +150,10 @@ def _done(message: str) -> Response:
 @router.get("/admin", include_in_schema=False)
 def admin_page(request: Request, db: SessionDep, admin: AdminDep, done: str = "") -> Response:
     """The login form, or, in a session, every action's form and the hidden articles."""
-    feeds = db.scalars(select(Feed).order_by(Feed.id)).all()
+    feeds = queries.all_feeds(db)
     hidden = None
     if admin is not None:
-        hidden = list(db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
+        hidden = queries.hidden_articles(db)
     context = {"feeds": feeds, "hidden": hidden, "done": done, "admin": admin}
     return templates.TemplateResponse(request, "admin.html", context, headers=PRIVATE)
 

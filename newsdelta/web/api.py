@@ -16,7 +16,6 @@ from newsdelta.store import queries
 from newsdelta.store import search as fulltext
 from newsdelta.vocabulary import ArticleState, Origin
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
-from newsdelta.web.diffing import version_pair
 from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import PRINTABLE, ArticleId, SearchText, SourceQuery, UtcTime, VersionNumber
 
@@ -214,7 +213,7 @@ def diff(
 ) -> DiffOut:
     """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
     queries.visible_article(db, article_id)
-    old_version, new_version = version_pair(db, article_id, old, new)
+    old_version, new_version = queries.version_pair(db, article_id, old, new)
     return {
         "article_id": article_id,
         "old": old,

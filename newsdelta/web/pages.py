@@ -24,7 +24,6 @@ from newsdelta.web.diffing import (
     default_changes,
     describe,
     key_changes,
-    version_pair,
 )
 from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import (
@@ -145,7 +144,7 @@ def diff(
     if old > new:
         query = f"?view={view}" + (f"&changes={changes}" if changes else "")
         return RedirectResponse(f"/articles/{article_id}/diff/{new}/{old}{query}", 303)
-    old_version, new_version = version_pair(db, article_id, old, new)
+    old_version, new_version = queries.version_pair(db, article_id, old, new)
     result = diffs.diff(old_version, new_version)
     changes = changes or default_changes(result.rows)
     rows = list(changes_only(result.rows)) if changes == "only" else list(result.rows)
