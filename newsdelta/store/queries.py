@@ -198,7 +198,7 @@ def versions_fetched_since(
         .where(Version.fetched_at >= since)
         .order_by(Version.fetched_at, Article.id)
     )
-    return session.execute(query).tuples().all()
+    return session.execute(query).all()
 
 
 ChangeColumns = Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]
@@ -576,7 +576,7 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
 def flipflop_counts(session: Session) -> dict[int, int]:
     """Flip-flops per article id, for articles that had any."""
     query = select(Check.article_id, func.count()).where(Check.outcome == Outcome.FLIPFLOP)
-    return dict(session.execute(query.group_by(Check.article_id)).tuples().all())
+    return dict(session.execute(query.group_by(Check.article_id)).all())
 
 
 def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
