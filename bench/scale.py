@@ -33,8 +33,9 @@ from newsdelta.crawl import run_pass
 from newsdelta.distributed import SchedulerOptions, run_scheduler
 from newsdelta.runtime import make_context, make_fetcher
 from newsdelta.store.db import open_database
+from newsdelta.store.leases import claim_due
 from newsdelta.store.models import Article
-from newsdelta.store.repository import claim_due, get_or_create_source, track_article
+from newsdelta.store.repository import get_or_create_source, track_article
 
 # The local newsroom serves on loopback, which newsdelta only fetches from when allowed to (SSRF guard).
 os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")

@@ -36,8 +36,9 @@ from newsdelta.notify.card import render_card
 from newsdelta.notify.message import ChangeMessage, pair_message
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Version
+from newsdelta.store.queries import version_pair
 from newsdelta.web.app import create_app
-from newsdelta.web.diffing import DiffCache, version_pair
+from newsdelta.web.diffing import DiffCache
 from newsdelta.web.fixtures import seed_demo, seed_live_blog
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

@@ -16,7 +16,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import __version__
@@ -223,7 +222,7 @@ def _feed_dict(row: Feed) -> dict[str, Any]:
 def feed_list(ctx: Context, as_json: bool) -> None:
     """List the feeds."""
     with ctx.sessions() as session:
-        rows = [_feed_dict(row) for row in session.scalars(select(Feed).order_by(Feed.id))]
+        rows = [_feed_dict(row) for row in queries.all_feeds(session)]
     _emit(
         rows,
         as_json,
@@ -375,8 +374,7 @@ def export_warc(ctx: Context, article: tuple[str, ...], source: str | None, out:
         except NotFound as exc:
             raise click.ClickException(str(exc)) from exc
         if not article:
-            query = select(Article).join(Source).order_by(Article.id)
-            chosen = list(session.scalars(query.where(Source.name == source) if source else query))
+            chosen = queries.tracked_articles(session, source=source)
         with out.open("wb") as stream:
             written = write_warc(ctx.evidence(session), chosen, stream)
     click.echo(f"wrote {written} versions to {out}")

@@ -12,14 +12,13 @@ from datetime import datetime, timedelta
 import uvicorn
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.config import Settings
 from newsdelta.crawl import PassStats
 from newsdelta.fetch.addresses import parse_networks
 from newsdelta.runtime import make_context, make_fetcher, open_store
-from newsdelta.store.models import Article, Version
+from newsdelta.store import queries
 from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.newsroom import Newsroom
 from newsdelta.vocabulary import Origin
@@ -45,12 +44,7 @@ def start_site(
 
 def _print_new_versions(console: Console, sessions: sessionmaker[Session], since: datetime) -> None:
     with sessions() as session:
-        rows = session.execute(
-            select(Version.fetched_at, Version.number, Version.origin, Version.title, Article.id)
-            .join(Article)
-            .where(Version.fetched_at >= since)
-            .order_by(Version.fetched_at, Article.id)
-        ).all()
+        rows = queries.versions_fetched_since(session, since)
     for fetched_at, number, origin, title, article_id in rows:
         label = f"version {number}" if origin == Origin.FETCH else origin
         console.print(f"{fetched_at:%H:%M} article {article_id:>3} {label:<10} {title}", markup=False)
@@ -59,7 +53,7 @@ def _print_new_versions(console: Console, sessions: sessionmaker[Session], since
 def _summary(console: Console, sessions: sessionmaker[Session], site: str) -> None:
     table = Table("id", "versions", "state", "page")
     with sessions() as session:
-        for article in session.scalars(select(Article).order_by(Article.id)):
+        for article in queries.tracked_articles(session):
             table.add_row(
                 str(article.id), str(article.version_count), article.state, f"{site}/articles/{article.id}"
             )

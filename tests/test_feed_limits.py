@@ -24,8 +24,9 @@ from newsdelta.crawl.context import FEED_LEASE
 from newsdelta.crawl.feeds import wanted_urls
 from newsdelta.discovery import Link
 from newsdelta.runtime import make_context
+from newsdelta.store.leases import claim_due
 from newsdelta.store.models import Article, Feed
-from newsdelta.store.repository import add_feed, claim_due, get_or_create_source, track_article
+from newsdelta.store.repository import add_feed, get_or_create_source, track_article
 from newsdelta.testing.httpserver import BackgroundServer, Request, Response
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -158,7 +159,8 @@ async def test_a_poll_that_lost_its_lease_writes_nothing(tmp_path: Path) -> None
         feed_id = _setup(sessions, base + "/feed.xml", lease)
         poll = asyncio.create_task(poll_feed(ctx, feed_id))
         await asyncio.sleep(0.1)
-        thief = datetime.now(UTC) + timedelta(minutes=5)  # the lease ran out under a stall; another took it
+        # The lease ran out under a stall and the feed was claimed again, by the same owner even: a new expiry.
+        thief = datetime.now(UTC) + timedelta(minutes=5)
         with sessions.begin() as session:
             session.execute(update(Feed).where(Feed.id == feed_id).values(lease_until=thief))
         assert await poll == 0

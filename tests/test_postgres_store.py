@@ -27,8 +27,9 @@ from newsdelta.config import Settings
 from newsdelta.crawl import check_article, run_pass
 from newsdelta.runtime import make_context, make_fetcher
 from newsdelta.store.db import open_database
+from newsdelta.store.leases import claim_due
 from newsdelta.store.models import Article, Check, Feed, Version
-from newsdelta.store.repository import add_feed, claim_due, get_or_create_source, track_article
+from newsdelta.store.repository import add_feed, get_or_create_source, track_article
 from newsdelta.testing.default_day import DAY_START
 from newsdelta.testing.newsroom import Newsroom
 

@@ -348,6 +348,20 @@ def test_admin_hides_an_article_and_manages_feeds(demo: Demo) -> None:
         assert session.get(Feed, feed_id) is None
 
 
+def test_admin_actions_happen_at_the_apps_clock(tmp_path) -> None:
+    moment = datetime(2031, 5, 6, 7, 8, tzinfo=UTC)
+    sessions = open_database(f"sqlite:///{tmp_path / 'clock.sqlite3'}")
+    client = TestClient(create_app(Settings(admin_token=TOKEN), sessions, clock=lambda: moment))
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    feed = client.post(
+        "/api/admin/feeds", json={"url": "https://example.org/rss", "source": "x"}, headers=auth
+    )
+    article = client.post("/api/admin/track", json={"url": "https://example.org/a"}, headers=auth)
+    with sessions() as session:
+        assert session.get(Feed, feed.json()["id"]).next_check_at == moment  # type: ignore[union-attr]
+        assert session.get(Article, article.json()["id"]).first_seen_at == moment  # type: ignore[union-attr]
+
+
 def test_admin_is_disabled_without_a_configured_token(tmp_path, corpus) -> None:
     client = TestClient(
         create_app(Settings(admin_token=None), open_database(f"sqlite:///{tmp_path / 'x.sqlite3'}"))

@@ -18,7 +18,7 @@ from newsdelta.cli import cli
 from newsdelta.config import Settings
 from newsdelta.diff import side_text
 from newsdelta.diff.model import Span
-from newsdelta.store import queries
+from newsdelta.store import search as fulltext
 from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import GUARDIAN_URL, read_seed, seed_demo
 
@@ -110,15 +110,15 @@ def test_search_on_postgres_uses_the_full_text_index(
 ) -> None:
     ids = seed_demo(postgres_sessions, corpus)
     with postgres_sessions() as session:
-        hits = queries.search(session, "Putin Assad").items
+        hits = fulltext.search(session, "Putin Assad").items
         assert [(hit.article_id, hit.matching_versions) for hit in hits] == [(ids.guardian, 6)]
-        assert [hit.number for hit in queries.search(session, "Erdoğan").items] == [5]  # non-ASCII words too
-        assert queries.search(session, "zebracorn").items == []  # hidden
-        assert queries.search(session, 'OR "unbalanced -').items == []
+        assert [hit.number for hit in fulltext.search(session, "Erdoğan").items] == [5]  # non-ASCII words too
+        assert fulltext.search(session, "zebracorn").items == []  # hidden
+        assert fulltext.search(session, 'OR "unbalanced -').items == []
         session.execute(text("SET enable_seqscan = off"))
         plan = session.execute(
             text(
-                f"EXPLAIN SELECT id FROM version WHERE {queries.PG_SEARCH_DOCUMENT} @@ to_tsquery('english', 'putin')"
+                f"EXPLAIN SELECT id FROM version WHERE {fulltext.PG_SEARCH_DOCUMENT} @@ to_tsquery('english', 'putin')"
             )
         ).scalars()
         assert "ix_version_search" in "\n".join(plan)
@@ -126,9 +126,9 @@ def test_search_on_postgres_uses_the_full_text_index(
 
 def test_search_snippets_start_at_a_word_and_mark_elisions() -> None:
     paragraph = "The Russian president met his Syrian counterpart before a gathering in the Black Sea resort of Sochi."
-    assert queries.snippet(["Unrelated.", paragraph], ["sochi"], width=40) == "…resort of Sochi."
-    assert queries.snippet([paragraph], ["russian"], width=30) == "The Russian president met his …"
-    assert queries.snippet(["No match here."], ["sochi"]) == "No match here."
+    assert fulltext.snippet(["Unrelated.", paragraph], ["sochi"], width=40) == "…resort of Sochi."
+    assert fulltext.snippet([paragraph], ["russian"], width=30) == "The Russian president met his …"
+    assert fulltext.snippet(["No match here."], ["sochi"]) == "No match here."
 
 
 @pytest.mark.postgres

@@ -32,7 +32,7 @@ from newsdelta.discovery.websub import HubLinks, hub_links, parse_link_header
 from newsdelta.distributed import make_celery
 from newsdelta.distributed.scheduler import SchedulerOptions, schedule_once
 from newsdelta.distributed.status import status_report
-from newsdelta.distributed.tasks import HUB_TASK, feed_token
+from newsdelta.distributed.tasks import HUB_TASK
 from newsdelta.fetch.addresses import AddressPolicy
 from newsdelta.schedule import next_check_reason
 from newsdelta.store.models import Article, Check, Feed, HubSubscription
@@ -411,9 +411,9 @@ def test_the_distributed_scheduler_sends_hub_requests_as_it_sends_polls(tmp_path
         stats = schedule_once(app, world.sessions, newsroom.clock.now, options, notify=False)
         assert stats.hub_requests == 1
         claimed = world.subscription()
-        assert claimed is not None and claimed.lease_until is not None
+        assert claimed is not None and claimed.lease_owner is not None
         # What a worker runs for the task the scheduler sent.
-        assert app.tasks[HUB_TASK](claimed.id, feed_token(claimed.lease_until)) is True
+        assert app.tasks[HUB_TASK](claimed.id, claimed.lease_owner) is True
         assert newsroom.hub is not None and newsroom.hub.verify_pending() == 1
         assert world.subscription().state == "active"  # type: ignore[union-attr]
 

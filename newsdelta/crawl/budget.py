@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from newsdelta.schedule import LearnedPolicy, Policy
-from newsdelta.store.models import Article, Check, Source
-from newsdelta.store.repository import claim_due, lease_free
+from newsdelta.store.leases import claim_due, lease_free
+from newsdelta.store.models import Article, Source
+from newsdelta.store.queries import checks_per_source
 
 WINDOW = timedelta(hours=1)
 
@@ -69,21 +70,14 @@ def source_budgets(session: Session, policy: Policy) -> dict[int, float]:
 def budget_left(session: Session, budgets: dict[int, float], now: datetime) -> dict[int, int]:
     """Checks each budgeted source may still start now: its budget less its checks in the last hour and
     those in flight."""
-    used: dict[int, int] = defaultdict(int)
-    checked = (
-        select(Article.source_id, func.count(Check.id))
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.at > now - WINDOW, Article.source_id.in_(list(budgets)))
-        .group_by(Article.source_id)
-    )
+    used: dict[int, int] = defaultdict(int, checks_per_source(session, now - WINDOW))
     in_flight = (
         select(Article.source_id, func.count())
         .where(Article.lease_until > now, Article.source_id.in_(list(budgets)))
         .group_by(Article.source_id)
     )
-    for query in (checked, in_flight):
-        for source_id, count in session.execute(query):
-            used[source_id] += count
+    for source_id, count in session.execute(in_flight):
+        used[source_id] += count
     return {source_id: int(budget) - used[source_id] for source_id, budget in budgets.items()}
 
 

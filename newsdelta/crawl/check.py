@@ -32,12 +32,12 @@ from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rul
 from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
 from newsdelta.schedule import ArticleFacts, LearnedPolicy, Policy
 from newsdelta.store.evidence import StoredPage, body_sha256, prepare_page, raw_page_text
+from newsdelta.store.leases import release_leases
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
 from newsdelta.store.repository import (
     article_by_url,
     latest_raw_sha256,
     latest_version,
-    release_article_leases,
     version_numbers_by_hash,
 )
 from newsdelta.text import version_hash
@@ -187,7 +187,7 @@ async def check_article(
         outcome = await _check(ctx, snapshot)
     except IntegrityError:  # another URL of the same article was stored by a concurrent check just now
         with ctx.sessions.begin() as session:  # due at once: the next check sees what the other one stored
-            release_article_leases(session, [snapshot.article_id], ctx.owner, ctx.clock())
+            release_leases(session, Article, [snapshot.article_id], ctx.owner, ctx.clock())
         return Outcome.CONFLICT
     except Exception as exc:  # one bad page (a parser bug, a hostile document) never ends the pass
         logging.getLogger(__name__).exception("check of %s raised", snapshot.url)  # `log` is a parameter here

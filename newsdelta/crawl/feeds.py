@@ -29,8 +29,9 @@ from newsdelta.discovery.sniff import discover_all
 from newsdelta.discovery.websub import HubLinks, hub_links
 from newsdelta.extract import is_article_url, parser_for
 from newsdelta.fetch import FetchError, FetchResult
+from newsdelta.store.leases import Lease, drop_lease, extend_lease, lease_of, still_held
 from newsdelta.store.models import Feed
-from newsdelta.store.repository import extend_feed_lease, known_urls, track_article
+from newsdelta.store.repository import known_urls, track_article
 
 log = logging.getLogger(__name__)
 
@@ -47,33 +48,33 @@ class FeedSnapshot:
     etag: str | None
     last_modified: str | None
     exclude: tuple[str, ...]
-    lease_until: datetime | None  # the claim this poll works under; None when polled without one
+    lease: Lease | None  # the claim this poll works under; None when polled without one
 
 
 class LeaseKeeper:
     """Extends a feed's lease every third of its length while the poll works.
 
-    The lease's expiry is the claim's token (feeds have no owner column); each extension replaces it. If an
-    extension finds another token, the lease expired and was claimed again: `lost` is set for good.
+    Each extension replaces `lease` with the new expiry. If an extension finds the feed under another claim,
+    the lease expired and was claimed again (newsdelta.store.leases): `lost` is set for good.
     """
 
-    def __init__(self, ctx: CrawlContext, feed_id: int, token: datetime | None) -> None:
+    def __init__(self, ctx: CrawlContext, feed_id: int, lease: Lease | None) -> None:
         self.ctx = ctx
         self.feed_id = feed_id
-        self.token = token
+        self.lease = lease
         self.lost = False
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LeaseKeeper:
-        if self.token is not None:
+        if self.lease is not None:
             self._task = asyncio.create_task(self._keep())
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        """Stop, after any extension in flight has landed, so `token` is the lease as it stands."""
+        """Stop, after any extension in flight has landed, so `lease` is the claim as it stands."""
         self._stop.set()
         if self._task is not None:
             await self._task
@@ -92,11 +93,11 @@ class LeaseKeeper:
                 log.warning("feed %s: lease not extended: %s", self.feed_id, exc)
 
     def _extend(self) -> None:
-        assert self.token is not None  # the keeper runs only for a claimed lease (__aenter__)
+        assert self.lease is not None  # the keeper runs only for a claimed lease (__aenter__)
         until = self.ctx.clock() + self.ctx.feed_lease
         with self.ctx.sessions() as session:
-            if extend_feed_lease(session, self.feed_id, self.token, until):
-                self.token = until
+            if extend_lease(session, Feed, self.feed_id, self.lease, until):
+                self.lease = Lease(self.lease.owner, until)
             else:
                 self.lost = True
                 log.warning("feed %s: lease lost to another process; this poll stops", self.feed_id)
@@ -108,7 +109,7 @@ async def poll_feed(ctx: CrawlContext, feed_id: int) -> int:
     if snapshot is None:
         return 0
     added = 0
-    async with LeaseKeeper(ctx, feed_id, snapshot.lease_until) as lease:
+    async with LeaseKeeper(ctx, feed_id, snapshot.lease) as lease:
         try:
             result = await ctx.fetcher.get(
                 snapshot.url, etag=snapshot.etag, last_modified=snapshot.last_modified
@@ -123,7 +124,7 @@ async def poll_feed(ctx: CrawlContext, feed_id: int) -> int:
             added = await _track_links(ctx, snapshot, links, lease)
             record = partial(_record_success, result=result, hubs=hubs)
     if not lease.lost:
-        await asyncio.to_thread(record, ctx, feed_id, lease.token)
+        await asyncio.to_thread(record, ctx, feed_id, lease.lease)
     return added
 
 
@@ -133,7 +134,7 @@ def _snapshot(ctx: CrawlContext, feed_id: int) -> FeedSnapshot | None:
         if feed is None:
             return None
         return FeedSnapshot(
-            feed.id, feed.url, feed.etag, feed.last_modified, tuple(feed.exclude_patterns), feed.lease_until
+            feed.id, feed.url, feed.etag, feed.last_modified, tuple(feed.exclude_patterns), lease_of(feed)
         )
 
 
@@ -249,20 +250,18 @@ def _period(feed: Feed) -> timedelta:
     return timedelta(seconds=feed.period_seconds)
 
 
-def _held_feed(session: Session, feed_id: int, token: datetime | None) -> Feed | None:
+def _held_feed(session: Session, feed_id: int, lease: Lease | None) -> Feed | None:
     """The feed, locked, if this poll still holds its lease (or polled it without one)."""
     feed = session.get(Feed, feed_id, with_for_update=True)
-    if feed is None or (token is not None and feed.lease_until != token):
-        return None
-    return feed
+    return feed if feed is not None and still_held(feed, lease) else None
 
 
 def _record_success(
-    ctx: CrawlContext, feed_id: int, token: datetime | None, *, result: FetchResult, hubs: HubLinks | None
+    ctx: CrawlContext, feed_id: int, lease: Lease | None, *, result: FetchResult, hubs: HubLinks | None
 ) -> None:
     now = ctx.clock()
     with ctx.sessions.begin() as session:
-        feed = _held_feed(session, feed_id, token)
+        feed = _held_feed(session, feed_id, lease)
         if feed is None:
             return
         if not result.not_modified:
@@ -272,17 +271,17 @@ def _record_success(
         feed.next_check_at = now + _period(feed)
         feed.error_streak = 0
         feed.last_error = None
-        feed.lease_until = None
+        drop_lease(feed)
 
 
-def _record_feed_error(ctx: CrawlContext, feed_id: int, token: datetime | None, *, message: str) -> None:
+def _record_feed_error(ctx: CrawlContext, feed_id: int, lease: Lease | None, *, message: str) -> None:
     now = ctx.clock()
     with ctx.sessions.begin() as session:
-        feed = _held_feed(session, feed_id, token)
+        feed = _held_feed(session, feed_id, lease)
         if feed is None:
             return
         feed.error_streak += 1
         feed.last_error = message[:2000]
         feed.last_checked_at = now
         feed.next_check_at = now + max(_period(feed), ctx.policy.error_delay(feed.error_streak))
-        feed.lease_until = None
+        drop_lease(feed)

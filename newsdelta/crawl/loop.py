@@ -27,8 +27,8 @@ from newsdelta.crawl.feeds import poll_feed
 from newsdelta.crawl.wayback import archive_client, archive_round
 from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.notify import deliver
+from newsdelta.store.leases import claim_due, release_leases_of_dead_processes
 from newsdelta.store.models import Article, Feed
-from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
 from newsdelta.vocabulary import Outcome
 
 T = TypeVar("T")
@@ -200,7 +200,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def recover_crashed_leases(ctx: CrawlContext) -> int:
-    """A crawler killed mid-pass left leases; give its articles back now rather than after the lease expires."""
+    """A crawler killed mid-pass left leases; give its work back now rather than after the lease expires."""
     with ctx.sessions() as session:
         return release_leases_of_dead_processes(session, socket.gethostname(), _pid_alive, ctx.clock())
 

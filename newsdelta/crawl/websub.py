@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.discovery.websub import HubLinks
 from newsdelta.fetch import FetchError
+from newsdelta.store.leases import claim_due, drop_lease
 from newsdelta.store.models import Feed, HubSubscription
-from newsdelta.store.repository import claim_due
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _record(ctx: CrawlContext, subscription_id: int, requested_at: datetime, err
         if subscription is None:
             return
         now = ctx.clock()
-        subscription.lease_until = None
+        drop_lease(subscription)
         still_pending = subscription.requested_at == requested_at  # no verification arrived meanwhile
         if error is None:
             subscription.error_streak, subscription.last_error = 0, None

@@ -34,14 +34,12 @@ from newsdelta.distributed.tasks import (
     NOTIFY_TASK,
     POLL_TASK,
     Clock,
-    feed_token,
-    release_claims,
 )
 from newsdelta.notify import notifications_due
 from newsdelta.runtime import archive_keys, open_store
 from newsdelta.schedule import LearnedPolicy, Policy
+from newsdelta.store.leases import Claimable, claim_due, release_leases
 from newsdelta.store.models import Article, Feed, HubSubscription
-from newsdelta.store.repository import Claimable, claim_due
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -113,12 +111,11 @@ def _dispatch(
     options: SchedulerOptions,
 ) -> tuple[int, int]:
     """Claim up to `limit` due rows of one kind and enqueue them; return (sent, unsent)."""
-    is_article = model is Article
-    lease = options.lease if is_article else options.feed_lease
-    token = claim_token() if is_article else feed_token(now + lease)
+    lease = options.lease if model is Article else options.feed_lease
+    token = claim_token()
     task, label = _TASKS[model]
     with sessions() as session:
-        if is_article:  # the same claim as `newsdelta crawl`'s, budgets included
+        if model is Article:  # the same claim as `newsdelta crawl`'s, budgets included
             ids = claim_articles(session, now, limit=limit, lease=lease, owner=token, policy=options.policy)
         else:
             ids = claim_due(session, model, now, limit=limit, lease=lease, owner=token)
@@ -126,7 +123,8 @@ def _dispatch(
             return 0, 0
         unsent = _publish(app, task, ids, token)
         if unsent:
-            release_claims(session, model, unsent, token, now)
+            release_leases(session, model, unsent, token, now)
+            session.commit()
     sent = len(ids) - len(unsent)
     metrics.ENQUEUED.labels(label).inc(sent)
     return sent, len(unsent)

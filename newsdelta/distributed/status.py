@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
@@ -15,23 +15,15 @@ from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Article, Check, Feed, Source
-from newsdelta.store.queries import fallback_pages, hub_states
-from newsdelta.store.repository import lease_free
-from newsdelta.vocabulary import Outcome
+from newsdelta.store.leases import backlog
+from newsdelta.store.models import Article, Feed, Source
+from newsdelta.store.queries import checks_per_source, hub_states, source_health
 
-ERROR_WINDOW = timedelta(hours=24)
+HOUR = timedelta(hours=1)
 
 
 def _due_counts(session: Session, model: type[Article] | type[Feed], now: datetime) -> dict[str, Any]:
-    free = lease_free(model, now)
-    due, leased, oldest = session.execute(
-        select(
-            func.count().filter(and_(model.next_check_at <= now, free)),
-            func.count().filter(model.lease_until >= now),
-            func.min(model.next_check_at).filter(and_(model.next_check_at <= now, free)),
-        )
-    ).one()
+    due, leased, oldest = backlog(session, model, now)
     return {
         "due": due,
         "in_flight": leased,
@@ -40,26 +32,18 @@ def _due_counts(session: Session, model: type[Article] | type[Feed], now: dateti
     }
 
 
-def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any]]:
-    errors = func.sum(case((Check.outcome == Outcome.ERROR, 1), else_=0))
-    rows = session.execute(
-        select(Source.name, func.count(Check.id), errors)
-        .join(Article, Article.source_id == Source.id)
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.at >= since)
-        .group_by(Source.name)
-        .order_by(Source.name)
-    )
-    fallback = fallback_pages(session, since)
+def _source_error_rates(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """The sources checked in the last 24 hours (`source_health`'s window), with their error rates."""
     return [
         {
-            "source": name,
-            "checks": checks,
-            "errors": int(failed),
-            "error_rate": round(failed / checks, 4),
-            "fallback_pages": fallback.get(name, 0),
+            "source": health.name,
+            "checks": health.checks,
+            "errors": health.errors,
+            "error_rate": round(health.error_rate, 4),
+            "fallback_pages": health.fallback_pages,
         }
-        for name, checks, failed in rows
+        for health in source_health(session, now)
+        if health.error_rate is not None
     ]
 
 
@@ -75,16 +59,8 @@ def _websub_report(session: Session, settings: Settings) -> dict[str, Any]:
 def _schedule_figures(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
     """Each source's article checks in the last hour against its budget, and the learned schedule's estimate
     of the share of edits it catches (newsdelta.schedule.capture_estimate)."""
-    used: dict[str, int] = {
-        name: count
-        for name, count in session.execute(
-            select(Source.name, func.count(Check.id))
-            .join(Article, Article.source_id == Source.id)
-            .join(Check, Check.article_id == Article.id)
-            .where(Check.at >= now - timedelta(hours=1))
-            .group_by(Source.name)
-        )
-    }
+    names = dict(session.execute(select(Source.id, Source.name)).tuples())
+    used = {names[source_id]: count for source_id, count in checks_per_source(session, now - HOUR).items()}
     learned = source_figures(session, settings.policy, now)
     sources = []
     for name in sorted(set(used) | set(learned)):
@@ -118,7 +94,7 @@ def status_report(settings: Settings, *, now: datetime | None = None) -> dict[st
                 "now": now.isoformat(),
                 "articles": _due_counts(session, Article, now),
                 "feeds": _due_counts(session, Feed, now),
-                "sources": _source_error_rates(session, now - ERROR_WINDOW),
+                "sources": _source_error_rates(session, now),
                 "notifications": delivery_report(session),
                 "websub": _websub_report(session, settings),
                 "schedule": _schedule_figures(session, settings, now),

@@ -14,12 +14,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from celery import Celery
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta import metrics
@@ -34,8 +33,8 @@ from newsdelta.fetch import Fetcher, default_user_agent
 from newsdelta.notify import deliver
 from newsdelta.runtime import make_context
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Article, Feed, HubSubscription
-from newsdelta.store.repository import Claimable, release_article_leases
+from newsdelta.store.leases import Claimable, is_held
+from newsdelta.store.models import Feed, HubSubscription
 
 log = logging.getLogger(__name__)
 
@@ -127,27 +126,9 @@ class PerProcess:
             return self._runtime
 
 
-def feed_token(lease_until: datetime) -> str:
-    """Feeds have no lease owner: the lease's own expiry, unique to one claim, serves as its token."""
-    return lease_until.isoformat()
-
-
-def _claim_held(
-    sessions: sessionmaker[Session], model: type[Feed] | type[HubSubscription], row_id: int, token: str
-) -> bool:
+def _claim_held(sessions: sessionmaker[Session], model: Claimable, row_id: int, token: str) -> bool:
     with sessions() as session:
-        row: Feed | HubSubscription | None = session.get(model, row_id)  # type: ignore[assignment]
-        return row is not None and row.lease_until is not None and feed_token(row.lease_until) == token
-
-
-def release_claims(session: Session, model: Claimable, ids: Sequence[int], token: str, now: datetime) -> None:
-    """Give back claims still held under `token`, due `now`, so the next scheduler tick hands them out at once."""
-    if model is Article:
-        release_article_leases(session, ids, token, now)
-    else:
-        held = model.id.in_(ids) & (model.lease_until == datetime.fromisoformat(token))
-        session.execute(update(model).where(held).values(lease_until=None, next_check_at=now))
-    session.commit()
+        return is_held(session, model, row_id, token)
 
 
 def _task(app: Celery, name: str) -> Callable[[Callable[P, T]], Callable[P, T]]:

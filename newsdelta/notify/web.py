@@ -23,7 +23,6 @@ from newsdelta.vocabulary import ChangeKind, Origin
 from newsdelta.web.admin import PRIVATE, AdminDep, admin_form, bearer_token
 from newsdelta.web.admin_session import AdminSession
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
-from newsdelta.web.diffing import version_pair
 from newsdelta.web.render import templates
 
 router = APIRouter()
@@ -46,7 +45,7 @@ def share_card(
 ) -> Response:
     """The change from version `old` to `new` as a 1200×675 image, for social posts and the page's og:image."""
     article = queries.visible_article(db, article_id)
-    old_version, new_version = version_pair(db, article_id, old, new)
+    old_version, new_version = queries.version_pair(db, article_id, old, new)
     message = pair_message(article, old_version, new_version, diffs.diff(old_version, new_version))
     return Response(cache.render(message), media_type="image/png", headers=CARD_HEADERS)
 

@@ -109,6 +109,7 @@ class Feed(Base):
     error_streak: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
 
     source: Mapped[Source] = relationship(back_populates="feeds")
 
@@ -140,6 +141,7 @@ class HubSubscription(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
     last_notification_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notifications: Mapped[int] = mapped_column(Integer, default=0)
     error_streak: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,15 +6,15 @@ COUNT over the whole version table. Version bodies (`paragraphs`) are loaded onl
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, tuple_
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.orm import Session, defer
 
+from newsdelta.changes.align import ALGORITHM
 from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
 from newsdelta.store.models import (
@@ -30,9 +30,6 @@ from newsdelta.store.models import (
 )
 from newsdelta.store.repository import NotFound, article_by_url
 from newsdelta.vocabulary import SUCCESS_OUTCOMES, ArticleState, ChangeKind, Origin, Outcome
-
-# Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
-PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -147,22 +144,8 @@ class SourceHealth:
     fallback_pages: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One article matching a search, collapsed over all its matching versions."""
-
-    article_id: int
-    source: str
-    url: str
-    number: int  # the newest matching version
-    title: str
-    fetched_at: datetime
-    origin: Origin
-    matching_versions: int
-    snippet: str
-
-
-def _paged(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
+def page_of(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
+    """A page of rows fetched one beyond it (`_window`), so whether a next page exists comes free."""
     return Page(list(rows[:per_page]), page, per_page, has_next=len(rows) > per_page)
 
 
@@ -191,11 +174,38 @@ def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
 
 
+def all_feeds(session: Session) -> list[Feed]:
+    return list(session.scalars(select(Feed).order_by(Feed.id)))
+
+
+def tracked_articles(session: Session, *, source: str | None = None) -> list[Article]:
+    """Every article (of one source), hidden ones included: for exports and operators, not for readers."""
+    query = select(Article).join(Source).order_by(Article.id)
+    return list(session.scalars(query if source is None else query.where(Source.name == source)))
+
+
+def hidden_articles(session: Session) -> list[Article]:
+    return list(session.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
+
+
+def versions_fetched_since(
+    session: Session, since: datetime
+) -> Sequence[tuple[datetime, int, Origin, str, int]]:
+    """(fetched at, number, origin, title, article id) of every version stored since then, oldest first."""
+    query = (
+        select(Version.fetched_at, Version.number, Version.origin, Version.title, Article.id)
+        .join(Article)
+        .where(Version.fetched_at >= since)
+        .order_by(Version.fetched_at, Article.id)
+    )
+    return session.execute(query).all()
+
+
 ChangeColumns = Select[int, int, str, str, datetime, Origin, str, list[str] | None, int | None]
 
 
 # `Change`'s columns; kinds and size are None (outer join) until the comparison of the version has run.
-def _change_rows() -> ChangeColumns:
+def change_rows() -> ChangeColumns:
     """Change columns of every visible version (first versions included), in no order."""
     return (
         select(
@@ -217,7 +227,7 @@ def _change_rows() -> ChangeColumns:
 
 
 def _changes_query() -> ChangeColumns:
-    return _change_rows().where(Version.number >= 1).order_by(Version.fetched_at.desc(), Version.id.desc())
+    return change_rows().where(Version.number >= 1).order_by(Version.fetched_at.desc(), Version.id.desc())
 
 
 def changed_articles(
@@ -286,7 +296,7 @@ def recent_changes(
     if min_size is not None:
         query = query.where(VersionChange.size_words >= min_size)
     rows = session.execute(_window(query, page, per_page)).all()
-    return _paged([Change(*row) for row in rows], page, per_page)
+    return page_of([Change(*row) for row in rows], page, per_page)
 
 
 def version_rows(session: Session, article_id: int) -> list[VersionRow]:
@@ -362,7 +372,7 @@ def list_articles(
         query = query.where(Article.last_changed_at >= changed_since)
     if article_id is not None:
         query = query.where(Article.id == article_id)
-    return _paged(article_rows(session, _window(query, page, per_page)), page, per_page)
+    return page_of(article_rows(session, _window(query, page, per_page)), page, per_page)
 
 
 def article_row_query() -> Select[
@@ -410,6 +420,17 @@ def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, 
     for article_id, kind in session.execute(query):
         found.setdefault(article_id, set()).add(kind)
     return {article_id: [k for k in ChangeKind if k in kinds] for article_id, kinds in found.items()}
+
+
+def checks_per_source(session: Session, since: datetime) -> dict[int, int]:
+    """Article checks made after `since`, by source id: what a source's request budget counts."""
+    rows = session.execute(
+        select(Article.source_id, func.count(Check.id))
+        .join(Check, Check.article_id == Article.id)
+        .where(Check.at > since)
+        .group_by(Article.source_id)
+    )
+    return {source_id: count for source_id, count in rows}
 
 
 def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
@@ -482,143 +503,54 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
     return UTCDateTime().process_result_value(value, None)
 
 
-# --- search ---------------------------------------------------------------------------------------------
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def search_terms(query: str) -> list[str]:
-    return _WORD.findall(query)[:16]
-
-
-def _fts5_query(terms: list[str]) -> str:
-    """Every word quoted, so user input can never be FTS5 syntax (AND of all words)."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-
-
-_SQLITE_SEARCH = text("""
-    WITH hits AS MATERIALIZED (
-        SELECT rowid AS version_id, bm25(version_fts, 4.0, 1.0) AS score
-        FROM version_fts WHERE version_fts MATCH :match
-    )
-    SELECT v.article_id, max(v.number) AS number, min(hits.score) AS score, count(*) AS n
-    FROM hits JOIN version v ON v.id = hits.version_id JOIN article a ON a.id = v.article_id
-    WHERE a.hidden = 0
-    GROUP BY v.article_id
-    ORDER BY score, number DESC, v.article_id DESC
-    LIMIT :limit OFFSET :offset
-""")
-
-_PG_SEARCH = text(f"""
-    WITH q AS (SELECT websearch_to_tsquery('english', :match) AS query)
-    SELECT v.article_id, max(v.number) AS number, -max(ts_rank({PG_SEARCH_DOCUMENT}, q.query)) AS score,
-           count(*) AS n
-    FROM version v CROSS JOIN q JOIN article a ON a.id = v.article_id
-    WHERE {PG_SEARCH_DOCUMENT} @@ q.query AND NOT a.hidden
-    GROUP BY v.article_id
-    ORDER BY score, number DESC, v.article_id DESC
-    LIMIT :limit OFFSET :offset
-""")
-
-
-def search(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> Page[SearchHit]:
-    """Titles and text of every version; one hit per article, best match first."""
-    terms = search_terms(query)
-    if not terms:
-        return Page([], page, per_page, has_next=False)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    statement = _PG_SEARCH if postgres else _SQLITE_SEARCH
-    match = " ".join(terms) if postgres else _fts5_query(terms)
-    rows = session.execute(
-        statement, {"match": match, "limit": per_page + 1, "offset": (page - 1) * per_page}
-    ).all()
-    hits = [_hit(session, article_id, number, n, terms) for article_id, number, _score, n in rows]
-    return _paged(hits, page, per_page)
-
-
-_SQLITE_MATCHING = text("""
-    SELECT v.article_id, v.number FROM version_fts JOIN version v ON v.id = version_fts.rowid
-    WHERE version_fts MATCH :match AND v.article_id IN :ids
-""").bindparams(bindparam("ids", expanding=True))
-
-_PG_MATCHING = text(f"""
-    SELECT v.article_id, v.number FROM version v, websearch_to_tsquery('english', :match) AS q
-    WHERE {PG_SEARCH_DOCUMENT} @@ q AND v.article_id IN :ids
-""").bindparams(bindparam("ids", expanding=True))
-
-
-def term_changes(session: Session, query: str, article_ids: Sequence[int]) -> list[tuple[Change, bool]]:
-    """The versions of these articles where the search started or stopped matching (all its words), each
-    with True where it appeared and False where it went: what a search feed's reader wants to be told."""
-    terms = search_terms(query)
-    if not terms or not article_ids:
-        return []
-    postgres = session.get_bind().dialect.name == "postgresql"
-    statement = _PG_MATCHING if postgres else _SQLITE_MATCHING
-    match = " ".join(terms) if postgres else _fts5_query(terms)
-    found = session.execute(statement, {"match": match, "ids": list(article_ids)})
-    matching = {(article_id, number) for article_id, number in found}
-    numbers = session.execute(
-        select(Version.article_id, Version.number)
-        .where(Version.article_id.in_(article_ids))
-        .order_by(Version.article_id, Version.number)
-    )
-    turns: dict[tuple[int, int], bool] = {}
-    before: tuple[int, bool] | None = None  # the previous version's article and whether it matched
-    for article_id, number in numbers:
-        key = (article_id, number)
-        matches = key in matching
-        matched = before is not None and before[0] == key[0] and before[1]
-        if matches != matched:
-            turns[key] = matches
-        before = (key[0], matches)
-    if not turns:
-        return []
-    rows = session.execute(
-        _change_rows().where(tuple_(Version.article_id, Version.number).in_(sorted(turns)))
-    ).all()
-    changes = [Change(*row) for row in rows]
-    return [(change, turns[change.key]) for change in changes]
-
-
-def _hit(session: Session, article_id: int, number: int, matching: int, terms: list[str]) -> SearchHit:
-    version = session.scalars(
+def versions_by_number(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Version]:
+    """Versions by (article id, number) in one query, bodies deferred: the diff cache loads them only on a miss."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = (
         select(Version)
-        .options(
-            load_only(
-                Version.title, Version.paragraphs, Version.fetched_at, Version.origin, Version.article_id
-            )
-        )
-        .where(Version.article_id == article_id, Version.number == number)
-    ).one()
-    article = version.article
-    return SearchHit(
-        article_id=article_id,
-        source=article.source.name,
-        url=article.url,
-        number=number,
-        title=version.title,
-        fetched_at=version.fetched_at,
-        origin=version.origin,
-        matching_versions=matching,
-        snippet=snippet(version.paragraphs, terms),
+        .options(defer(Version.paragraphs))
+        .where(tuple_(Version.article_id, Version.number).in_(wanted))
     )
+    return {(version.article_id, version.number): version for version in session.scalars(query)}
 
 
-def snippet(paragraphs: Sequence[str], terms: Sequence[str], width: int = 220) -> str:
-    """The stretch of the first paragraph that mentions a search word (plain text: templates escape it)."""
-    lowered = [term.lower() for term in terms]
-    for paragraph in paragraphs:
-        text_lower = paragraph.lower()
-        positions = [pos for pos in (text_lower.find(term) for term in lowered) if pos >= 0]
-        if positions:
-            start = max(min(positions) - width // 3, 0)
-            if start:  # begin at a word, not inside one
-                start = paragraph.find(" ", start, min(positions)) + 1 or min(positions)
-            piece = paragraph[start : start + width]
-            return ("…" if start else "") + piece + ("…" if start + width < len(paragraph) else "")
-    first = paragraphs[0] if paragraphs else ""
-    return first[:width] + ("…" if len(first) > width else "")
+def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple[Version, Version]:
+    found = versions_by_number(session, [(article_id, old), (article_id, new)])
+    if (article_id, old) not in found or (article_id, new) not in found:
+        raise NotFound(f"article {article_id} has no versions {old} and {new}")
+    return found[(article_id, old)], found[(article_id, new)]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredComparison:
+    """The columns of a version's stored comparison (version_change) that a list's line is made of."""
+
+    previous_number: int | None
+    size_words: int
+    additions: int
+    deletions: int
+    edits: int
+    refactors: int
+    kinds: list[str]
+
+
+def stored_comparisons(db: Session, version_ids: list[int]) -> dict[int, StoredComparison]:
+    """Stored comparisons by version id; the sentence rows, the bulk of each, are not read."""
+    if not version_ids:
+        return {}
+    query = select(
+        VersionChange.version_id,
+        VersionChange.previous_number,
+        VersionChange.size_words,
+        VersionChange.additions,
+        VersionChange.deletions,
+        VersionChange.edits,
+        VersionChange.refactors,
+        VersionChange.kinds,
+    ).where(VersionChange.version_id.in_(version_ids), VersionChange.algorithm == ALGORITHM)
+    return {row[0]: StoredComparison(*row[1:]) for row in db.execute(query)}
 
 
 def article_id_for_url(session: Session, url: str) -> int | None:
@@ -650,6 +582,12 @@ def flipflops(session: Session, article_id: int) -> list[Flipflop]:
         .order_by(Check.at)
     )
     return [Flipflop(at, number) for at, number in session.execute(query) if number is not None]
+
+
+def flipflop_counts(session: Session) -> dict[int, int]:
+    """Flip-flops per article id, for articles that had any."""
+    query = select(Check.article_id, func.count()).where(Check.outcome == Outcome.FLIPFLOP)
+    return dict(session.execute(query.group_by(Check.article_id)).all())
 
 
 def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:

@@ -1,20 +1,18 @@
 """Write-side operations on the store. Each function is one short transaction's worth of work.
 
-Claiming uses leases (`lease_until`), so a crashed process's work comes back once the lease expires; on
-PostgreSQL the claim also uses FOR UPDATE SKIP LOCKED so concurrent schedulers never block on each other.
+Claiming work (leases) is newsdelta.store.leases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, any_, func, or_, select, text, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsdelta.store.db import rows_changed
-from newsdelta.store.models import Article, ArticleAlias, Feed, HubSubscription, Source, Version
+from newsdelta.store.models import Article, ArticleAlias, Feed, Source, Version
 from newsdelta.vocabulary import ArticleState
 
 
@@ -114,69 +112,6 @@ def find_article(session: Session, ref: str | int) -> Article:
     return article
 
 
-Claimable = type[Article] | type[Feed] | type[HubSubscription]
-
-
-def lease_free(model: Claimable, now: datetime) -> ColumnElement[bool]:
-    """Rows nobody holds: never leased, or the lease has expired."""
-    return or_(model.lease_until.is_(None), model.lease_until < now)
-
-
-def release_article_leases(session: Session, article_ids: Sequence[int], owner: str, now: datetime) -> None:
-    """Give back leases `owner` still holds, the articles due at once, so the next claim hands them out."""
-    held = Article.id.in_(article_ids) & (Article.lease_owner == owner)
-    session.execute(update(Article).where(held).values(lease_until=None, lease_owner=None, next_check_at=now))
-
-
-def extend_feed_lease(session: Session, feed_id: int, token: datetime, until: datetime) -> bool:
-    """Move a feed's lease, and its due time with it, to `until` if the lease is still the claim `token` (feeds
-    have no owner column: a claim's expiry is unique to it); False when it expired and was claimed again."""
-    held = (Feed.id == feed_id) & (Feed.lease_until == token)
-    result = session.execute(update(Feed).where(held).values(lease_until=until, next_check_at=until))
-    session.commit()
-    return bool(rows_changed(result))
-
-
-def _due(model: Claimable, now: datetime, forced_since: datetime | None) -> Select[int]:
-    if forced_since is None:
-        due = model.next_check_at <= now
-    else:  # everything not yet looked at since the forced pass began, retired or not
-        due = or_(model.last_checked_at.is_(None), model.last_checked_at < forced_since)
-    return select(model.id).where(and_(due, lease_free(model, now))).order_by(model.next_check_at)
-
-
-def claim_due(
-    session: Session,
-    model: Claimable,
-    now: datetime,
-    *,
-    limit: int,
-    lease: timedelta,
-    owner: str,
-    forced_since: datetime | None = None,
-) -> list[int]:
-    """Lease up to `limit` due rows to `owner` and return their ids, oldest due first.
-
-    With `forced_since`, every row not checked since then is due, whatever its schedule (`crawl --force`).
-    """
-    candidates = _due(model, now, forced_since).limit(limit)
-    chosen: ColumnElement[bool] = model.id.in_(candidates.scalar_subquery())
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # As an ARRAY the chosen ids are one value, so the UPDATE finds them by primary key; with IN the
-        # planner hash-joins them against a scan of the whole table (bench/scale.py, 1M articles).
-        chosen = model.id == any_(func.array(candidates.with_for_update(skip_locked=True).scalar_subquery()))
-        # A claim lost in a database crash only means the work is claimed again: no need to wait for the disk.
-        session.execute(text("SET LOCAL synchronous_commit = off"))
-    # The lease's expiry is also the row's next due time: claimed rows leave the front of the due index (so the
-    # next claim does not scan past them) and a crashed holder's work falls due again by itself.
-    values: dict[str, object] = {"lease_until": now + lease, "next_check_at": now + lease}
-    if model is Article:
-        values["lease_owner"] = owner
-    ids = list(session.scalars(update(model).where(chosen).values(**values).returning(model.id)))
-    session.commit()
-    return sorted(ids)
-
-
 def latest_version(session: Session, article_id: int) -> Version | None:
     return session.scalar(
         select(Version).where(Version.article_id == article_id).order_by(Version.number.desc()).limit(1)
@@ -196,24 +131,3 @@ def latest_raw_sha256(session: Session, article_id: int) -> str | None:
 def version_numbers_by_hash(session: Session, article_id: int) -> dict[str, int]:
     rows = session.execute(select(Version.text_hash, Version.number).where(Version.article_id == article_id))
     return {text_hash: number for text_hash, number in rows}
-
-
-def release_leases_of_dead_processes(
-    session: Session, hostname: str, alive: Callable[[int], bool], now: datetime
-) -> int:
-    """Make the work that crashed processes on this host had leased due now, instead of when the lease expires."""
-    released = 0
-    owners = session.scalars(
-        select(Article.lease_owner).where(Article.lease_owner.like(f"{hostname}:%")).distinct()
-    ).all()
-    for owner in filter(None, owners):  # (the LIKE already keeps NULL out)
-        pid = owner.rsplit(":", 1)[1]
-        if pid.isdigit() and not alive(int(pid)):
-            result = session.execute(
-                update(Article)
-                .where(Article.lease_owner == owner)
-                .values(lease_until=None, lease_owner=None, next_check_at=now)
-            )
-            released += rows_changed(result)
-    session.commit()
-    return released

@@ -11,15 +11,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext, PassStats, run_pass
 from newsdelta.crawl.loop import next_due
-from newsdelta.store.models import Article, Check, Source, Version
+from newsdelta.store import queries
 from newsdelta.store.repository import add_feed
 from newsdelta.testing.newsroom import Newsroom
-from newsdelta.vocabulary import Outcome
 
 NEWSROOM_FEEDS = ("/rss.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/")
 
@@ -78,25 +76,14 @@ def _earliest(*moments: datetime | None) -> datetime | None:
 def stored_history(sessions: sessionmaker[Session], source: str = "newsroom") -> dict[str, dict[str, Any]]:
     """What the store holds per article URL: versions (title, paragraphs, origin), flip-flops, state."""
     with sessions() as session:
-        flip_flops = dict(
-            session.execute(
-                select(Check.article_id, func.count())
-                .where(Check.outcome == Outcome.FLIPFLOP)
-                .group_by(Check.article_id)
-            ).all()
-        )
-        articles = session.scalars(select(Article).join(Source).where(Source.name == source)).all()
+        flip_flops = queries.flipflop_counts(session)
+        articles = queries.tracked_articles(session, source=source)
         return {
             article.url: {
                 "id": article.id,
                 "state": article.state,
                 "flip_flops": flip_flops.get(article.id, 0),
-                "versions": [
-                    (v.origin, v.title, tuple(v.paragraphs))
-                    for v in session.scalars(
-                        select(Version).where(Version.article_id == article.id).order_by(Version.number)
-                    )
-                ],
+                "versions": [(v.origin, v.title, tuple(v.paragraphs)) for v in article.versions],
             }
             for article in articles
         }

@@ -13,19 +13,19 @@ import hmac
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsdelta import actions
 from newsdelta.config import Settings
 from newsdelta.fetch.errors import FetchError
+from newsdelta.store import queries
 from newsdelta.store.models import Article, Feed
 from newsdelta.web.admin_session import (
     COOKIE,
@@ -36,7 +36,7 @@ from newsdelta.web.admin_session import (
     read_session,
     set_cookie,
 )
-from newsdelta.web.deps import SessionDep, SettingsDep
+from newsdelta.web.deps import NowDep, SessionDep, SettingsDep
 from newsdelta.web.params import MAX_ID, PRINTABLE, ArticleId, FeedId
 from newsdelta.web.render import templates
 from newsdelta.web.throttle import FailureWindow, client_key
@@ -102,7 +102,7 @@ def _committed(db: Session) -> Iterator[None]:
 
 
 def add_feed_action(
-    db: Session, settings: Settings, url: str, source: str, period: float, exclude: list[str]
+    db: Session, settings: Settings, url: str, source: str, period: float, exclude: list[str], now: datetime
 ) -> Feed:
     with _committed(db):
         feed = actions.add_checked_feed(
@@ -111,22 +111,22 @@ def add_feed_action(
             source,
             timedelta(seconds=period),
             exclude,
-            datetime.now(UTC),
+            now,
             addresses=settings.address_policy,
         )
     return feed
 
 
-def remove_feed(db: Session, feed_id: int) -> None:
+def remove_feed(db: Session, feed_id: int, now: datetime) -> None:
     with _committed(db):
-        actions.remove_feed(db, feed_id, datetime.now(UTC))
+        actions.remove_feed(db, feed_id, now)
 
 
-def track_url(db: Session, settings: Settings, url: str, source: str | None) -> tuple[Article, bool]:
+def track_url(
+    db: Session, settings: Settings, url: str, source: str | None, now: datetime
+) -> tuple[Article, bool]:
     with _committed(db):
-        tracked = actions.track_url(
-            db, url, source, settings.policy, datetime.now(UTC), addresses=settings.address_policy
-        )
+        tracked = actions.track_url(db, url, source, settings.policy, now, addresses=settings.address_policy)
     return tracked
 
 
@@ -150,10 +150,10 @@ def _done(message: str) -> Response:
 @router.get("/admin", include_in_schema=False)
 def admin_page(request: Request, db: SessionDep, admin: AdminDep, done: str = "") -> Response:
     """The login form, or, in a session, every action's form and the hidden articles."""
-    feeds = db.scalars(select(Feed).order_by(Feed.id)).all()
+    feeds = queries.all_feeds(db)
     hidden = None
     if admin is not None:
-        hidden = list(db.scalars(select(Article).where(Article.hidden.is_(True)).order_by(Article.id)))
+        hidden = queries.hidden_articles(db)
     context = {"feeds": feeds, "hidden": hidden, "done": done, "admin": admin}
     return templates.TemplateResponse(request, "admin.html", context, headers=PRIVATE)
 
@@ -180,20 +180,20 @@ def admin_logout(request: Request) -> Response:
 def admin_add_feed(
     db: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     url: Annotated[str, Form()],
     source: Annotated[str, Form(min_length=1, max_length=64, pattern=PRINTABLE)],
     period: Annotated[float, Form(ge=60)] = 300,
     exclude: Annotated[str, Form()] = "",
 ) -> Response:
-    feed = add_feed_action(
-        db, settings, url, source, period, [line.strip() for line in exclude.splitlines() if line.strip()]
-    )
+    patterns = [line.strip() for line in exclude.splitlines() if line.strip()]
+    feed = add_feed_action(db, settings, url, source, period, patterns, now)
     return _done(f"feed {feed.id} saved")
 
 
 @router.post("/admin/feeds/{feed_id}/delete", include_in_schema=False, dependencies=[FormToken])
-def admin_remove_feed(db: SessionDep, feed_id: FeedId) -> Response:
-    remove_feed(db, feed_id)
+def admin_remove_feed(db: SessionDep, feed_id: FeedId, now: NowDep) -> Response:
+    remove_feed(db, feed_id, now)
     return _done(f"feed {feed_id} removed")
 
 
@@ -201,10 +201,11 @@ def admin_remove_feed(db: SessionDep, feed_id: FeedId) -> Response:
 def admin_track(
     db: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     url: Annotated[str, Form()],
     source: Annotated[str, Form(max_length=64, pattern=PRINTABLE)] = "",
 ) -> Response:
-    article, created = track_url(db, settings, url, source.strip() or None)
+    article, created = track_url(db, settings, url, source.strip() or None, now)
     return _done(f"{'tracking' if created else 'already tracking'} article {article.id}")
 
 
@@ -251,20 +252,20 @@ class Done(BaseModel):
 
 
 @api.post("/feeds", response_model=Done)
-def api_add_feed(body: FeedIn, db: SessionDep, settings: SettingsDep) -> Done:
-    feed = add_feed_action(db, settings, body.url, body.source, body.period_seconds, body.exclude)
+def api_add_feed(body: FeedIn, db: SessionDep, settings: SettingsDep, now: NowDep) -> Done:
+    feed = add_feed_action(db, settings, body.url, body.source, body.period_seconds, body.exclude, now)
     return Done(id=feed.id, message="feed saved")
 
 
 @api.delete("/feeds/{feed_id}", response_model=Done)
-def api_remove_feed(feed_id: FeedId, db: SessionDep) -> Done:
-    remove_feed(db, feed_id)
+def api_remove_feed(feed_id: FeedId, db: SessionDep, now: NowDep) -> Done:
+    remove_feed(db, feed_id, now)
     return Done(id=feed_id, message="feed removed")
 
 
 @api.post("/track", response_model=Done)
-def api_track(body: TrackIn, db: SessionDep, settings: SettingsDep) -> Done:
-    article, created = track_url(db, settings, body.url, body.source)
+def api_track(body: TrackIn, db: SessionDep, settings: SettingsDep, now: NowDep) -> Done:
+    article, created = track_url(db, settings, body.url, body.source, now)
     return Done(id=article.id, message="tracking" if created else "already tracking")
 
 

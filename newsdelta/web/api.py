@@ -13,9 +13,9 @@ from typing_extensions import TypedDict
 from newsdelta.diff.model import VersionDiffOut
 from newsdelta.notify import delivery_report
 from newsdelta.store import queries
+from newsdelta.store import search as fulltext
 from newsdelta.vocabulary import ArticleState, Origin
 from newsdelta.web.deps import DiffsDep, NowDep, SessionDep
-from newsdelta.web.diffing import version_pair
 from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import PRINTABLE, ArticleId, SearchText, SourceQuery, UtcTime, VersionNumber
 
@@ -214,7 +214,7 @@ def diff(
 ) -> DiffOut:
     """What changed from version `old` to version `new`: headline, byline, dates and aligned paragraphs."""
     queries.visible_article(db, article_id)
-    old_version, new_version = version_pair(db, article_id, old, new)
+    old_version, new_version = queries.version_pair(db, article_id, old, new)
     return {
         "article_id": article_id,
         "old": old,
@@ -223,10 +223,10 @@ def diff(
     }
 
 
-@router.get("/search", response_model=Paged[queries.SearchHit])
+@router.get("/search", response_model=Paged[fulltext.SearchHit])
 def search(db: SessionDep, q: SearchText, page: PageNumber = 1, per_page: PerPage = 20) -> dict[str, Any]:
     """Articles whose versions' titles or text contain all the words; one hit per article."""
-    return paged(queries.search(db, q, page=page, per_page=per_page))
+    return paged(fulltext.search(db, q, page=page, per_page=per_page))
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})

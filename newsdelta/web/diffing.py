@@ -13,14 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
-from newsdelta.changes.align import ALGORITHM
 from newsdelta.diff import Row, Span, VersionDiff, VersionText, diff_versions, side_text
 from newsdelta.diff.model import Counts, Op, summary_line
-from newsdelta.store.models import Version, VersionChange
-from newsdelta.store.repository import NotFound
+from newsdelta.store.models import Version
+from newsdelta.store.queries import StoredComparison, stored_comparisons, versions_by_number
 
 
 class DiffCache:
@@ -79,26 +77,6 @@ def version_text(version: Version) -> VersionText:
         published=version.published,
         updated=version.updated,
     )
-
-
-def versions_by_number(session: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Version]:
-    """Versions by (article id, number) in one query, bodies deferred: the diff cache loads them only on a miss."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    query = (
-        select(Version)
-        .options(defer(Version.paragraphs))
-        .where(tuple_(Version.article_id, Version.number).in_(wanted))
-    )
-    return {(version.article_id, version.number): version for version in session.scalars(query)}
-
-
-def version_pair(session: Session, article_id: int, old: int, new: int) -> tuple[Version, Version]:
-    found = versions_by_number(session, [(article_id, old), (article_id, new)])
-    if (article_id, old) not in found or (article_id, new) not in found:
-        raise NotFound(f"article {article_id} has no versions {old} and {new}")
-    return found[(article_id, old)], found[(article_id, new)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,36 +147,6 @@ def describe(
             keys,
         )
     return notes
-
-
-@dataclass(frozen=True, slots=True)
-class StoredComparison:
-    """The columns of a version's stored comparison (version_change) that a list's line is made of."""
-
-    previous_number: int | None
-    size_words: int
-    additions: int
-    deletions: int
-    edits: int
-    refactors: int
-    kinds: list[str]
-
-
-def stored_comparisons(db: Session, version_ids: list[int]) -> dict[int, StoredComparison]:
-    """Stored comparisons by version id; the sentence rows, the bulk of each, are not read."""
-    if not version_ids:
-        return {}
-    query = select(
-        VersionChange.version_id,
-        VersionChange.previous_number,
-        VersionChange.size_words,
-        VersionChange.additions,
-        VersionChange.deletions,
-        VersionChange.edits,
-        VersionChange.refactors,
-        VersionChange.kinds,
-    ).where(VersionChange.version_id.in_(version_ids), VersionChange.algorithm == ALGORITHM)
-    return {row[0]: StoredComparison(*row[1:]) for row in db.execute(query)}
 
 
 # Kinds of change (newsdelta.changes) that are a field of the version, as the summary line names them.

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from newsdelta.diff import render_spans_html
 from newsdelta.store import queries
+from newsdelta.store import search as fulltext
 from newsdelta.store.queries import Change
 from newsdelta.vocabulary import Origin
 from newsdelta.web.deps import DiffsDep, SessionDep, page_url, site_url
@@ -217,8 +218,8 @@ def search_changes(
 ) -> Response:
     """Follow a story or a name as it is edited: an item for each version where the search's words appeared in
     a matching article or were taken out of it, linked to that version's diff with its predecessor."""
-    hits = queries.search(db, q, per_page=ITEMS).items
-    turns = queries.term_changes(db, q, [hit.article_id for hit in hits])
+    hits = fulltext.search(db, q, per_page=ITEMS).items
+    turns = fulltext.term_changes(db, q, [hit.article_id for hit in hits])
     turns = [(change, appeared) for change, appeared in turns if not kind or kind in (change.kinds or ())]
     turns.sort(key=lambda turn: (turn[0].fetched_at, turn[0].number), reverse=True)
     turns = turns[:ITEMS]

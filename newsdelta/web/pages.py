@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from newsdelta.crawl.learning import explain
 from newsdelta.notify import delivery_report
 from newsdelta.store import queries
+from newsdelta.store import search as fulltext
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
 from newsdelta.store.warc import write_warc
@@ -23,7 +24,6 @@ from newsdelta.web.diffing import (
     default_changes,
     describe,
     key_changes,
-    version_pair,
 )
 from newsdelta.web.kinds import KindQuery
 from newsdelta.web.params import (
@@ -144,7 +144,7 @@ def diff(
     if old > new:
         query = f"?view={view}" + (f"&changes={changes}" if changes else "")
         return RedirectResponse(f"/articles/{article_id}/diff/{new}/{old}{query}", 303)
-    old_version, new_version = version_pair(db, article_id, old, new)
+    old_version, new_version = queries.version_pair(db, article_id, old, new)
     result = diffs.diff(old_version, new_version)
     changes = changes or default_changes(result.rows)
     rows = list(changes_only(result.rows)) if changes == "only" else list(result.rows)
@@ -291,8 +291,8 @@ def search(
         found = queries.article_id_for_url(db, q)
         if found is not None:
             return RedirectResponse(f"/articles/{found}", status_code=303)
-    results = queries.search(db, q, page=page) if q.strip() else None
-    return _page(request, "search.html", q=q, results=results, terms=queries.search_terms(q), now=now)
+    results = fulltext.search(db, q, page=page) if q.strip() else None
+    return _page(request, "search.html", q=q, results=results, terms=fulltext.search_terms(q), now=now)
 
 
 @router.get("/about")

@@ -51,7 +51,7 @@ _SQLITE_DOWN = [
     "DROP TABLE IF EXISTS version_fts",
 ]
 
-# Must match newsdelta.store.queries.PG_SEARCH_DOCUMENT character for character. to_tsvector over the JSON
+# Must match newsdelta.store.search.PG_SEARCH_DOCUMENT character for character. to_tsvector over the JSON
 # array indexes its strings with escapes decoded; paragraphs::text would keep \u escapes and miss non-ASCII words.
 _PG_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') || to_tsvector('english'::regconfig, paragraphs))"
 
