@@ -59,7 +59,7 @@ def _websub_report(session: Session, settings: Settings) -> dict[str, Any]:
 def _schedule_figures(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
     """Each source's article checks in the last hour against its budget, and the learned schedule's estimate
     of the share of edits it catches (newsdelta.schedule.capture_estimate)."""
-    names = dict(session.execute(select(Source.id, Source.name)).tuples())
+    names = {source_id: name for source_id, name in session.execute(select(Source.id, Source.name))}
     used = {names[source_id]: count for source_id, count in checks_per_source(session, now - HOUR).items()}
     learned = source_figures(session, settings.policy, now)
     sources = []
