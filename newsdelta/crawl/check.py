@@ -207,11 +207,13 @@ async def _check(ctx: CrawlContext, snapshot: Snapshot) -> str | NoChange:
 
 
 def _reading(extracted: Extracted) -> Reading:
-    return Reading(extracted.title, extracted.paragraphs)
+    return Reading(extracted.title, extracted.paragraphs, extracted.standfirst)
 
 
 def _with_reading(extracted: Extracted, reading: Reading) -> Extracted:
-    return replace(extracted, title=reading.title, paragraphs=reading.paragraphs)
+    return replace(
+        extracted, title=reading.title, paragraphs=reading.paragraphs, standfirst=reading.standfirst
+    )
 
 
 def _masked_page(
@@ -221,8 +223,8 @@ def _masked_page(
     as the article's current text, or as its latest version once masked by what has been learned since."""
     with ctx.sessions() as session:
         masks = load_masks(session, snapshot.source_id, snapshot.article_id, extracted.paragraphs)
-        masked = _with_reading(extracted, masks.apply(_reading(extracted)))
-        page = Page(result, masked, version_hash(masked.title, masked.paragraphs), masks)
+        reading = masks.apply(_reading(extracted))
+        page = Page(result, _with_reading(extracted, reading), reading.text_hash, masks)
         if snapshot.current_hash is None:
             return page, False
         known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
@@ -237,8 +239,7 @@ def _latest_masked_hash(session: Session, article_id: int, masks: Masks) -> str 
     latest = latest_version(session, article_id)
     if latest is None or latest.origin == "removed":
         return None
-    reading = masks.apply(Reading(latest.title, tuple(latest.paragraphs)))
-    masked = version_hash(reading.title, reading.paragraphs)
+    masked = masks.apply(Reading(latest.title, tuple(latest.paragraphs), latest.standfirst or "")).text_hash
     return None if masked == latest.text_hash else masked
 
 
@@ -261,7 +262,7 @@ async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | 
         return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=again.status)
     merged = stable(_reading(page.extracted), page.masks.apply(_reading(second)))
     extracted = _with_reading(page.extracted, merged.reading)
-    text_hash = version_hash(extracted.title, extracted.paragraphs)
+    text_hash = merged.reading.text_hash
     # What was just learned also masks the latest version when comparing: a value both fetches of an earlier
     # check happened to agree on is volatile all the same.
     masks = Masks(page.masks.rules + merged.learned, page.masks.boilerplate)
@@ -516,6 +517,7 @@ def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, ori
     return Version(
         origin=origin,
         title=extracted.title,
+        standfirst=extracted.standfirst or None,
         byline=extracted.byline,
         published=extracted.published,
         updated=extracted.updated,
@@ -571,8 +573,8 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
     except ExtractionError as exc:
         log.warning("re-reading version %s of %s failed: %s", latest.number, article.url, exc)
         return
-    reread = _with_reading(reread, page.masks.apply(_reading(reread)))
-    text_hash = version_hash(reread.title, reread.paragraphs)
+    reading = page.masks.apply(_reading(reread))
+    reread, text_hash = _with_reading(reread, reading), reading.text_hash
     if text_hash == article.current_hash:
         return
     evidence = Evidence(

@@ -106,6 +106,7 @@ class VersionText:
     byline: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
+    standfirst: str = ""
 
 
 FieldValue = str | datetime | None
@@ -136,10 +137,15 @@ class VersionDiff:
     updated: FieldChange | None
     rows: tuple[Row, ...]
     counts: Counts
+    standfirst_spans: tuple[Span, ...] | None = None  # like the headline's: None when it did not change
 
     @property
     def title_changed(self) -> bool:
         return self.title_spans is not None
+
+    @property
+    def standfirst_changed(self) -> bool:
+        return self.standfirst_spans is not None
 
     @property
     def body_changed(self) -> bool:
@@ -149,7 +155,8 @@ class VersionDiff:
     @property
     def changed(self) -> bool:
         metadata = (self.byline, self.published, self.updated)
-        return self.title_changed or self.body_changed or any(field is not None for field in metadata)
+        fields = self.title_changed or self.standfirst_changed
+        return fields or self.body_changed or any(field is not None for field in metadata)
 
     def summary(self) -> str:
         """One line for a feed item, e.g. "Headline changed; 3 paragraphs edited, 1 added, 2 removed"."""
@@ -157,6 +164,7 @@ class VersionDiff:
             label
             for label, field in (
                 ("Headline changed", self.title_spans),
+                ("standfirst changed", self.standfirst_spans),
                 ("byline changed", self.byline),
                 ("publication date changed", self.published),
                 ("update time changed", self.updated),
@@ -174,6 +182,9 @@ class VersionDiff:
     def to_dict(self) -> dict[str, Any]:
         return {
             "title_spans": None if self.title_spans is None else [s.to_dict() for s in self.title_spans],
+            "standfirst_spans": None
+            if self.standfirst_spans is None
+            else [s.to_dict() for s in self.standfirst_spans],
             "byline": None if self.byline is None else self.byline.to_dict(),
             "published": None if self.published is None else self.published.to_dict(),
             "updated": None if self.updated is None else self.updated.to_dict(),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from newsdelta.text import normalise
+from newsdelta.text import normalise, version_hash
 
 # Stands for text that changed between two fetches seconds apart; rarely if ever part of article text.
 SLOT = "⋯"
@@ -38,10 +38,15 @@ BOILERPLATE_ARTICLES = 3
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What one fetch said: the title and the paragraphs."""
+    """What one fetch said: the title, the paragraphs and the standfirst."""
 
     title: str
     paragraphs: tuple[str, ...]
+    standfirst: str = ""
+
+    @property
+    def text_hash(self) -> str:
+        return version_hash(self.title, self.paragraphs, self.standfirst)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,9 @@ class Masks:
             for p in reading.paragraphs
             if paragraph_key(p) not in self.boilerplate and not any(d.fullmatch(p) for d in drops)
         )
-        return Reading(self._mask(reading.title), tuple(self._mask(p) for p in kept))
+        return Reading(
+            self._mask(reading.title), tuple(self._mask(p) for p in kept), self._mask(reading.standfirst)
+        )
 
     def _mask(self, paragraph: str) -> str:
         for rule in self.rules:
@@ -106,9 +113,13 @@ class Merged:
 def stable(first: Reading, second: Reading) -> Merged:
     """What two readings of the same page, fetched seconds apart, agree on (see the module docstring)."""
     title, title_rule, _ = _merge_words(first.title, second.title)
+    standfirst, standfirst_rule = "", None  # found by one reading only: not a stable standfirst
+    if first.standfirst and second.standfirst:
+        standfirst, standfirst_rule, _ = _merge_words(first.standfirst, second.standfirst)
     paragraphs: list[str] = []
-    learned: list[Rule] = [title_rule] if title_rule else []
+    learned = [rule for rule in (title_rule, standfirst_rule) if rule]
     volatile = int(title != first.title or title != second.title)
+    volatile += int(standfirst != first.standfirst or standfirst != second.standfirst)
     matcher = SequenceMatcher(None, first.paragraphs, second.paragraphs, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
@@ -124,7 +135,8 @@ def stable(first: Reading, second: Reading) -> Merged:
             learned.extend([rule] if rule else [])
         learned.extend(r for r in map(_drop_rule, alone) if r)
         volatile += len(pairs) + len(alone)
-    return Merged(Reading(title, tuple(paragraphs)), tuple(dict.fromkeys(learned)), volatile)
+    reading = Reading(title, tuple(paragraphs), standfirst)
+    return Merged(reading, tuple(dict.fromkeys(learned)), volatile)
 
 
 def _same_paragraph(a: str, b: str) -> bool:

@@ -195,6 +195,8 @@ class Version(Base):
     # fetch: the outlet's text; reparse: a better parser re-read stored evidence; removed: the page went away.
     origin: Mapped[str] = mapped_column(String(16), default="fetch")
     title: Mapped[str] = mapped_column(Text)
+    # The summary under the headline, part of the text (and its hash) but not of the body (migration 0009).
+    standfirst: Mapped[str | None] = mapped_column(Text)
     byline: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -81,6 +81,7 @@ class VersionOut(Out):
     number: int
     origin: str
     title: str
+    standfirst: str | None = None
     byline: str | None
     published: datetime | None
     updated: datetime | None
@@ -132,6 +133,7 @@ class DiffOut(BaseModel):
     old: int
     new: int
     title_spans: list[SpanOut] | None
+    standfirst_spans: list[SpanOut] | None = None
     byline: FieldChangeOut | None
     published: FieldChangeOut | None
     updated: FieldChangeOut | None
