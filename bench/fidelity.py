@@ -23,8 +23,9 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
@@ -38,7 +39,7 @@ from newsdelta.extract import Extracted, ExtractionError, extract
 from newsdelta.extract.generic import GENERIC
 from newsdelta.fetch import Fetcher
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Check
+from newsdelta.store.models import Check, Version
 from newsdelta.store.repository import get_or_create_source, track_article
 from newsdelta.testing.chrome import EDITS, VolatilePage, VolatileSite
 from newsdelta.testing.drive import crawl_until, register_newsroom
@@ -101,6 +102,7 @@ class Figures:
     missed: int = 0
     false_versions: int = 0
     errors: int = 0
+    wrong: list[int] = field(default_factory=list)  # articles with a false version or a missed edit
 
     def row(self, name: str, pages: int) -> str:
         return (
@@ -111,7 +113,7 @@ class Figures:
         )
 
 
-async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
+async def crawl(setup: str, sources: list[Source], seed: int, show: bool = False) -> Figures:
     extractor, confirm = SETUPS[setup]
     pages = [
         VolatilePage(s.html, seed=seed * 100_003 + i, truth=s.truth, edit_kind=EDITS[i % len(EDITS)])
@@ -142,11 +144,31 @@ async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
             for check in range(CHECKS):
                 for page in pages:
                     page.edited = check >= EDIT_AT
+                    page.epoch = check
                 clock[0] = START + timedelta(hours=check + 1)
                 await run_pass(ctx, concurrency=8, force=True)
     finally:
         server.stop()
-    return _judge(sessions, {a: pages[i].edit_made for a, i in ids.items()}, site.requests)
+    figures = _judge(sessions, {a: pages[i].edit_made for a, i in ids.items()}, site.requests)
+    if show:
+        _show(sessions, figures.wrong, ids)
+    return figures
+
+
+def _show(sessions: object, wrong: list[int], ids: dict[int, int]) -> None:
+    """What the stored versions of each wrongly judged page changed: where a mechanism failed."""
+    with sessions() as session:  # type: ignore[operator]
+        for article_id in wrong:
+            versions = session.scalars(
+                select(Version).where(Version.article_id == article_id).order_by(Version.number)
+            ).all()
+            print(f"  page {ids[article_id]}: {len(versions)} versions")
+            for old, new in pairwise(versions):
+                gone = [p for p in old.paragraphs if p not in new.paragraphs]
+                came = [p for p in new.paragraphs if p not in old.paragraphs]
+                fields = [(f, getattr(old, f), getattr(new, f)) for f in ("title", "standfirst")]
+                changed = [f"{f}: {a!r} -> {b!r}" for f, a, b in fields if a != b]
+                print(f"    v{new.number}: -{[p[:90] for p in gone]} +{[p[:90] for p in came]} {changed}")
 
 
 def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
@@ -165,9 +187,13 @@ def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
         if len(seen) != CHECKS or seen[0] != "new_version":
             continue
         versions = [index for index, outcome in enumerate(seen) if outcome in ("new_version", "flipflop")]
+        missed = edit_made and EDIT_AT not in versions
+        false = len([v for v in versions if v != 0 and (v != EDIT_AT or not edit_made)])
         figures.edits += edit_made
-        figures.missed += edit_made and EDIT_AT not in versions
-        figures.false_versions += len([v for v in versions if v != 0 and (v != EDIT_AT or not edit_made)])
+        figures.missed += missed
+        figures.false_versions += false
+        if missed or false:
+            figures.wrong.append(article_id)
     return figures
 
 
@@ -186,14 +212,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
+    parser.add_argument("--only", choices=SETUPS, help="only this setup, and no newsroom day")
+    parser.add_argument(
+        "--show", action="store_true", help="what each wrongly judged page's versions changed"
+    )
     args = parser.parse_args()
     sources = corpus_pages()[: args.limit or None]
     print(
         f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}"
     )
-    for setup in SETUPS:
-        figures = asyncio.run(crawl(setup, sources, args.seed))
+    for setup in [args.only] if args.only else SETUPS:
+        figures = asyncio.run(crawl(setup, sources, args.seed, args.show and setup == "newsdelta"))
         print(figures.row(setup, len(sources)), flush=True)
+    if args.only:
+        return
     plain, confirmed = (asyncio.run(newsroom_day(confirm)) for confirm in (False, True))
     print(
         f"simulated newsroom day: {plain} requests without the confirming fetch, {confirmed} with it "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
-from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
+from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable, template_churn
 from newsdelta.schedule import Policy
 from newsdelta.store.evidence import body_sha256, keep_raw_page, raw_page_text
 from newsdelta.store.models import Article, ArticleAlias, Check, Version
@@ -129,6 +130,7 @@ class Page:
     extracted: Extracted
     text_hash: str
     masks: Masks
+    read: tuple[str, ...] = ()  # the paragraphs as the first fetch read them, nothing masked
     learned: tuple[Rule, ...] = ()
     volatile: int = 0
 
@@ -224,7 +226,7 @@ def _masked_page(
     with ctx.sessions() as session:
         masks = load_masks(session, snapshot.source_id, snapshot.article_id, extracted.paragraphs)
         reading = masks.apply(_reading(extracted))
-        page = Page(result, _with_reading(extracted, reading), reading.text_hash, masks)
+        page = Page(result, _with_reading(extracted, reading), reading.text_hash, masks, extracted.paragraphs)
         if snapshot.current_hash is None:
             return page, False
         known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
@@ -265,7 +267,7 @@ async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | 
     text_hash = merged.reading.text_hash
     # What was just learned also masks the latest version when comparing: a value both fetches of an earlier
     # check happened to agree on is volatile all the same.
-    masks = Masks(page.masks.rules + merged.learned, page.masks.boilerplate)
+    masks = replace(page.masks, rules=page.masks.rules + merged.learned)
     return replace(
         page,
         extracted=extracted,
@@ -446,6 +448,8 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
         article.gone_at = None
         outcome, number, detail = "unchanged", None, _volatility_note(page)
         if page.text_hash != article.current_hash:
+            page = _without_template_churn(ctx, session, article, page)
+        if page.text_hash != article.current_hash:
             if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
@@ -474,6 +478,35 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
             version_number=number,
             detail=detail,
         )
+
+
+def _without_template_churn(ctx: CrawlContext, session: Session, article: Article, page: Page) -> Page:
+    """The page without text that replaced known chrome since the latest version (`template_churn`), which
+    is remembered as chrome. Only pages about to become a version get here, so re-reading the latest
+    version's evidence is rare."""
+    latest = latest_version(session, article.id)
+    if latest is None or latest.origin != "fetch" or latest.raw_sha256 is None or not page.read:
+        return page
+    try:
+        before = ctx.extractor(
+            raw_page_text(session, latest), latest.final_url or article.url, reading=page.extracted.parser
+        )
+    except ExtractionError:
+        return page
+    known = load_masks(session, article.source_id, article.id, before.paragraphs)
+    churn = template_churn(before.paragraphs, page.read, replace(known, rules=page.masks.rules))
+    if not churn:
+        return page
+    rules = tuple(Rule("drop", re.escape(paragraph)) for paragraph in dict.fromkeys(churn))
+    reading = Masks(rules).apply(_reading(page.extracted))
+    return replace(
+        page,
+        extracted=_with_reading(page.extracted, reading),
+        text_hash=reading.text_hash,
+        masks=replace(page.masks, rules=page.masks.rules + rules),
+        learned=page.learned + rules,
+        volatile=page.volatile + len(rules),
+    )
 
 
 def _volatility_note(page: Page) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -34,6 +35,8 @@ SAME_OPENING_WORDS = 2
 ISLAND_WORDS = 2
 # A paragraph is boilerplate once it appears verbatim in this many articles of one source.
 BOILERPLATE_ARTICLES = 3
+# A number: digits, with the separators of times, dates and thousands inside it.
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,12 @@ def paragraph_key(paragraph: str) -> str:
     return hashlib.sha256(normalise(paragraph).encode()).hexdigest()
 
 
+def shape_key(paragraph: str) -> str | None:
+    """The identity of the paragraph's shape (see `shape`), for paragraphs with numbers; else None."""
+    shaped = shape(paragraph)
+    return paragraph_key(f"{SLOT}shape {shaped}") if shaped != paragraph else None
+
+
 @dataclass(frozen=True, slots=True)
 class Masks:
     """Everything known to be volatile for one article: its own and its source's rules, and the source's
@@ -81,18 +90,23 @@ class Masks:
 
     rules: tuple[Rule, ...] = ()
     boilerplate: frozenset[str] = field(default_factory=frozenset)
+    shapes: frozenset[str] = field(default_factory=frozenset)  # `shape_key`s of the source's template lines
 
     def apply(self, reading: Reading) -> Reading:
         """The reading with boilerplate and dropped paragraphs left out and known volatile words masked."""
         drops = [_compiled(r.pattern) for r in self.rules if r.kind == "drop"]
         kept = (
-            p
+            shape(p) if self.shapes and shape_key(p) in self.shapes else p
             for p in reading.paragraphs
             if paragraph_key(p) not in self.boilerplate and not any(d.fullmatch(p) for d in drops)
         )
         return Reading(
             self._mask(reading.title), tuple(self._mask(p) for p in kept), self._mask(reading.standfirst)
         )
+
+    def removes(self, paragraph: str) -> bool:
+        """Whether `apply` leaves the paragraph out (boilerplate, or chrome a drop rule matches)."""
+        return not self.apply(Reading("", (paragraph,))).paragraphs
 
     def _mask(self, paragraph: str) -> str:
         for rule in self.rules:
@@ -128,6 +142,8 @@ def stable(first: Reading, second: Reading) -> Merged:
         pairs, alone = _pair(first.paragraphs[i1:i2], second.paragraphs[j1:j2])
         for a, b in pairs:
             text, rule, mostly_stable = _merge_words(a, b)
+            if rule is None and shape(a) == shape(b):  # "14時05分更新": numbers inside one word
+                text, rule, mostly_stable = shape(a), _shape_rule(shape(a)), True
             if mostly_stable:
                 paragraphs.append(text)
             elif rule:  # more chrome than text ("Read more: <another story>"): dropped, now and later
@@ -139,7 +155,33 @@ def stable(first: Reading, second: Reading) -> Merged:
     return Merged(reading, tuple(dict.fromkeys(learned)), volatile)
 
 
+def shape(paragraph: str) -> str:
+    """The paragraph with each number (digits, with inner separators: 14:05, 4,120, 30.11.2026) a SLOT."""
+    return _NUMBER.sub(SLOT, paragraph)
+
+
+def _shape_rule(shaped: str) -> Rule | None:
+    """The rule reading a paragraph of this shape, whatever its numbers, as the shape."""
+    if not _has_words(shaped.split(" ")):
+        return None
+    return Rule("slot", re.escape(shaped).replace(SLOT, _NUMBER.pattern), shaped)
+
+
+def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> tuple[str, ...]:
+    """Paragraphs of `now` that took the place of paragraphs `known` leaves out of `before` (two readings of
+    the page, checks apart): text that replaces known chrome at its very place is chrome too — a site's
+    "trending" line or weather strip that changes too slowly for the confirming fetch to see. Only a
+    one-for-one (or smaller) replacement counts: text added beside chrome, a correction note, stays."""
+    churn: list[str] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, before, now, autojunk=False).get_opcodes():
+        if op == "replace" and j2 - j1 <= i2 - i1 and all(known.removes(p) for p in before[i1:i2]):
+            churn.extend(now[j1:j2])
+    return tuple(churn)
+
+
 def _same_paragraph(a: str, b: str) -> bool:
+    if shape(a) == shape(b):
+        return True
     wa, wb = a.split(" "), b.split(" ")
     opening = wa[:SAME_OPENING_WORDS]
     if len(wa) > SAME_OPENING_WORDS and opening == wb[:SAME_OPENING_WORDS] and _has_words(opening):
@@ -211,10 +253,13 @@ def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], lis
 
 
 def _drop_rule(paragraph: str) -> Rule | None:
-    """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on."""
+    """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on.
+    A word of letters or signs with numbers in it ("12°C", "14時05分") keeps its letters."""
     words: list[str] = []
     widths: list[int] = []
     for word in paragraph.split(" "):
+        if word != SLOT and _has_words([word]) and any(c.isdigit() for c in word):
+            word = shape(word)
         width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
         if width and widths and widths[-1]:
             widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
@@ -225,7 +270,8 @@ def _drop_rule(paragraph: str) -> Rule | None:
 
 
 def _has_words(words: Sequence[str]) -> bool:
-    return any(w != SLOT and any(c.isalpha() for c in w) for w in words)
+    """Whether some word is text of its own: letters, or signs ("👁", "▲") that do not change."""
+    return any(w != SLOT and any(unicodedata.category(c)[0] in "LS" for c in w) for w in words)
 
 
 def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
@@ -235,8 +281,8 @@ def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
     out = ""
     for index, (word, width) in enumerate(zip(words, widths, strict=True)):
         space = " " if index and not widths[index - 1] else ""
-        if not width:
-            out += space + re.escape(word)
+        if not width:  # a word may hold numbers as slots of its own ("⋯°C", "⋯時⋯分")
+            out += space + re.escape(word).replace(SLOT, _NUMBER.pattern)
             continue
         body = rf"\S+(?: \S+){{0,{min(2 * width, MAX_SLOT_WORDS) - 1}}}"
         last = index + 1 == len(words)
