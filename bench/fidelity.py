@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
 from itertools import pairwise
 from pathlib import Path
 
@@ -113,11 +114,13 @@ class Figures:
         )
 
 
-async def crawl(setup: str, sources: list[Source], seed: int, show: bool = False) -> Figures:
+async def crawl(setup: str, sources: dict[int, Source], seed: int, show: bool = False) -> Figures:
+    """Crawl the pages (by their number in the corpus, which fixes their chrome and edit) under one setup."""
     extractor, confirm = SETUPS[setup]
+    numbers = list(sources)
     pages = [
-        VolatilePage(s.html, seed=seed * 100_003 + i, truth=s.truth, edit_kind=EDITS[i % len(EDITS)])
-        for i, s in enumerate(sources)
+        VolatilePage(s.html, seed=seed * 100_003 + n, truth=s.truth, edit_kind=EDITS[n % len(EDITS)])
+        for n, s in sources.items()
     ]
     site = VolatileSite(pages)
     server = BackgroundServer(site.handle, "127.0.0.1", 0)
@@ -133,7 +136,10 @@ async def crawl(setup: str, sources: list[Source], seed: int, show: bool = False
             for i in range(len(pages))
         }
     try:
-        async with Fetcher("newsdelta-bench/0", per_host_delay=0.0, per_host_concurrency=8) as fetcher:
+        # A generous timeout: the server renders in this process, and a busy machine must not turn into errors.
+        async with Fetcher(
+            "newsdelta-bench/0", per_host_delay=0.0, per_host_concurrency=8, timeout=120.0
+        ) as fetcher:
             ctx = CrawlContext(
                 sessions=sessions,
                 fetcher=fetcher,
@@ -151,7 +157,7 @@ async def crawl(setup: str, sources: list[Source], seed: int, show: bool = False
         server.stop()
     figures = _judge(sessions, {a: pages[i].edit_made for a, i in ids.items()}, site.requests)
     if show:
-        _show(sessions, figures.wrong, ids)
+        _show(sessions, figures.wrong, {a: numbers[i] for a, i in ids.items()})
     return figures
 
 
@@ -164,11 +170,19 @@ def _show(sessions: object, wrong: list[int], ids: dict[int, int]) -> None:
             ).all()
             print(f"  page {ids[article_id]}: {len(versions)} versions")
             for old, new in pairwise(versions):
-                gone = [p for p in old.paragraphs if p not in new.paragraphs]
-                came = [p for p in new.paragraphs if p not in old.paragraphs]
-                fields = [(f, getattr(old, f), getattr(new, f)) for f in ("title", "standfirst")]
-                changed = [f"{f}: {a!r} -> {b!r}" for f, a, b in fields if a != b]
-                print(f"    v{new.number}: -{[p[:90] for p in gone]} +{[p[:90] for p in came]} {changed}")
+                before = [old.title, old.standfirst or "", *old.paragraphs]
+                after = [new.title, new.standfirst or "", *new.paragraphs]
+                print(f"    v{new.number}: {_word_changes(' ¶ '.join(before), ' ¶ '.join(after))}")
+
+
+def _word_changes(old: str, new: str) -> list[str]:
+    """The words that differ, with two words of context: what the version changed, in short."""
+    a, b = old.split(" "), new.split(" ")
+    return [
+        f"{' '.join(a[max(i1 - 2, 0) : i2 + 2])!r} -> {' '.join(b[max(j1 - 2, 0) : j2 + 2])!r}"[:300]
+        for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        if op != "equal"
+    ]
 
 
 def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
@@ -213,11 +227,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
     parser.add_argument("--only", choices=SETUPS, help="only this setup, and no newsroom day")
+    parser.add_argument("--pages", help="only these pages, by number (as --show names them), e.g. 2,6,15")
     parser.add_argument(
         "--show", action="store_true", help="what each wrongly judged page's versions changed"
     )
     args = parser.parse_args()
-    sources = corpus_pages()[: args.limit or None]
+    chosen = {int(n) for n in args.pages.split(",")} if args.pages else None
+    sources = {
+        n: source
+        for n, source in enumerate(corpus_pages()[: args.limit or None])
+        if chosen is None or n in chosen
+    }
     print(
         f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}"
     )
@@ -231,7 +251,7 @@ def main() -> None:
         f"simulated newsroom day: {plain} requests without the confirming fetch, {confirmed} with it "
         f"({(confirmed - plain) / plain:+.1%})"
     )
-    print("edit kinds:", dict(Counter(EDITS[i % len(EDITS)] for i in range(len(sources)))))
+    print("edit kinds:", dict(Counter(EDITS[n % len(EDITS)] for n in sources)))
 
 
 if __name__ == "__main__":

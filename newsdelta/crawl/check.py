@@ -45,6 +45,8 @@ from newsdelta.text import version_hash
 log = logging.getLogger(__name__)
 
 REMOVED_HASH = version_hash("\x00removed", ())
+# Fetches that confirm a changed text: the second only when the first found volatile text (see `_confirm`).
+CONFIRMING_FETCHES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,33 +251,37 @@ async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | 
     """Fetch the page again after a pause and keep only the text both fetches agree on.
 
     Seconds apart, the outlet has not edited the article: whatever differs is chrome (counters, clocks,
-    rotating lists), masked here and remembered so that the next checks need no second fetch.
+    rotating lists), masked here and remembered so that the next checks need no second fetch. When the two
+    differed, a third fetch is merged in too: two fetches agree by chance on a value drawn from a few (a
+    weather word, a rotating label), three rarely do.
     """
-    await asyncio.sleep(ctx.fetcher.per_host_delay)
-    try:
-        again = await ctx.fetcher.get(snapshot.url)
-    except FetchError as exc:
-        return _record_error(ctx, snapshot, f"confirming fetch failed: {exc}", status=exc.status)
-    if again.status != page.result.status:
-        return _record_error(ctx, snapshot, f"confirming fetch got HTTP {again.status}", status=again.status)
-    try:
-        second = ctx.extractor(again.text, again.final_url)
-    except ExtractionError as exc:
-        return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=again.status)
-    merged = stable(_reading(page.extracted), page.masks.apply(_reading(second)))
-    extracted = _with_reading(page.extracted, merged.reading)
-    text_hash = merged.reading.text_hash
-    # What was just learned also masks the latest version when comparing: a value both fetches of an earlier
-    # check happened to agree on is volatile all the same.
-    masks = replace(page.masks, rules=page.masks.rules + merged.learned)
-    return replace(
-        page,
-        extracted=extracted,
-        text_hash=text_hash,
-        masks=masks,
-        learned=merged.learned,
-        volatile=merged.volatile,
-    )
+    for fetch in range(CONFIRMING_FETCHES):
+        if fetch and not page.volatile:
+            break
+        await asyncio.sleep(ctx.fetcher.per_host_delay)
+        try:
+            again = await ctx.fetcher.get(snapshot.url)
+        except FetchError as exc:
+            return _record_error(ctx, snapshot, f"confirming fetch failed: {exc}", status=exc.status)
+        if again.status != page.result.status:
+            message = f"confirming fetch got HTTP {again.status}"
+            return _record_error(ctx, snapshot, message, status=again.status)
+        try:
+            other = ctx.extractor(again.text, again.final_url)
+        except ExtractionError as exc:
+            return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=again.status)
+        merged = stable(_reading(page.extracted), page.masks.apply(_reading(other)))
+        # What was just learned also masks the latest version when comparing: a value both fetches of an
+        # earlier check happened to agree on is volatile all the same.
+        page = replace(
+            page,
+            extracted=_with_reading(page.extracted, merged.reading),
+            text_hash=merged.reading.text_hash,
+            masks=replace(page.masks, rules=page.masks.rules + merged.learned),
+            learned=page.learned + merged.learned,
+            volatile=page.volatile + merged.volatile,
+        )
+    return page
 
 
 def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Article | None:

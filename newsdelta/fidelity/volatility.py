@@ -169,14 +169,19 @@ def _shape_rule(shaped: str) -> Rule | None:
 
 def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> tuple[str, ...]:
     """Paragraphs of `now` that took the place of paragraphs `known` leaves out of `before` (two readings of
-    the page, checks apart): text that replaces known chrome at its very place is chrome too — a site's
-    "trending" line or weather strip that changes too slowly for the confirming fetch to see. Only a
-    one-for-one (or smaller) replacement counts: text added beside chrome, a correction note, stays."""
+    the page, checks apart): text that replaces known chrome at its very place, opening with the same word
+    and no longer than twice it, is chrome too — a site's "Trending: …" line or weather strip that changes
+    too slowly for the confirming fetch to see. Text added beside chrome, a correction note, stays."""
     churn: list[str] = []
     for op, i1, i2, j1, j2 in SequenceMatcher(None, before, now, autojunk=False).get_opcodes():
-        if op == "replace" and j2 - j1 <= i2 - i1 and all(known.removes(p) for p in before[i1:i2]):
-            churn.extend(now[j1:j2])
+        chrome = [p for p in before[i1:i2] if known.removes(p)] if op == "replace" else []
+        churn.extend(p for p in now[j1:j2] if any(_churned(old, p) for old in chrome))
     return tuple(churn)
+
+
+def _churned(old: str, new: str) -> bool:
+    old_words, new_words = old.split(" "), new.split(" ")
+    return old_words[0] == new_words[0] and len(new_words) <= 2 * len(old_words) and _has_words(old_words[:1])
 
 
 def _same_paragraph(a: str, b: str) -> bool:

@@ -213,8 +213,9 @@ class VolatilePage:
 
 # Slow chrome whose value is the page's own (a comment count); the others are the site's.
 _SLOW_PER_PAGE = frozenset({3, 4})
-# Chrome a paragraph can carry inside it: one short line.
-_INLINE = frozenset({"counter", "clock", "viewers", "ticker", "local_clock", "slow"})
+# Chrome a paragraph can carry inside it: one short line that changes on every request. (A number inside a body
+# paragraph that changes only between checks reads exactly like an edit of that number: none is made.)
+_INLINE = frozenset({"counter", "clock", "viewers", "ticker", "local_clock"})
 
 
 def _text(element: HtmlElement) -> str:
@@ -235,7 +236,10 @@ def _body_paragraphs(tree: HtmlElement, truth: str) -> list[HtmlElement]:
 
 
 def _element(slot: ChromeSlot, text: str) -> HtmlElement:
-    element = lxml_html.Element(slot.tag)
+    # Slow chrome stands as a block of its own: glued into a paragraph by an inline tag, it would be a slowly
+    # changing number or phrase inside article text, which reads exactly like an edit.
+    tag = "p" if slot.kind == "slow" and slot.tag in ("span", "time") else slot.tag
+    element = lxml_html.Element(tag)
     element.text = text
     if slot.cls:
         element.set("class", slot.cls)
