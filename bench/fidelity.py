@@ -1,15 +1,19 @@
 """Fidelity: does the crawl store a version for every real edit and for nothing else?
 
-Run: `.venv/bin/python bench/fidelity.py [--seed N] [--limit N]`. Serves the real pages of
-../shared/corpus/extraction-dev/ and outlets/ from a local server with chrome that changes on every request
-(newsdelta.testing.chrome: counters, clocks, tickers, "updated N minutes ago", rotating "read more" lines and
-most-read lists, in several languages, at random places, with and without class names) and crawls each page
-five times through the real crawl loop; before the third check a real edit is made (a word, a sentence, a
-paragraph removed, the headline, a correction note). Prints the false-version rate (versions beyond the one
-first version and the one edit), the missed-edit rate and the extra requests per check for newsdelta, for
-newsdelta without its confirming fetch, and for trafilatura alone and readability-lxml behind the same loop
-(a new version whenever the hash of their text changes). Then the cost of the confirming fetch on the
-simulated newsroom's scripted day.
+Run: `.venv/bin/python bench/fidelity.py [--seed N] [--limit N] [--only SETUP] [--pages 2,6] [--show]`. Serves
+the real pages of ../shared/corpus/extraction-dev/ and outlets/ from a local server with chrome
+(newsdelta.testing.chrome: counters, live viewer counts, clocks in local formats, stock and weather tickers,
+"updated N minutes ago", rotating "read more" lines, most-read lists and blocks of a varying number of lines,
+new on every request; and slow chrome — a site-wide "trending" line or weather strip, a page's "updated N
+hours ago" — that keeps its value for two checks, so the confirming fetch cannot see it change; in several
+languages, at random places — before the headline, between any two paragraphs, inside one, after the last,
+outside the article — with and without class names) and crawls each page five times through the real crawl
+loop; before the third check a real edit is made (a word, a sentence, a paragraph removed, the headline, a
+correction note). Prints the false-version rate (versions beyond the one first version and the one edit), the
+missed-edit rate and the extra requests per check for newsdelta, for newsdelta without its confirming fetch,
+and for trafilatura alone and readability-lxml behind the same loop (a new version whenever the hash of their
+text changes). Then the cost of the confirming fetch on the simulated newsroom's scripted day. `--show` prints
+what each wrongly judged page's versions changed.
 """
 
 from __future__ import annotations

@@ -500,16 +500,20 @@ def _without_template_churn(ctx: CrawlContext, session: Session, article: Articl
     except ExtractionError:
         return page
     known = load_masks(session, article.source_id, article.id, before.paragraphs)
-    churn = template_churn(before.paragraphs, page.read, replace(known, rules=page.masks.rules))
-    if not churn:
-        return page
+    # The latest version's own boilerplate, too: chrome that left the page is no edit either.
+    masks = replace(
+        page.masks,
+        boilerplate=page.masks.boilerplate | known.boilerplate,
+        shapes=page.masks.shapes | known.shapes,
+    )
+    churn = template_churn(before.paragraphs, page.read, replace(masks, rules=page.masks.rules))
     rules = tuple(Rule("drop", re.escape(paragraph)) for paragraph in dict.fromkeys(churn))
     reading = Masks(rules).apply(_reading(page.extracted))
     return replace(
         page,
         extracted=_with_reading(page.extracted, reading),
         text_hash=reading.text_hash,
-        masks=replace(page.masks, rules=page.masks.rules + rules),
+        masks=replace(masks, rules=page.masks.rules + rules),
         learned=page.learned + rules,
         volatile=page.volatile + len(rules),
     )
