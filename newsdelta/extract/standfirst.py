@@ -38,6 +38,10 @@ _ELSEWHERE = frozenset(
 # description is often the standfirst cut short ("…"), or the standfirst with the headline's words added.
 MIN_AGREEMENT = 0.7
 MIN_WORDS = 5
+# A block this many times longer than the description (a cut-short one: this many characters) holds more
+# than a standfirst.
+MAX_LENGTH_FACTOR = 4
+MAX_CHARS = 600
 # Elements looked at after the headline: the standfirst sits right under it, before any long stretch of page.
 MAX_ELEMENTS = 80
 # Characters of a body paragraph's opening that mark the body's start.
@@ -55,11 +59,14 @@ def find_standfirst(tree: HtmlElement, description: str, body: Sequence[str], ti
     for element in headline.xpath(f"following::*[position() <= {MAX_ELEMENTS}]"):
         if not _may_hold_standfirst(element):
             continue
+        whole = normalise(element.text_content())
+        if any(opening in whole for opening in openings):
+            return ""  # the body begins: no standfirst before it
+        if len(whole) > max(MAX_LENGTH_FACTOR * len(description), MAX_CHARS):
+            continue  # a container of more than a standfirst, read no further
         text = visible_text(element)
         if not text:
             continue
-        if any(opening in text for opening in openings):
-            return ""  # the body begins: no standfirst before it
         if any(len(visible_text(child)) * 2 > len(text) for child in element if isinstance(child.tag, str)):
             continue  # a wrapper: its child is the block
         if text != normalise(title) and _agreement(_words(text), summary) >= MIN_AGREEMENT:
