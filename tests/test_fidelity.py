@@ -23,7 +23,7 @@ from newsdelta.crawl.context import Extractor
 from newsdelta.extract import Extracted, extract
 from newsdelta.extract.generic import GENERIC
 from newsdelta.extract.registry import decode_html
-from newsdelta.fidelity.volatility import SLOT, Masks, Reading, stable
+from newsdelta.fidelity.volatility import SLOT, Masks, Reading, paragraph_key, stable, template_churn
 from newsdelta.store.evidence import raw_page_text
 from newsdelta.store.models import Article, Check, Version
 from newsdelta.store.queries import source_health
@@ -133,6 +133,29 @@ def test_words_that_differ_between_two_fetches_are_masked_and_an_edit_beside_the
     assert (
         confirmed.reading.paragraphs[0]
         == f"The storm closed 15 roads on Monday and {SLOT} readers shared this story"
+    )
+
+
+def test_numbers_inside_a_word_and_lines_of_signs_are_masked_without_phrase_lists() -> None:
+    body = "東京都は新しい計画を発表した。"
+    merged = stable(
+        Reading("T", (body, "14時05分更新", "👁 12,345")), Reading("T", (body, "9時31分更新", "👁 99"))
+    )
+    assert merged.reading.paragraphs == (body, f"{SLOT}時{SLOT}分更新")
+    later = Masks(merged.learned).apply(Reading("T", (body, "23時59分更新", "👁 7")))
+    assert later == merged.reading  # the next check needs no second fetch
+
+
+def test_text_that_replaces_known_chrome_at_its_place_is_chrome_and_a_correction_is_not() -> None:
+    body = ("The bridge will close in March.", "Repairs will cost £2m.")
+    trending = "Trending: Storm closes harbour"
+    known = Masks(boilerplate=frozenset({paragraph_key(trending)}))
+    before = (*body, trending)
+    assert template_churn(before, (*body, "Trending: Museum reopens"), known) == ("Trending: Museum reopens",)
+    note = "This article was amended on 3 March 2026 to correct the cost."
+    assert template_churn(before, (*body, note), known) == ()
+    assert template_churn(before, (*body, "Trending: Museum reopens", note), known) == (
+        "Trending: Museum reopens",
     )
 
 
