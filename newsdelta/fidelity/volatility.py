@@ -259,19 +259,22 @@ def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], lis
 
 def _drop_rule(paragraph: str) -> Rule | None:
     """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on.
-    A word of letters or signs with numbers in it ("12°C", "14時05分") keeps its letters."""
-    words: list[str] = []
-    widths: list[int] = []
-    for word in paragraph.split(" "):
-        if word != SLOT and _has_words([word]) and any(c.isdigit() for c in word):
-            word = shape(word)
-        width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
-        if width and widths and widths[-1]:
-            widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
-        else:
-            words.append(SLOT if width else word)
-            widths.append(width)
-    return Rule("drop", _pattern(words, widths)) if _has_words(words) else None
+    When no word of its own would be left, a word with numbers in it keeps its letters ("14時05分更新")."""
+    for inner in (False, True):
+        words: list[str] = []
+        widths: list[int] = []
+        for word in paragraph.split(" "):
+            if inner and word != SLOT and _has_words([word]):
+                word = shape(word)
+            width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
+            if width and widths and widths[-1]:
+                widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
+            else:
+                words.append(SLOT if width else word)
+                widths.append(width)
+        if _has_words(words):
+            return Rule("drop", _pattern(words, widths))
+    return None
 
 
 def _has_words(words: Sequence[str]) -> bool:
