@@ -1,15 +1,19 @@
 """Fidelity: does the crawl store a version for every real edit and for nothing else?
 
-Run: `.venv/bin/python bench/fidelity.py [--seed N] [--limit N]`. Serves the real pages of
-../shared/corpus/extraction-dev/ and outlets/ from a local server with chrome that changes on every request
-(newsdelta.testing.chrome: counters, clocks, tickers, "updated N minutes ago", rotating "read more" lines and
-most-read lists, in several languages, at random places, with and without class names) and crawls each page
-five times through the real crawl loop; before the third check a real edit is made (a word, a sentence, a
-paragraph removed, the headline, a correction note). Prints the false-version rate (versions beyond the one
-first version and the one edit), the missed-edit rate and the extra requests per check for newsdelta, for
-newsdelta without its confirming fetch, and for trafilatura alone and readability-lxml behind the same loop
-(a new version whenever the hash of their text changes). Then the cost of the confirming fetch on the
-simulated newsroom's scripted day.
+Run: `.venv/bin/python bench/fidelity.py [--seed N] [--limit N] [--only SETUP] [--pages 2,6] [--show]`. Serves
+the real pages of ../shared/corpus/extraction-dev/ and outlets/ from a local server with chrome
+(newsdelta.testing.chrome: counters, live viewer counts, clocks in local formats, stock and weather tickers,
+"updated N minutes ago", rotating "read more" lines, most-read lists and blocks of a varying number of lines,
+new on every request; and slow chrome — a site-wide "trending" line or weather strip, a page's "updated N
+hours ago" — that keeps its value for two checks, so the confirming fetch cannot see it change; in several
+languages, at random places — before the headline, between any two paragraphs, inside one, after the last,
+outside the article — with and without class names) and crawls each page five times through the real crawl
+loop; before the third check a real edit is made (a word, a sentence, a paragraph removed, the headline, a
+correction note). Prints the false-version rate (versions beyond the one first version and the one edit), the
+missed-edit rate and the extra requests per check for newsdelta, for newsdelta without its confirming fetch,
+and for trafilatura alone and readability-lxml behind the same loop (a new version whenever the hash of their
+text changes). Then the cost of the confirming fetch on the simulated newsroom's scripted day. `--show` prints
+what each wrongly judged page's versions changed.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from difflib import SequenceMatcher
+from itertools import pairwise
 from pathlib import Path
 
 os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
@@ -38,7 +44,7 @@ from newsdelta.extract import Extracted, ExtractionError, extract
 from newsdelta.extract.generic import GENERIC
 from newsdelta.fetch import Fetcher
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Check
+from newsdelta.store.models import Check, Version
 from newsdelta.store.repository import get_or_create_source, track_article
 from newsdelta.testing.chrome import EDITS, VolatilePage, VolatileSite
 from newsdelta.testing.drive import crawl_until, register_newsroom
@@ -101,6 +107,7 @@ class Figures:
     missed: int = 0
     false_versions: int = 0
     errors: int = 0
+    wrong: list[int] = field(default_factory=list)  # articles with a false version or a missed edit
 
     def row(self, name: str, pages: int) -> str:
         return (
@@ -111,11 +118,13 @@ class Figures:
         )
 
 
-async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
+async def crawl(setup: str, sources: dict[int, Source], seed: int, show: bool = False) -> Figures:
+    """Crawl the pages (by their number in the corpus, which fixes their chrome and edit) under one setup."""
     extractor, confirm = SETUPS[setup]
+    numbers = list(sources)
     pages = [
-        VolatilePage(s.html, seed=seed * 100_003 + i, truth=s.truth, edit_kind=EDITS[i % len(EDITS)])
-        for i, s in enumerate(sources)
+        VolatilePage(s.html, seed=seed * 100_003 + n, truth=s.truth, edit_kind=EDITS[n % len(EDITS)])
+        for n, s in sources.items()
     ]
     site = VolatileSite(pages)
     server = BackgroundServer(site.handle, "127.0.0.1", 0)
@@ -131,7 +140,10 @@ async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
             for i in range(len(pages))
         }
     try:
-        async with Fetcher("newsdelta-bench/0", per_host_delay=0.0, per_host_concurrency=8) as fetcher:
+        # A generous timeout: the server renders in this process, and a busy machine must not turn into errors.
+        async with Fetcher(
+            "newsdelta-bench/0", per_host_delay=0.0, per_host_concurrency=8, timeout=120.0
+        ) as fetcher:
             ctx = CrawlContext(
                 sessions=sessions,
                 fetcher=fetcher,
@@ -142,11 +154,39 @@ async def crawl(setup: str, sources: list[Source], seed: int) -> Figures:
             for check in range(CHECKS):
                 for page in pages:
                     page.edited = check >= EDIT_AT
+                    page.epoch = check
                 clock[0] = START + timedelta(hours=check + 1)
                 await run_pass(ctx, concurrency=8, force=True)
     finally:
         server.stop()
-    return _judge(sessions, {a: pages[i].edit_made for a, i in ids.items()}, site.requests)
+    figures = _judge(sessions, {a: pages[i].edit_made for a, i in ids.items()}, site.requests)
+    if show:
+        _show(sessions, figures.wrong, {a: numbers[i] for a, i in ids.items()})
+    return figures
+
+
+def _show(sessions: object, wrong: list[int], ids: dict[int, int]) -> None:
+    """What the stored versions of each wrongly judged page changed: where a mechanism failed."""
+    with sessions() as session:  # type: ignore[operator]
+        for article_id in wrong:
+            versions = session.scalars(
+                select(Version).where(Version.article_id == article_id).order_by(Version.number)
+            ).all()
+            print(f"  page {ids[article_id]}: {len(versions)} versions")
+            for old, new in pairwise(versions):
+                before = [old.title, old.standfirst or "", *old.paragraphs]
+                after = [new.title, new.standfirst or "", *new.paragraphs]
+                print(f"    v{new.number}: {_word_changes(' ¶ '.join(before), ' ¶ '.join(after))}")
+
+
+def _word_changes(old: str, new: str) -> list[str]:
+    """The words that differ, with two words of context: what the version changed, in short."""
+    a, b = old.split(" "), new.split(" ")
+    return [
+        f"{' '.join(a[max(i1 - 2, 0) : i2 + 2])!r} -> {' '.join(b[max(j1 - 2, 0) : j2 + 2])!r}"[:300]
+        for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        if op != "equal"
+    ]
 
 
 def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
@@ -165,9 +205,13 @@ def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
         if len(seen) != CHECKS or seen[0] != "new_version":
             continue
         versions = [index for index, outcome in enumerate(seen) if outcome in ("new_version", "flipflop")]
+        missed = edit_made and EDIT_AT not in versions
+        false = len([v for v in versions if v != 0 and (v != EDIT_AT or not edit_made)])
         figures.edits += edit_made
-        figures.missed += edit_made and EDIT_AT not in versions
-        figures.false_versions += len([v for v in versions if v != 0 and (v != EDIT_AT or not edit_made)])
+        figures.missed += missed
+        figures.false_versions += false
+        if missed or false:
+            figures.wrong.append(article_id)
     return figures
 
 
@@ -186,20 +230,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
+    parser.add_argument("--only", choices=SETUPS, help="only this setup, and no newsroom day")
+    parser.add_argument("--pages", help="only these pages, by number (as --show names them), e.g. 2,6,15")
+    parser.add_argument(
+        "--show", action="store_true", help="what each wrongly judged page's versions changed"
+    )
     args = parser.parse_args()
-    sources = corpus_pages()[: args.limit or None]
+    chosen = {int(n) for n in args.pages.split(",")} if args.pages else None
+    sources = {
+        n: source
+        for n, source in enumerate(corpus_pages()[: args.limit or None])
+        if chosen is None or n in chosen
+    }
     print(
         f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}"
     )
-    for setup in SETUPS:
-        figures = asyncio.run(crawl(setup, sources, args.seed))
+    for setup in [args.only] if args.only else SETUPS:
+        figures = asyncio.run(crawl(setup, sources, args.seed, args.show and setup == "newsdelta"))
         print(figures.row(setup, len(sources)), flush=True)
+    if args.only:
+        return
     plain, confirmed = (asyncio.run(newsroom_day(confirm)) for confirm in (False, True))
     print(
         f"simulated newsroom day: {plain} requests without the confirming fetch, {confirmed} with it "
         f"({(confirmed - plain) / plain:+.1%})"
     )
-    print("edit kinds:", dict(Counter(EDITS[i % len(EDITS)] for i in range(len(sources)))))
+    print("edit kinds:", dict(Counter(EDITS[n % len(EDITS)] for n in sources)))
 
 
 if __name__ == "__main__":

@@ -29,10 +29,16 @@ def normalise_paragraphs(paragraphs: Sequence[str]) -> tuple[str, ...]:
     return tuple(p for p in cleaned if p)
 
 
-def version_hash(title: str, paragraphs: Sequence[str]) -> str:
-    """SHA-256 over the normalised title and body; equal hashes mean a reader sees the same article."""
+def version_hash(title: str, paragraphs: Sequence[str], standfirst: str = "") -> str:
+    """SHA-256 over the normalised title, standfirst and body; equal hashes mean a reader sees the same article.
+
+    No standfirst hashes as before standfirsts were read, so versions stored then keep their hashes.
+    """
     digest = hashlib.sha256()
     digest.update(normalise(title).encode())
+    if normalise(standfirst):
+        digest.update(b"\x1d")
+        digest.update(normalise(standfirst).encode())
     for paragraph in normalise_paragraphs(paragraphs):
         digest.update(b"\x1e")
         digest.update(paragraph.encode())

@@ -66,6 +66,7 @@ class ChangeKind(StrEnum):
     Lists of kinds follow this order."""
 
     HEADLINE = "headline"
+    STANDFIRST = "standfirst"
     LEDE = "lede"
     BYLINE = "byline"
     PUBLISHED_DATE = "published_date"

@@ -23,6 +23,7 @@ class V:
     published: datetime | None = datetime(2026, 1, 1, 6, tzinfo=UTC)
     updated: datetime | None = None
     origin: str = "fetch"
+    standfirst: str | None = None
 
 
 BASE = V(
@@ -112,6 +113,7 @@ def test_a_near_duplicate_elsewhere_is_not_taken_for_a_move() -> None:
     ("new", "kinds"),
     [
         (replace(BASE, title="Harbour bridge to shut for repairs"), ["headline"]),
+        (replace(BASE, standfirst="Six months of repairs for the city's busiest crossing"), ["standfirst"]),
         (_edit(1, "£2m", "£2.4m"), ["number", "unannounced"]),
         (_edit(2, "no choice", "little choice"), ["quote", "unannounced"]),
         (

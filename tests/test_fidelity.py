@@ -23,7 +23,7 @@ from newsdelta.crawl.context import Extractor
 from newsdelta.extract import Extracted, extract
 from newsdelta.extract.generic import GENERIC
 from newsdelta.extract.registry import decode_html
-from newsdelta.fidelity.volatility import SLOT, Masks, Reading, stable
+from newsdelta.fidelity.volatility import SLOT, Masks, Reading, paragraph_key, stable, template_churn
 from newsdelta.store.evidence import raw_page_text
 from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.models import Article, Check, Version
@@ -134,6 +134,29 @@ def test_words_that_differ_between_two_fetches_are_masked_and_an_edit_beside_the
     assert (
         confirmed.reading.paragraphs[0]
         == f"The storm closed 15 roads on Monday and {SLOT} readers shared this story"
+    )
+
+
+def test_numbers_inside_a_word_and_lines_of_signs_are_masked_without_phrase_lists() -> None:
+    body = "東京都は新しい計画を発表した。"
+    merged = stable(
+        Reading("T", (body, "14時05分更新", "👁 12,345")), Reading("T", (body, "9時31分更新", "👁 99"))
+    )
+    assert merged.reading.paragraphs == (body, f"{SLOT}時{SLOT}分更新")
+    later = Masks(merged.learned).apply(Reading("T", (body, "23時59分更新", "👁 7")))
+    assert later == merged.reading  # the next check needs no second fetch
+
+
+def test_text_that_replaces_known_chrome_at_its_place_is_chrome_and_a_correction_is_not() -> None:
+    body = ("The bridge will close in March.", "Repairs will cost £2m.")
+    trending = "Trending: Storm closes harbour"
+    known = Masks(boilerplate=frozenset({paragraph_key(trending)}))
+    before = (*body, trending)
+    assert template_churn(before, (*body, "Trending: Museum reopens"), known) == ("Trending: Museum reopens",)
+    note = "This article was amended on 3 March 2026 to correct the cost."
+    assert template_churn(before, (*body, note), known) == ()
+    assert template_churn(before, (*body, "Trending: Museum reopens", note), known) == (
+        "Trending: Museum reopens",
     )
 
 
@@ -291,3 +314,43 @@ async def test_reparse_of_a_page_served_as_iso_8859_2_reads_the_same_text_as_the
         request.addfinalizer(current_parser.cache_clear)
         assert await crawl.check_all() == ["unchanged"]
     assert [v.origin for v in crawl.versions()] == ["fetch"]
+
+
+# --- chrome that changes too slowly for the confirming fetch ------------------------------------------------
+
+
+def _every_paragraph(html: str, url: str, *, reading: str | None = None) -> Extracted:
+    """Every <p> of the page, chrome included: the fidelity mechanisms alone, whatever an extractor leaves out."""
+    tree = lxml_html.fromstring(html)
+    paragraphs = tuple(t for t in (" ".join(p.text_content().split()) for p in tree.iter("p")) if t)
+    return Extracted(tree.findtext(".//h1") or "", paragraphs, GENERIC.name, GENERIC.version)
+
+
+async def test_slow_chrome_is_learned_from_the_source_and_an_edit_beside_it_still_shows(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # A site-wide "Trending: …" line and a per-page "Updated N hours ago": each keeps its value for two
+    # checks, so both fetches of a check agree on it; they change at different checks.
+    slots = [
+        ChromeSlot("after_last", "slow", 0, "p", None, phase=0),
+        ChromeSlot("between", "slow", 3, "p", None, phase=1),
+    ]
+    pages = []
+    for n, page_id in enumerate(PAGE_IDS):
+        html, truth = _real_page(corpus, page_id)
+        pages.append(VolatilePage(html, seed=20 + n, truth=truth, edit_kind="word", slots=slots))
+    site = VolatileSite(pages)
+    outcomes = []
+    with Crawl(tmp_path, site.handle, len(pages), extractor=_every_paragraph) as crawl:
+        for check in range(5):
+            for page in pages:
+                page.epoch = check
+            pages[0].edited = check >= 2
+            outcomes.append(await crawl.check_all())
+    assert [o[0] for o in outcomes] == ["new_version", "unchanged", "new_version", "unchanged", "unchanged"]
+    assert [o[1:] for o in outcomes] == [["new_version"] * 2] + [["unchanged"] * 2] * 4
+    first, edited = crawl.versions(0)
+    assert any(p.startswith("Trending: ") for p in first.paragraphs)
+    assert any("zeppelin" in p or "balloon" in p for p in edited.paragraphs)
+    # The per-page line is a template of the source: its number masked, the line kept.
+    assert f"Updated {SLOT} hours ago" in edited.paragraphs

@@ -2,7 +2,8 @@
 
 Each kind is a `ChangeKind`, a stable name (the API, feeds, CLI and export use them as they are):
 
-- headline, byline, published_date, updated_date: the field differs (text compared normalised);
+- headline, standfirst, byline, published_date, updated_date: the field differs (text compared normalised;
+  the standfirst is the summary under the headline, see newsdelta.extract.standfirst);
 - lede: the sentences of the first paragraph differ;
 - correction_note: a sentence added or edited that reads like a correction ("Correction:", "This article was
   amended on…", "An earlier version of this article…"; cue lists per language below);
@@ -20,7 +21,7 @@ Each kind is a `ChangeKind`, a stable name (the API, feeds, CLI and export use t
 
 A `reparse` version is the project's own re-reading of stored evidence, not an edit: it gets no kinds.
 Size is in words: an added or deleted sentence counts its words, an edited one the larger of the words it
-lost and gained; the headline counts the same way.
+lost and gained; the headline and the standfirst count the same way.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class VersionLike(Protocol):
     @property
     def title(self) -> str: ...
     @property
+    def standfirst(self) -> str | None: ...
+    @property
     def byline(self) -> str | None: ...
     @property
     def published(self) -> datetime | None: ...
@@ -144,7 +147,9 @@ def compare(old: VersionLike, new: VersionLike) -> Comparison:
     old_sentences = split(old.paragraphs)
     new_sentences = split(new.paragraphs) if new.origin != Origin.REMOVED else []
     pairs = align([s.text for s in old_sentences], [s.text for s in new_sentences])
-    size = _title_size(old.title, new.title) if new.origin != Origin.REMOVED else 0
+    size = 0
+    if new.origin != Origin.REMOVED:
+        size = _title_size(old.title, new.title) + _title_size(old.standfirst or "", new.standfirst or "")
     size += sum(_pair_size(pair, old_sentences, new_sentences) for pair in pairs)
     if new.origin == Origin.REMOVED:
         kinds = {ChangeKind.REMOVED}
@@ -168,6 +173,8 @@ def _kinds(
     kinds: set[ChangeKind] = set()
     if normalise(old.title) != normalise(new.title):
         kinds.add(ChangeKind.HEADLINE)
+    if normalise(old.standfirst or "") != normalise(new.standfirst or ""):
+        kinds.add(ChangeKind.STANDFIRST)
     if normalise(old.byline or "") != normalise(new.byline or ""):
         kinds.add(ChangeKind.BYLINE)
     if old.published != new.published:

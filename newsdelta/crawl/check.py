@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
-from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
+from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable, template_churn
 from newsdelta.schedule import ArticleFacts, LearnedPolicy, Policy
 from newsdelta.store.evidence import StoredPage, body_sha256, prepare_page, raw_page_text
 from newsdelta.store.leases import release_leases
@@ -46,6 +47,8 @@ from newsdelta.vocabulary import ArticleState, Origin, Outcome
 log = logging.getLogger(__name__)
 
 REMOVED_HASH = version_hash("\x00removed", ())
+# Fetches that confirm a changed text: the second only when the first found volatile text (see `_confirm`).
+CONFIRMING_FETCHES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,7 @@ class Page:
     extracted: Extracted
     text_hash: str
     masks: Masks
+    read: tuple[str, ...] = ()  # the paragraphs as the first fetch read them, nothing masked
     learned: tuple[Rule, ...] = ()
     volatile: int = 0
     evidence: StoredPage | None = None
@@ -253,11 +257,13 @@ async def _packed_evidence(ctx: CrawlContext, snapshot: Snapshot, result: FetchR
 
 
 def _reading(extracted: Extracted) -> Reading:
-    return Reading(extracted.title, extracted.paragraphs)
+    return Reading(extracted.title, extracted.paragraphs, extracted.standfirst)
 
 
 def _with_reading(extracted: Extracted, reading: Reading) -> Extracted:
-    return replace(extracted, title=reading.title, paragraphs=reading.paragraphs)
+    return replace(
+        extracted, title=reading.title, paragraphs=reading.paragraphs, standfirst=reading.standfirst
+    )
 
 
 def _masked_page(
@@ -267,8 +273,8 @@ def _masked_page(
     as the article's current text, or as its latest version once masked by what has been learned since."""
     with ctx.sessions() as session:
         masks = load_masks(session, snapshot.source_id, snapshot.article_id, extracted.paragraphs)
-        masked = _with_reading(extracted, masks.apply(_reading(extracted)))
-        page = Page(result, masked, version_hash(masked.title, masked.paragraphs), masks)
+        reading = masks.apply(_reading(extracted))
+        page = Page(result, _with_reading(extracted, reading), reading.text_hash, masks, extracted.paragraphs)
         if snapshot.current_hash is None:
             return page, False
         known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
@@ -283,8 +289,7 @@ def _latest_masked_hash(session: Session, article_id: int, masks: Masks) -> str 
     latest = latest_version(session, article_id)
     if latest is None or latest.origin == Origin.REMOVED:
         return None
-    reading = masks.apply(Reading(latest.title, tuple(latest.paragraphs)))
-    masked = version_hash(reading.title, reading.paragraphs)
+    masked = masks.apply(Reading(latest.title, tuple(latest.paragraphs), latest.standfirst or "")).text_hash
     return None if masked == latest.text_hash else masked
 
 
@@ -292,33 +297,37 @@ async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | 
     """Fetch the page again after a pause and keep only the text both fetches agree on.
 
     Seconds apart, the outlet has not edited the article: whatever differs is chrome (counters, clocks,
-    rotating lists), masked here and remembered so that the next checks need no second fetch.
+    rotating lists), masked here and remembered so that the next checks need no second fetch. When the two
+    differed, a third fetch is merged in too: two fetches agree by chance on a value drawn from a few (a
+    weather word, a rotating label), three rarely do.
     """
-    await asyncio.sleep(ctx.fetcher.per_host_delay)
-    try:
-        again = await ctx.fetcher.get(snapshot.url)
-    except FetchError as exc:
-        return _record_error(ctx, snapshot, f"confirming fetch failed: {exc}", status=exc.status)
-    if again.status != page.result.status:
-        return _record_error(ctx, snapshot, f"confirming fetch got HTTP {again.status}", status=again.status)
-    try:
-        second = ctx.extractor(again.text, again.final_url)
-    except ExtractionError as exc:
-        return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=again.status)
-    merged = stable(_reading(page.extracted), page.masks.apply(_reading(second)))
-    extracted = _with_reading(page.extracted, merged.reading)
-    text_hash = version_hash(extracted.title, extracted.paragraphs)
-    # What was just learned also masks the latest version when comparing: a value both fetches of an earlier
-    # check happened to agree on is volatile all the same.
-    masks = Masks(page.masks.rules + merged.learned, page.masks.boilerplate)
-    return replace(
-        page,
-        extracted=extracted,
-        text_hash=text_hash,
-        masks=masks,
-        learned=merged.learned,
-        volatile=merged.volatile,
-    )
+    for fetch in range(CONFIRMING_FETCHES):
+        if fetch and not page.volatile:
+            break
+        await asyncio.sleep(ctx.fetcher.per_host_delay)
+        try:
+            again = await ctx.fetcher.get(snapshot.url)
+        except FetchError as exc:
+            return _record_error(ctx, snapshot, f"confirming fetch failed: {exc}", status=exc.status)
+        if again.status != page.result.status:
+            message = f"confirming fetch got HTTP {again.status}"
+            return _record_error(ctx, snapshot, message, status=again.status)
+        try:
+            other = ctx.extractor(again.text, again.final_url)
+        except ExtractionError as exc:
+            return _record_error(ctx, snapshot, f"extraction failed: {exc}", status=again.status)
+        merged = stable(_reading(page.extracted), page.masks.apply(_reading(other)))
+        # What was just learned also masks the latest version when comparing: a value both fetches of an
+        # earlier check happened to agree on is volatile all the same.
+        page = replace(
+            page,
+            extracted=_with_reading(page.extracted, merged.reading),
+            text_hash=merged.reading.text_hash,
+            masks=replace(page.masks, rules=page.masks.rules + merged.learned),
+            learned=page.learned + merged.learned,
+            volatile=page.volatile + merged.volatile,
+        )
+    return page
 
 
 def _locked_article(session: Session, ctx: CrawlContext, article_id: int) -> Article | None:
@@ -499,6 +508,8 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
         article.gone_at = None
         outcome, number, detail = Outcome.UNCHANGED, None, _volatility_note(page)
         if page.text_hash != article.current_hash:
+            page = _without_template_churn(ctx, session, article, page)
+        if page.text_hash != article.current_hash:
             if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
@@ -530,6 +541,39 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
             version_number=number,
             detail=detail,
         )
+
+
+def _without_template_churn(ctx: CrawlContext, session: Session, article: Article, page: Page) -> Page:
+    """The page without text that replaced known chrome since the latest version (`template_churn`), which
+    is remembered as chrome. Only pages about to become a version get here, so re-reading the latest
+    version's evidence is rare."""
+    latest = latest_version(session, article.id)
+    if latest is None or latest.origin != Origin.FETCH or latest.raw_sha256 is None or not page.read:
+        return page
+    try:
+        before = ctx.extractor(
+            raw_page_text(ctx.evidence(session), latest), latest.final_url or article.url, reading=page.extracted.parser
+        )
+    except ExtractionError:
+        return page
+    known = load_masks(session, article.source_id, article.id, before.paragraphs)
+    # The latest version's own boilerplate, too: chrome that left the page is no edit either.
+    masks = replace(
+        page.masks,
+        boilerplate=page.masks.boilerplate | known.boilerplate,
+        shapes=page.masks.shapes | known.shapes,
+    )
+    churn = template_churn(before.paragraphs, page.read, replace(masks, rules=page.masks.rules))
+    rules = tuple(Rule("drop", re.escape(paragraph)) for paragraph in dict.fromkeys(churn))
+    reading = Masks(rules).apply(_reading(page.extracted))
+    return replace(
+        page,
+        extracted=_with_reading(page.extracted, reading),
+        text_hash=reading.text_hash,
+        masks=replace(masks, rules=page.masks.rules + rules),
+        learned=page.learned + rules,
+        volatile=page.volatile + len(rules),
+    )
 
 
 def _volatility_note(page: Page) -> str | None:
@@ -581,6 +625,7 @@ def _version_of(extracted: Extracted, text_hash: str, evidence: Evidence, *, ori
     return Version(
         origin=origin,
         title=extracted.title,
+        standfirst=extracted.standfirst or None,
         byline=extracted.byline,
         published=extracted.published,
         updated=extracted.updated,
@@ -638,8 +683,8 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
     except ExtractionError as exc:
         log.warning("re-reading version %s of %s failed: %s", latest.number, article.url, exc)
         return
-    reread = _with_reading(reread, page.masks.apply(_reading(reread)))
-    text_hash = version_hash(reread.title, reread.paragraphs)
+    reading = page.masks.apply(_reading(reread))
+    reread, text_hash = _with_reading(reread, reading), reading.text_hash
     if text_hash == article.current_hash:
         return
     evidence = Evidence(

@@ -58,6 +58,7 @@ class FieldChangeOut(TypedDict):
 
 class VersionDiffOut(TypedDict):
     title_spans: list[SpanOut] | None
+    standfirst_spans: list[SpanOut] | None
     byline: FieldChangeOut | None
     published: FieldChangeOut | None
     updated: FieldChangeOut | None
@@ -154,6 +155,7 @@ class VersionText:
     byline: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
+    standfirst: str = ""
 
 
 FieldValue = str | datetime | None
@@ -184,10 +186,15 @@ class VersionDiff:
     updated: FieldChange | None
     rows: tuple[Row, ...]
     counts: Counts
+    standfirst_spans: tuple[Span, ...] | None = None  # like the headline's: None when it did not change
 
     @property
     def title_changed(self) -> bool:
         return self.title_spans is not None
+
+    @property
+    def standfirst_changed(self) -> bool:
+        return self.standfirst_spans is not None
 
     @property
     def body_changed(self) -> bool:
@@ -197,7 +204,8 @@ class VersionDiff:
     @property
     def changed(self) -> bool:
         metadata = (self.byline, self.published, self.updated)
-        return self.title_changed or self.body_changed or any(field is not None for field in metadata)
+        fields = self.title_changed or self.standfirst_changed
+        return fields or self.body_changed or any(field is not None for field in metadata)
 
     def summary(self) -> str:
         """One line for a feed item, e.g. "Headline changed; 3 paragraphs edited, 1 added, 2 removed"."""
@@ -205,6 +213,7 @@ class VersionDiff:
             label
             for label, field in (
                 ("Headline changed", self.title_spans),
+                ("standfirst changed", self.standfirst_spans),
                 ("byline changed", self.byline),
                 ("publication date changed", self.published),
                 ("update time changed", self.updated),
@@ -216,6 +225,9 @@ class VersionDiff:
     def to_dict(self) -> VersionDiffOut:
         return {
             "title_spans": None if self.title_spans is None else [s.to_dict() for s in self.title_spans],
+            "standfirst_spans": None
+            if self.standfirst_spans is None
+            else [s.to_dict() for s in self.standfirst_spans],
             "byline": None if self.byline is None else self.byline.to_dict(),
             "published": None if self.published is None else self.published.to_dict(),
             "updated": None if self.updated is None else self.updated.to_dict(),

@@ -18,6 +18,9 @@ def diff_versions(old: VersionText, new: VersionText) -> VersionDiff:
         updated=_field_change(old.updated, new.updated),
         rows=rows,
         counts=count_rows(rows),
+        standfirst_spans=None
+        if old.standfirst == new.standfirst
+        else tuple(diff_words(old.standfirst, new.standfirst)),
     )
 
 

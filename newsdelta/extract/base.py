@@ -33,6 +33,7 @@ class Extracted:
     published: datetime | None = None
     updated: datetime | None = None
     canonical_url: str | None = None
+    standfirst: str = ""  # the summary under the headline, kept apart from the body (see extract.standfirst)
 
 
 class OutletParser(Protocol):

@@ -31,6 +31,7 @@ from newsdelta.extract.density import (
     main_text,
     word_pairs,
 )
+from newsdelta.extract.standfirst import find_standfirst
 from newsdelta.extract.structured import read_structured
 from newsdelta.text import normalise, normalise_paragraphs
 
@@ -62,7 +63,7 @@ _WORD = re.compile(r"\w+")
 
 class GenericExtractor:
     name = "generic"
-    version = 3
+    version = 4  # 4: the standfirst
 
     def matches(self, url: str) -> bool:
         return True
@@ -94,8 +95,9 @@ class GenericExtractor:
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")
+        title = next((normalise(h) for h in headlines if normalise(h)), "")
         return Extracted(
-            title=next((normalise(h) for h in headlines if normalise(h)), ""),
+            title=title,
             paragraphs=tuple(paragraphs),
             parser=self.name,
             parser_version=self.version,
@@ -103,6 +105,7 @@ class GenericExtractor:
             published=structured.published,
             updated=structured.updated,
             canonical_url=structured.canonical_url,
+            standfirst=find_standfirst(tree, structured.description, paragraphs, title),
         )
 
 

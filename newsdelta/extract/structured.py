@@ -43,6 +43,7 @@ class StructuredData:
     og_title: str = ""
     html_title: str = ""
     canonical_url: str | None = None
+    description: str = ""  # the page's summary of itself: often its standfirst, word for word
 
 
 def read_structured(tree: HtmlElement, url: str | None = None, *, guess: bool = True) -> StructuredData:
@@ -70,7 +71,12 @@ def read_structured(tree: HtmlElement, url: str | None = None, *, guess: bool = 
         og_title=normalise(meta.get("og:title", "")),
         html_title=normalise(tree.findtext(".//title") or ""),
         canonical_url=canonical_url,
+        description=_text(article.get("description"))
+        or normalise(next((meta[k] for k in _DESCRIPTIONS if meta.get(k)), "")),
     )
+
+
+_DESCRIPTIONS = ("og:description", "description", "twitter:description")
 
 
 # Where pages state dates outside JSON-LD: <meta> keys, then microdata (itemprop on <meta> or <time>).

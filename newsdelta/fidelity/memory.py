@@ -2,7 +2,9 @@
 
 Rules are kept per article; a rule learned on several articles of one source holds for all of its articles.
 Paragraphs are counted per source by the articles whose first version carries them; one carried by many is
-boilerplate. Only first versions count: a template's text (sign-ups, disclaimers) is there from the start,
+boilerplate. Their shapes (numbers as slots) are counted too: a shape many articles carry, each with its own
+numbers ("Updated 5 hours ago", "212 comments"), is a template line whose numbers are masked, so chrome that
+changes too slowly for the confirming fetch to see it is known all the same. Only first versions count: a template's text (sign-ups, disclaimers) is there from the start,
 while a note added later, even in the same words on many articles (a standard correction), is an edit.
 Every write is an insert that ignores rows already there, so concurrent checks never conflict.
 """
@@ -17,7 +19,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from newsdelta.fidelity.volatility import BOILERPLATE_ARTICLES, Masks, Rule, paragraph_key
+from newsdelta.fidelity.volatility import BOILERPLATE_ARTICLES, Masks, Rule, paragraph_key, shape_key
 from newsdelta.store.models import SourceParagraph, VolatileRule
 
 # A rule learned on this many articles of a source holds for every article of the source.
@@ -43,13 +45,16 @@ def load_masks(session: Session, source_id: int, article_id: int, paragraphs: Se
     )
     rules = tuple(Rule(kind, pattern, masked) for kind, pattern, masked, _ in rows)
     keys = {paragraph_key(p) for p in paragraphs}
-    boilerplate = session.scalars(
-        select(SourceParagraph.paragraph_key)
-        .where(SourceParagraph.source_id == source_id, SourceParagraph.paragraph_key.in_(keys))
-        .group_by(SourceParagraph.paragraph_key)
-        .having(func.count() >= BOILERPLATE_ARTICLES)
+    shapes = {k for k in map(shape_key, paragraphs) if k}
+    recurring = set(
+        session.scalars(
+            select(SourceParagraph.paragraph_key)
+            .where(SourceParagraph.source_id == source_id, SourceParagraph.paragraph_key.in_(keys | shapes))
+            .group_by(SourceParagraph.paragraph_key)
+            .having(func.count() >= BOILERPLATE_ARTICLES)
+        )
     )
-    return Masks(rules, frozenset(boilerplate))
+    return Masks(rules, frozenset(recurring & keys), frozenset(recurring & shapes))
 
 
 def remember_rules(
@@ -71,8 +76,9 @@ def remember_rules(
 
 
 def count_paragraphs(session: Session, source_id: int, article_id: int, paragraphs: Iterable[str]) -> None:
-    """Note that this article carries these paragraphs (the boilerplate count)."""
-    keys = {paragraph_key(p) for p in paragraphs}
+    """Note that this article carries these paragraphs and their shapes (the boilerplate count)."""
+    paragraphs = list(paragraphs)
+    keys = {paragraph_key(p) for p in paragraphs} | {k for k in map(shape_key, paragraphs) if k}
     rows = [{"source_id": source_id, "paragraph_key": k, "article_id": article_id} for k in keys]
     _insert_ignoring_duplicates(session, SourceParagraph, rows)
 

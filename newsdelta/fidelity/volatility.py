@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from newsdelta.text import normalise
+from newsdelta.text import normalise, version_hash
 
 # Stands for text that changed between two fetches seconds apart; rarely if ever part of article text.
 SLOT = "⋯"
@@ -34,14 +35,21 @@ SAME_OPENING_WORDS = 2
 ISLAND_WORDS = 2
 # A paragraph is boilerplate once it appears verbatim in this many articles of one source.
 BOILERPLATE_ARTICLES = 3
+# A number: digits, with the separators of times, dates and thousands inside it.
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What one fetch said: the title and the paragraphs."""
+    """What one fetch said: the title, the paragraphs and the standfirst."""
 
     title: str
     paragraphs: tuple[str, ...]
+    standfirst: str = ""
+
+    @property
+    def text_hash(self) -> str:
+        return version_hash(self.title, self.paragraphs, self.standfirst)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,12 @@ def paragraph_key(paragraph: str) -> str:
     return hashlib.sha256(normalise(paragraph).encode()).hexdigest()
 
 
+def shape_key(paragraph: str) -> str | None:
+    """The identity of the paragraph's shape (see `shape`), for paragraphs with numbers; else None."""
+    shaped = shape(paragraph)
+    return paragraph_key(f"{SLOT}shape {shaped}") if shaped != paragraph else None
+
+
 @dataclass(frozen=True, slots=True)
 class Masks:
     """Everything known to be volatile for one article: its own and its source's rules, and the source's
@@ -76,16 +90,23 @@ class Masks:
 
     rules: tuple[Rule, ...] = ()
     boilerplate: frozenset[str] = field(default_factory=frozenset)
+    shapes: frozenset[str] = field(default_factory=frozenset)  # `shape_key`s of the source's template lines
 
     def apply(self, reading: Reading) -> Reading:
         """The reading with boilerplate and dropped paragraphs left out and known volatile words masked."""
         drops = [_compiled(r.pattern) for r in self.rules if r.kind == "drop"]
         kept = (
-            p
+            shape(p) if self.shapes and shape_key(p) in self.shapes else p
             for p in reading.paragraphs
             if paragraph_key(p) not in self.boilerplate and not any(d.fullmatch(p) for d in drops)
         )
-        return Reading(self._mask(reading.title), tuple(self._mask(p) for p in kept))
+        return Reading(
+            self._mask(reading.title), tuple(self._mask(p) for p in kept), self._mask(reading.standfirst)
+        )
+
+    def removes(self, paragraph: str) -> bool:
+        """Whether `apply` leaves the paragraph out (boilerplate, or chrome a drop rule matches)."""
+        return not self.apply(Reading("", (paragraph,))).paragraphs
 
     def _mask(self, paragraph: str) -> str:
         for rule in self.rules:
@@ -106,9 +127,13 @@ class Merged:
 def stable(first: Reading, second: Reading) -> Merged:
     """What two readings of the same page, fetched seconds apart, agree on (see the module docstring)."""
     title, title_rule, _ = _merge_words(first.title, second.title)
+    standfirst, standfirst_rule = "", None  # found by one reading only: not a stable standfirst
+    if first.standfirst and second.standfirst:
+        standfirst, standfirst_rule, _ = _merge_words(first.standfirst, second.standfirst)
     paragraphs: list[str] = []
-    learned: list[Rule] = [title_rule] if title_rule else []
+    learned = [rule for rule in (title_rule, standfirst_rule) if rule]
     volatile = int(title != first.title or title != second.title)
+    volatile += int(standfirst != first.standfirst or standfirst != second.standfirst)
     matcher = SequenceMatcher(None, first.paragraphs, second.paragraphs, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
@@ -117,6 +142,8 @@ def stable(first: Reading, second: Reading) -> Merged:
         pairs, alone = _pair(first.paragraphs[i1:i2], second.paragraphs[j1:j2])
         for a, b in pairs:
             text, rule, mostly_stable = _merge_words(a, b)
+            if rule is None and shape(a) == shape(b):  # "14時05分更新": numbers inside one word
+                text, rule, mostly_stable = shape(a), _shape_rule(shape(a)), True
             if mostly_stable:
                 paragraphs.append(text)
             elif rule:  # more chrome than text ("Read more: <another story>"): dropped, now and later
@@ -124,10 +151,42 @@ def stable(first: Reading, second: Reading) -> Merged:
             learned.extend([rule] if rule else [])
         learned.extend(r for r in map(_drop_rule, alone) if r)
         volatile += len(pairs) + len(alone)
-    return Merged(Reading(title, tuple(paragraphs)), tuple(dict.fromkeys(learned)), volatile)
+    reading = Reading(title, tuple(paragraphs), standfirst)
+    return Merged(reading, tuple(dict.fromkeys(learned)), volatile)
+
+
+def shape(paragraph: str) -> str:
+    """The paragraph with each number (digits, with inner separators: 14:05, 4,120, 30.11.2026) a SLOT."""
+    return _NUMBER.sub(SLOT, paragraph)
+
+
+def _shape_rule(shaped: str) -> Rule | None:
+    """The rule reading a paragraph of this shape, whatever its numbers, as the shape."""
+    if not _has_words(shaped.split(" ")):
+        return None
+    return Rule("slot", re.escape(shaped).replace(SLOT, _NUMBER.pattern), shaped)
+
+
+def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> tuple[str, ...]:
+    """Paragraphs of `now` that took the place of paragraphs `known` leaves out of `before` (two readings of
+    the page, checks apart): text that replaces known chrome at its very place, opening with the same word
+    and no longer than twice it, is chrome too — a site's "Trending: …" line or weather strip that changes
+    too slowly for the confirming fetch to see. Text added beside chrome, a correction note, stays."""
+    churn: list[str] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, before, now, autojunk=False).get_opcodes():
+        chrome = [p for p in before[i1:i2] if known.removes(p)] if op == "replace" else []
+        churn.extend(p for p in now[j1:j2] if any(_churned(old, p) for old in chrome))
+    return tuple(churn)
+
+
+def _churned(old: str, new: str) -> bool:
+    old_words, new_words = old.split(" "), new.split(" ")
+    return old_words[0] == new_words[0] and len(new_words) <= 2 * len(old_words) and _has_words(old_words[:1])
 
 
 def _same_paragraph(a: str, b: str) -> bool:
+    if shape(a) == shape(b):
+        return True
     wa, wb = a.split(" "), b.split(" ")
     opening = wa[:SAME_OPENING_WORDS]
     if len(wa) > SAME_OPENING_WORDS and opening == wb[:SAME_OPENING_WORDS] and _has_words(opening):
@@ -199,21 +258,28 @@ def _absorb_islands(words: list[str], widths: list[int]) -> tuple[list[str], lis
 
 
 def _drop_rule(paragraph: str) -> Rule | None:
-    """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on."""
-    words: list[str] = []
-    widths: list[int] = []
-    for word in paragraph.split(" "):
-        width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
-        if width and widths and widths[-1]:
-            widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
-        else:
-            words.append(SLOT if width else word)
-            widths.append(width)
-    return Rule("drop", _pattern(words, widths)) if _has_words(words) else None
+    """A paragraph seen in one reading only: its shape, each run of numbers a slot, is dropped from now on.
+    When no word of its own would be left, a word with numbers in it keeps its letters ("14時05分更新")."""
+    for inner in (False, True):
+        words: list[str] = []
+        widths: list[int] = []
+        for word in paragraph.split(" "):
+            if inner and word != SLOT and _has_words([word]):
+                word = shape(word)
+            width = MAX_SLOT_WORDS if word == SLOT else int(any(c.isdigit() for c in word))
+            if width and widths and widths[-1]:
+                widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
+            else:
+                words.append(SLOT if width else word)
+                widths.append(width)
+        if _has_words(words):
+            return Rule("drop", _pattern(words, widths))
+    return None
 
 
 def _has_words(words: Sequence[str]) -> bool:
-    return any(w != SLOT and any(c.isalpha() for c in w) for w in words)
+    """Whether some word is text of its own: letters, or signs ("👁", "▲") that do not change."""
+    return any(w != SLOT and any(unicodedata.category(c)[0] in "LS" for c in w) for w in words)
 
 
 def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
@@ -223,8 +289,8 @@ def _pattern(words: Sequence[str], widths: Sequence[int]) -> str:
     out = ""
     for index, (word, width) in enumerate(zip(words, widths, strict=True)):
         space = " " if index and not widths[index - 1] else ""
-        if not width:
-            out += space + re.escape(word)
+        if not width:  # a word may hold numbers as slots of its own ("⋯°C", "⋯時⋯分")
+            out += space + re.escape(word).replace(SLOT, _NUMBER.pattern)
             continue
         body = rf"\S+(?: \S+){{0,{min(2 * width, MAX_SLOT_WORDS) - 1}}}"
         last = index + 1 == len(words)

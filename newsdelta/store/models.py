@@ -258,6 +258,8 @@ class Version(Base):
     number: Mapped[int] = mapped_column(Integer)  # 0 for the first
     origin: Mapped[Origin] = mapped_column(Word(Origin, 16), default=Origin.FETCH)
     title: Mapped[str] = mapped_column(Text)
+    # The summary under the headline, part of the text (and its hash) but not of the body (migration 0009).
+    standfirst: Mapped[str | None] = mapped_column(Text)
     byline: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated: Mapped[datetime | None] = mapped_column(UTCDateTime)

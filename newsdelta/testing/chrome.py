@@ -1,10 +1,13 @@
 """Page chrome that changes on every request, and real edits, put into real article pages.
 
 For bench/fidelity.py and the fidelity tests. A `VolatilePage` fixes, from a seed, which chrome a page carries
-and where (before the headline, between paragraphs, after the last one, inside a body paragraph, outside the
-article, with or without class names, in several languages); every `render` fills it with fresh values
-(counters, clocks, tickers, "updated N minutes ago", rotating "read more" lines and most-read lists). `edit`
-makes a real change to the article: a word, an added sentence, a removed paragraph, the headline, a correction.
+and where (before the headline, between two paragraphs, after the last one, inside a body paragraph, outside
+the article, with or without class names, in several languages); every `render` fills it with fresh values
+(counters, live viewer counts, clocks in local formats, stock and weather tickers, "updated N minutes ago",
+rotating "read more" lines, most-read lists, blocks of a varying number of lines). Slow chrome keeps its value
+for `SLOW_PERIOD` checks (`epoch`), so the two fetches of one check agree on it; most of it is the site's,
+the same on every page at once. `edit` makes a real change to the article: a word, an added sentence, a
+removed paragraph, the headline, a correction.
 """
 
 from __future__ import annotations
@@ -78,8 +81,69 @@ _ROTATING: tuple[Callable[[random.Random], str], ...] = (
     lambda r: f"À lire aussi : {_headline(r)}",
     lambda r: f"Most read: {_headline(r)}",
 )
-KINDS = {"counter": _COUNTERS, "clock": _CLOCKS, "rotating": _ROTATING}
-PLACES = ("before_headline", "between", "after_last", "body_start", "body_end", "in_paragraph", "most_read")
+_VIEWERS: tuple[Callable[[random.Random], str], ...] = (
+    lambda r: f"{r.randrange(20, 9000):,} watching now",
+    lambda r: f"👁 {r.randrange(100, 99000):,}",
+    lambda r: f"{r.randrange(2, 900)} Leser online",
+    lambda r: f"En direct : {r.randrange(2, 9000)} lecteurs",
+    lambda r: f"{r.randrange(2, 900)} personas están viendo esto",
+)
+_TICKERS: tuple[Callable[[random.Random], str], ...] = (
+    lambda r: (
+        f"DAX {r.uniform(15000, 16000):,.2f} {r.uniform(-2, 2):+.2f} %".replace(",", "X")
+        .replace(".", ",")
+        .replace("X", ".")
+    ),
+    lambda r: f"EUR/USD {r.uniform(1.05, 1.12):.4f}",
+    lambda r: f"London {r.randrange(-2, 25)}°C {r.choice(('Cloudy', 'Sunny', 'Rain', 'Showers'))}",
+    lambda r: f"Berlin {r.randrange(-5, 20)} °C, {r.choice(('bewölkt', 'sonnig', 'Regen'))}",
+    lambda r: f"BTC ${r.randrange(30000, 60000):,} {r.choice('▲▼')}{r.uniform(0, 5):.1f}%",
+    lambda r: (
+        f"Dow {r.uniform(33000, 36000):,.0f} ({r.uniform(-1, 1):+.2%}) · Nasdaq {r.uniform(13000, 15000):,.0f}"
+    ),
+)
+_LOCAL_CLOCKS: tuple[Callable[[random.Random], str], ...] = (
+    lambda r: f"{r.randrange(24)} h {r.randrange(60):02d}",
+    lambda r: f"{r.randrange(1, 13)}:{r.randrange(60):02d} {r.choice(('AM', 'PM'))} ET",
+    lambda r: (
+        f"Stand: {r.randrange(1, 29)}.{r.randrange(1, 13):02d}.2026, {r.randrange(24)}:{r.randrange(60):02d} Uhr"
+    ),
+    lambda r: f"{r.randrange(24)}時{r.randrange(60):02d}分更新",
+    lambda r: f"Publié le {r.randrange(1, 29)} nov. 2026 à {r.randrange(24)}h{r.randrange(60):02d}",
+    lambda r: f"hace {r.randrange(2, 59)} min",
+    lambda r: f"(updated {r.randrange(1, 59)} min ago)",
+)
+# Chrome that changes slowly: the same value for a while (both fetches of one check agree), another later.
+# Site-wide: every page carrying it shows the same value at the same time, as a site's header strip does.
+_SLOW: tuple[Callable[[random.Random], str], ...] = (
+    lambda r: f"Trending: {_headline(r)}",
+    lambda r: f"Weather: {r.randrange(-2, 25)}°C and {r.choice(('cloudy', 'sunny', 'rainy', 'windy'))}",
+    lambda r: f"Meistgelesen: {_headline(r)}",
+    lambda r: f"Updated {r.randrange(2, 23)} hours ago",
+    lambda r: f"{r.randrange(2, 900)} comments",
+)
+KINDS = {
+    "counter": _COUNTERS,
+    "clock": _CLOCKS,
+    "rotating": _ROTATING,
+    "viewers": _VIEWERS,
+    "ticker": _TICKERS,
+    "local_clock": _LOCAL_CLOCKS,
+    "slow": _SLOW,
+    "block": _ROTATING,  # a block of several such lines, how many changing on every request
+}
+# How many checks slow chrome keeps one value.
+SLOW_PERIOD = 2
+PLACES = (
+    "before_headline",
+    "between",
+    "between_any",
+    "after_last",
+    "body_start",
+    "body_end",
+    "in_paragraph",
+    "most_read",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +155,8 @@ class ChromeSlot:
     variant: int
     tag: str
     cls: str | None
+    phase: int = 0  # slow chrome: which checks it changes at
+    at: float = 0.5  # between_any: where among the paragraphs
 
 
 @dataclass
@@ -103,6 +169,7 @@ class VolatilePage:
     edit_kind: str | None = None
     edited: bool = False
     edit_made: bool = False  # whether the page had what the edit needs (a headline, body paragraphs)
+    epoch: int = 0  # the check being served (the bench sets it): slow chrome changes with it, not per request
     slots: list[ChromeSlot] = field(default_factory=list)  # none given: a random layout from the seed
     _requests: int = 0
 
@@ -119,6 +186,8 @@ class VolatilePage:
                     layout.randrange(len(KINDS[kind])),
                     layout.choice(("p", "div", "span", "time", "li")),
                     layout.choice((None, None, "meta", "c-x9f2", "info")),
+                    layout.randrange(SLOW_PERIOD),
+                    layout.random(),
                 )
             )
 
@@ -131,9 +200,23 @@ class VolatilePage:
         if self.edited and self.edit_kind:
             self.edit_made = _edit(tree, paragraphs, self.edit_kind)
         for slot in self.slots:
-            _place(tree, paragraphs, slot, values)
+            _place(tree, paragraphs, slot, self._text(slot, values))
         page: bytes = lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
         return page
+
+    def _text(self, slot: ChromeSlot, values: random.Random) -> str:
+        if slot.kind != "slow":
+            return KINDS[slot.kind][slot.variant](values)
+        period = (self.epoch + slot.phase) // SLOW_PERIOD
+        owner = self.seed if slot.variant in _SLOW_PER_PAGE else "site"
+        return _SLOW[slot.variant](random.Random(f"slow/{owner}/{slot.variant}/{period}"))
+
+
+# Slow chrome whose value is the page's own (a comment count); the others are the site's.
+_SLOW_PER_PAGE = frozenset({3, 4})
+# Chrome a paragraph can carry inside it: one short line that changes on every request. (A number inside a body
+# paragraph that changes only between checks reads exactly like an edit of that number: none is made.)
+_INLINE = frozenset({"counter", "clock", "viewers", "ticker", "local_clock"})
 
 
 def _text(element: HtmlElement) -> str:
@@ -154,15 +237,30 @@ def _body_paragraphs(tree: HtmlElement, truth: str) -> list[HtmlElement]:
 
 
 def _element(slot: ChromeSlot, text: str) -> HtmlElement:
-    element = lxml_html.Element(slot.tag)
+    # Slow chrome stands as a block of its own: glued into a paragraph by an inline tag, it would be a slowly
+    # changing number or phrase inside article text, which reads exactly like an edit.
+    tag = "p" if slot.kind == "slow" and slot.tag in ("span", "time") else slot.tag
+    element = lxml_html.Element(tag)
     element.text = text
     if slot.cls:
         element.set("class", slot.cls)
     return element
 
 
-def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: ChromeSlot, values: random.Random) -> None:
-    text = KINDS[slot.kind][slot.variant](values)
+def _block(slot: ChromeSlot, values: random.Random) -> HtmlElement:
+    """A block of one to six lines, as many as the request happens to get (a "latest" strip, a live feed)."""
+    block = lxml_html.Element("div")
+    for _ in range(values.randrange(1, 7)):
+        line = lxml_html.Element(slot.tag if slot.tag != "li" else "p")
+        line.text = f"{values.randrange(24):02d}:{values.randrange(60):02d} {_headline(values)}"
+        block.append(line)
+    if slot.cls:
+        block.set("class", slot.cls)
+    return block
+
+
+def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: ChromeSlot, text: str) -> None:
+    values = random.Random(text)
     body = tree.find(".//body")
     body = tree if body is None else body
     headline = tree.find(".//h1")
@@ -175,20 +273,24 @@ def _place(tree: HtmlElement, paragraphs: list[HtmlElement], slot: ChromeSlot, v
             item.append(link)
             listing.append(item)
         (paragraphs[-1].getparent() if paragraphs else body).append(listing)
-    elif slot.place == "before_headline" and headline is not None:
-        headline.addprevious(_element(slot, text))
+        return
+    element = _block(slot, values) if slot.kind == "block" else _element(slot, text)
+    if slot.place == "before_headline" and headline is not None:
+        headline.addprevious(element)
     elif slot.place == "between" and len(paragraphs) > 1:
-        paragraphs[len(paragraphs) // 2].addnext(_element(slot, text))
+        paragraphs[len(paragraphs) // 2].addnext(element)
+    elif slot.place == "between_any" and len(paragraphs) > 1:
+        paragraphs[int(slot.at * (len(paragraphs) - 1))].addnext(element)
     elif slot.place == "after_last" and paragraphs:
-        paragraphs[-1].addnext(_element(slot, text))
-    elif slot.place == "in_paragraph" and paragraphs and slot.kind == "counter":
+        paragraphs[-1].addnext(element)
+    elif slot.place == "in_paragraph" and paragraphs and slot.kind in _INLINE:
         span = lxml_html.Element("span")
         span.text = f" ({text})"
         paragraphs[len(paragraphs) // 3].append(span)  # the paragraph edits change
     elif slot.place == "body_start":
-        body.insert(0, _element(slot, text))
+        body.insert(0, element)
     else:
-        body.append(_element(slot, text))
+        body.append(element)
 
 
 def _edit(tree: HtmlElement, paragraphs: list[HtmlElement], kind: str) -> bool:

@@ -84,6 +84,7 @@ class VersionOut(Out):
     number: int
     origin: Origin
     title: str
+    standfirst: str | None = None
     byline: str | None
     published: datetime | None
     updated: datetime | None

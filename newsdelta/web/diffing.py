@@ -60,7 +60,11 @@ class DiffCache:
 
 def diff_size(diff: VersionDiff) -> int:
     """Bytes the diff holds, near enough: its rows, spans and their strings (what grows with the text)."""
-    spans = [*(diff.title_spans or ()), *(span for row in diff.rows for span in row.spans)]
+    spans = [
+        *(diff.title_spans or ()),
+        *(diff.standfirst_spans or ()),
+        *(span for row in diff.rows for span in row.spans),
+    ]
     return (
         sys.getsizeof(diff)
         + sys.getsizeof(diff.rows)
@@ -72,6 +76,7 @@ def diff_size(diff: VersionDiff) -> int:
 def version_text(version: Version) -> VersionText:
     return VersionText(
         title=version.title,
+        standfirst=version.standfirst or "",
         paragraphs=tuple(version.paragraphs),
         byline=version.byline,
         published=version.published,
