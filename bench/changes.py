@@ -91,6 +91,7 @@ class Version:
     published: datetime | None
     updated: datetime | None
     paragraphs: tuple[str, ...]
+    standfirst: str | None = None  # the generated documents have none
 
 
 @dataclass

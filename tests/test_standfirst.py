@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from test_fidelity import ALL_CHROME, _volatile_crawl
 
-from newsdelta.changes.store import kinds_by_article
 from newsdelta.config import Settings
 from newsdelta.crawl.check import current_parser
 from newsdelta.extract import extract
 from newsdelta.extract import generic as generic_module
 from newsdelta.extract.generic import GENERIC
+from newsdelta.store.queries import version_kinds
 from newsdelta.testing.chrome import VolatilePage
 from newsdelta.text import version_hash
 from newsdelta.web.app import create_app
@@ -63,7 +63,7 @@ async def test_an_edit_to_the_standfirst_is_one_new_version_shown_like_the_headl
     assert before.standfirst.startswith(STANDFIRST)  # with the counter put inside it masked
     assert not after.standfirst.startswith(STANDFIRST)
     with crawl.sessions() as session:
-        assert "standfirst" in kinds_by_article(session, crawl.ids)[crawl.ids[0]]
+        assert "standfirst" in version_kinds(session, [(crawl.ids[0], 1)])[(crawl.ids[0], 1)]
     with TestClient(create_app(Settings(admin_token="t"), crawl.sessions)) as client:
         diff = client.get(f"/api/articles/{crawl.ids[0]}/diff/0/1").json()
         assert {s["op"] for s in diff["standfirst_spans"]} == {"equal", "delete", "insert"}
