@@ -48,6 +48,19 @@ ALL_CHROME = [
 ]
 
 
+def _masked_form_of(kept: str, text: str) -> bool:
+    """`kept` is `text`, or `text` with something inside it masked (SLOT): its pieces in order, nothing else."""
+    if SLOT not in kept:
+        return kept == text
+    position = 0
+    for piece in kept.split(SLOT):
+        found = text.find(piece.strip(), position)
+        if found < 0:
+            return False
+        position = found + len(piece.strip())
+    return True
+
+
 def _real_page(corpus: Path, page_id: str) -> tuple[str, str]:
     root = corpus / "extraction-dev"
     truth = json.loads((root / "ground-truth.json").read_text())[page_id]["articleBody"]
@@ -172,8 +185,18 @@ async def test_a_real_page_with_chrome_that_changes_on_every_request_checked_fiv
         outcomes = [(await crawl.check_all())[0] for _ in range(5)]
     assert outcomes == ["new_version"] + ["unchanged"] * 4
     [version] = crawl.versions()
+    # Chrome that changes on every request never reaches the record. Slow chrome (the same on both fetches of the
+    # first check) may: nothing tells it from text on a first sight without phrase lists, and no later change of
+    # it became a version above.
     clean = extract(VolatilePage(html, seed=1, truth=truth, slots=[]).render().decode(), "http://x/p/0")
-    assert set(version.paragraphs) <= set(clean.paragraphs) | {p for p in version.paragraphs if SLOT in p}
+    # Every paragraph of the article is kept: as it is, with a clock inside it masked, or with the masked
+    # remains of chrome glued to it (its words stay, its changing numbers are slots).
+    def holds(kept: str, text: str) -> bool:
+        return text in kept or _masked_form_of(kept, text)
+
+    assert all(any(holds(kept, text) for kept in version.paragraphs) for text in clean.paragraphs)
+    extra = [p for p in version.paragraphs if not any(holds(p, text) for text in clean.paragraphs)]
+    assert len(extra) <= sum(slot.kind == "slow" for slot in ALL_CHROME)
     assert site.requests <= 5 + 2  # the confirming fetch is rare: what it learned masks the later checks
 
 
