@@ -38,6 +38,7 @@ from newsdelta.notify.rules import DIGESTS, KINDS
 from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import make_context, make_fetcher, open_store
 from newsdelta.schedule import POLICY_NAMES, UnknownSchedule, next_check_reason
+from newsdelta.store.checklog import RetentionTooShort
 from newsdelta.store.evidence import repack
 from newsdelta.store.models import Article, Feed, Source, VersionChange
 from newsdelta.store.repository import NotFound, find_article
@@ -101,7 +102,9 @@ NEWSDELTA_ADMIN_TOKEN, NEWSDELTA_PER_HOST_DELAY (seconds between requests to one
 NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDULE (newssniffer),
 NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
-only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000); for the
+only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000);
+the check log: NEWSDELTA_CHECK_LOG_DAYS (a row per check kept for 7 days, at least 1; each version's
+first/last seen and count are kept for good) and NEWSDELTA_CHECK_ERRORS_DAYS (errors' rows, 90); for the
 web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
 """
 
@@ -144,6 +147,8 @@ def cli(ctx: click.Context, **options: Any) -> None:
         settings = Settings.from_env(**options)
     except UnknownSchedule as exc:
         raise click.UsageError(f"NEWSDELTA_SCHEDULE: {exc}") from exc
+    except RetentionTooShort as exc:
+        raise click.UsageError(f"NEWSDELTA_CHECK_LOG_DAYS, NEWSDELTA_CHECK_ERRORS_DAYS: {exc}") from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{ALLOWED_NETWORKS_ENV}: {exc}") from exc
     ctx.obj = Context(settings)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
 from newsdelta.schedule import BackoffPolicy, Policy, policy_named
+from newsdelta.store.checklog import CheckRetention
 
 # Newest items read from one poll of one feed: a news feed names tens, a news sitemap at most 1,000 (Google's
 # limit); a feed naming 100,000 would otherwise be a crawl of its own inside one poll.
@@ -53,6 +54,8 @@ class Settings:
     base_url: str | None = None  # the site's public address, for its absolute links
     feed_max_items: int = FEED_MAX_ITEMS
     diff_cache_mb: float = 64.0  # memory the web site's diff cache may hold
+    # How long the check log keeps a row per check (errors longer); spans per version are kept for good.
+    check_retention: CheckRetention = field(default_factory=CheckRetention)
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -67,7 +70,8 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         """Environment first, then explicit overrides (CLI flags) where they are not None.
 
-        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown.
+        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown;
+        RetentionTooShort when NEWSDELTA_CHECK_LOG_DAYS or NEWSDELTA_CHECK_ERRORS_DAYS is under a day.
         """
         values: dict[str, object] = {
             "data_dir": Path(os.environ.get("NEWSDELTA_DATA_DIR", "newsdelta-data")),
@@ -81,6 +85,9 @@ class Settings:
             "per_host_delay": _env_float("NEWSDELTA_PER_HOST_DELAY", 1.0),
             "per_host_concurrency": int(_env_float("NEWSDELTA_PER_HOST_CONCURRENCY", 2)),
             "policy": policy_from_env(overrides.pop("schedule", None)),  # type: ignore[arg-type]
+            "check_retention": CheckRetention.days(
+                _env_float("NEWSDELTA_CHECK_LOG_DAYS", 7.0), _env_float("NEWSDELTA_CHECK_ERRORS_DAYS", 90.0)
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -34,5 +34,6 @@ def make_context(
         fetcher=fetcher,
         policy=settings.policy,
         feed_max_items=settings.feed_max_items,
+        check_retention=settings.check_retention,
         **fields,  # type: ignore[arg-type]
     )

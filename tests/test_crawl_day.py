@@ -7,6 +7,7 @@ import hashlib
 import io
 import itertools
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from test_checklog import assert_spans_answer_as_rows
 from warcio.archiveiterator import ArchiveIterator
 
 from newsdelta.config import Settings
@@ -228,3 +230,13 @@ def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:
         compressed = session.scalar(select(func.sum(func.length(RawPage.compressed))))
     assert checks > 100
     assert compressed < raw / 2
+
+
+def test_the_check_log_answers_the_same_from_spans_as_from_rows(day: dict[str, Any], tmp_path: Path) -> None:
+    """On a copy of the day's database: "changed between" times, flip-flops and /health read from the spans
+    equal what the detailed rows said, before and after the rows are pruned (tests/test_checklog.py)."""
+    copy = tmp_path / "newsdelta.sqlite3"
+    engine = day["sessions"].kw["bind"]
+    with engine.connect() as connection, sqlite3.connect(copy) as target:
+        connection.connection.driver_connection.backup(target)  # type: ignore[union-attr]
+    assert_spans_answer_as_rows(sqlite_store(tmp_path), day["newsroom"].clock.now())

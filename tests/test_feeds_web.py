@@ -14,6 +14,8 @@ import pytest
 from lxml import etree
 from web_support import Demo, demo
 
+from newsdelta.store.checklog import LoggedCheck, log_checks
+
 __all__ = ["demo"]
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -152,12 +154,10 @@ def test_feed_items_show_the_changed_words(demo: Demo) -> None:
 
 
 def test_article_feed_has_an_item_per_flip_flop(demo: Demo) -> None:
-    from newsdelta.store.models import Check
-
     with demo.sessions.begin() as session:
         for day in (23, 24):
             at = datetime(2017, 11, day, 14, 5, tzinfo=UTC)
-            session.add(Check(article_id=demo.ids.guardian, at=at, outcome="flipflop", version_number=3))
+            log_checks(session.connection(), [LoggedCheck(demo.ids.guardian, at, "flipflop", None, 3)])
     entries = feedparser.parse(fetch(demo, f"/articles/{demo.ids.guardian}/feed.rss")).entries
     assert [entry.title.split(":")[0] for entry in entries[:3]] == [
         "Switched back to version 3",

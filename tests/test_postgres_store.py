@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.config import Settings
 from newsdelta.crawl import check_article, run_pass
 from newsdelta.runtime import make_context, make_fetcher
+from newsdelta.store.checklog import flipflop_counts
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Article, Check, Feed, Version
 from newsdelta.store.repository import add_feed, claim_due, get_or_create_source, track_article
@@ -123,26 +124,17 @@ def day_outcome(sessions: sessionmaker[Session]) -> dict[str, Any]:
     """Per article URL: its versions (number, origin, hash), state and flip-flop count; what two runs compare."""
     outcome: dict[str, Any] = {}
     with sessions() as session:
+        flip_flops = flipflop_counts(session)  # from the spans, as the reader's pages count them
         for article in session.scalars(select(Article).order_by(Article.url)):
             versions = session.execute(
                 select(Version.number, Version.origin, Version.text_hash)
                 .where(Version.article_id == article.id)
                 .order_by(Version.number)
             ).all()
-            flip_flops = session.scalar(
-                select(text("count(*)"))
-                .select_from(Check)
-                # the event row names the older version it returned to (the check's own row does not)
-                .where(
-                    Check.article_id == article.id,
-                    Check.outcome == "flipflop",
-                    Check.version_number.is_not(None),
-                )
-            )
             outcome[article.url] = {
                 "versions": [tuple(row) for row in versions],
                 "state": article.state,
-                "flip_flops": flip_flops,
+                "flip_flops": flip_flops.get(article.id, 0),
             }
     return outcome
 

@@ -12,6 +12,7 @@ from web_support import Demo, demo, text_of
 
 from newsdelta.diff import Span, VersionDiff, diff_versions
 from newsdelta.diff.model import VersionText
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.models import ArticleAlias, Check, Version
 from newsdelta.web.cite import Citation, wayback_url
 from newsdelta.web.diffing import LONG_ARTICLE_PARAGRAPHS, change_words, changes_only, key_changes
@@ -78,7 +79,7 @@ def test_article_history_says_what_changed_and_when_it_was_last_checked(demo: De
 def test_flip_flops_are_shown_in_the_history(demo: Demo) -> None:
     at = datetime(2017, 11, 23, 14, 5, tzinfo=UTC)
     with demo.sessions.begin() as session:
-        session.add(Check(article_id=demo.ids.guardian, at=at, outcome="flipflop", version_number=3))
+        log_checks(session.connection(), [LoggedCheck(demo.ids.guardian, at, "flipflop", None, 3)])
     text = text_of(demo.client.get(f"/articles/{demo.ids.guardian}").text)
     assert "switched back to version 3's text (headline “Syria military operation 'wrapping up'" in text
     assert "23 November 2017, 14:05 UTC" in text
@@ -234,9 +235,7 @@ def test_times_in_the_readers_zone_without_javascript(demo: Demo) -> None:
 def test_lists_mark_articles_whose_text_flipped_back(demo: Demo) -> None:
     assert "mark-flipflop" not in demo.client.get("/").text
     with demo.sessions.begin() as session:
-        session.add(
-            Check(article_id=demo.ids.live, at=datetime.now(UTC), outcome="flipflop", version_number=1)
-        )
+        log_checks(session.connection(), [LoggedCheck(demo.ids.live, datetime.now(UTC), "flipflop", None, 1)])
     home = demo.client.get("/").text
     assert f'<a class="mark mark-flipflop" href="/articles/{demo.ids.live}#flipflops">flip-flop</a>' in home
     assert home.count("mark-flipflop") == 1 + 3  # the article's row and its three changes of the week

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,9 @@ from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
 from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable
 from newsdelta.schedule import Policy
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.evidence import body_sha256, keep_raw_page, raw_page_text
-from newsdelta.store.models import Article, ArticleAlias, Check, Version
+from newsdelta.store.models import Article, ArticleAlias, Version
 from newsdelta.store.repository import (
     article_by_url,
     latest_raw_sha256,
@@ -226,15 +227,14 @@ def _masked_page(
         if snapshot.current_hash is None:
             return page, False
         known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
-            session, snapshot.article_id, masks
+            latest_version(session, snapshot.article_id), masks
         )
     return page, known
 
 
-def _latest_masked_hash(session: Session, article_id: int, masks: Masks) -> str | None:
-    """The latest fetched version's text as it reads with today's masks, when they mask more of it than when
-    it was stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
-    latest = latest_version(session, article_id)
+def _latest_masked_hash(latest: Version | None, masks: Masks) -> str | None:
+    """The latest version's text as it reads with today's masks, when they mask more of it than when it was
+    stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
     if latest is None or latest.origin == "removed":
         return None
     reading = masks.apply(Reading(latest.title, tuple(latest.paragraphs)))
@@ -351,25 +351,28 @@ def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
             owned = (Article.id == record.snapshot.article_id) & (Article.lease_owner == ctx.owner)
             if connection.execute(update(Article).where(owned).values(values)).rowcount:
                 logged.append(record)
-        if logged:
-            connection.execute(
-                insert(Check),
-                [
-                    {
-                        "article_id": r.snapshot.article_id,
-                        "at": r.at,
-                        "outcome": r.outcome,
-                        "http_status": r.http_status,
-                        "version_number": None,
-                        "detail": r.detail,
-                    }
-                    for r in logged
-                ],
-            )
+        log_checks(
+            connection,
+            [
+                LoggedCheck(r.snapshot.article_id, r.at, r.outcome, r.http_status, detail=r.detail)
+                for r in logged
+            ],
+        )
 
 
-def _log_check(session: Session, article: Article, now: datetime, outcome: str, **fields: object) -> str:
-    session.add(Check(article_id=article.id, at=now, outcome=outcome, **fields))
+def _log_check(
+    session: Session,
+    article: Article,
+    now: datetime,
+    outcome: str,
+    *,
+    http_status: int | None = None,
+    version_number: int | None = None,
+    detail: str | None = None,
+) -> str:
+    log_checks(
+        session.connection(), [LoggedCheck(article.id, now, outcome, http_status, version_number, detail)]
+    )
     return outcome
 
 
@@ -440,17 +443,17 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
         if not _settle_url(session, article, page):
             log.info("%s is another URL of %s", snapshot.url, page.result.final_url)
             return "merged"
-        _reparse_latest(ctx, session, article, page, now)
+        latest = _reparse_latest(ctx, session, article, page, now, latest_version(session, article.id))
         article.state = "live"
         article.gone_at = None
         outcome, number, detail = "unchanged", None, _volatility_note(page)
         if page.text_hash != article.current_hash:
-            if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
+            if page.text_hash == _latest_masked_hash(latest, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
                 detail = "rebaselined: text newly known to be volatile or boilerplate is masked"
             else:
-                version = _version_from_page(session, article.id, page, now)
+                version = _version_from_page(session, article.id, page, now, latest)
                 number = _add_or_flipflop(session, article, version, now)
                 outcome = "new_version" if number == version.number else "flipflop"
                 if version.number == 0:  # a template's text is there from the start; a correction is not
@@ -481,10 +484,16 @@ def _volatility_note(page: Page) -> str | None:
     return f"{page.volatile} volatile spans or paragraphs differed between two fetches and were masked"
 
 
-def _version_from_page(session: Session, article_id: int, page: Page, now: datetime) -> Version:
+def _version_from_page(
+    session: Session, article_id: int, page: Page, now: datetime, latest: Version | None
+) -> Version:
+    """`latest` is the article's latest version, whose body (or, after a removal, the newest body kept) the
+    new body is delta-compressed against."""
     result = page.result
     content_type = result.headers.get("content-type")
-    previous = latest_raw_sha256(session, article_id)
+    previous = latest.raw_sha256 if latest is not None else None
+    if latest is not None and previous is None:
+        previous = latest_raw_sha256(session, article_id)
     raw = keep_raw_page(session, result.body, content_type, now, previous=previous)
     exchange = result.exchange
     evidence = Evidence(
@@ -552,29 +561,31 @@ def _add_or_flipflop(session: Session, article: Article, version: Version, now: 
     return version.number
 
 
-def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime) -> None:
-    """Before comparing, re-read the latest version's stored page with the parser that read this fetch.
+def _reparse_latest(
+    ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime, latest: Version | None
+) -> Version | None:
+    """Before comparing, re-read the latest version's stored page with the parser that read this fetch, and
+    return what is then the latest version.
 
     Otherwise an improved parser would show up as an edit by the outlet (News Sniffer's lesson). A different
     reading is stored as a `reparse` version from the same evidence, clearly not the outlet's doing.
     """
     extracted = page.extracted
     if (article.parser, article.parser_version) == (extracted.parser, extracted.parser_version):
-        return
-    latest = latest_version(session, article.id)
+        return latest
     if latest is None or latest.raw_sha256 is None:
-        return
+        return latest
     try:
         reread = ctx.extractor(
             raw_page_text(session, latest), latest.final_url or article.url, reading=extracted.parser
         )
     except ExtractionError as exc:
         log.warning("re-reading version %s of %s failed: %s", latest.number, article.url, exc)
-        return
+        return latest
     reread = _with_reading(reread, page.masks.apply(_reading(reread)))
     text_hash = version_hash(reread.title, reread.paragraphs)
     if text_hash == article.current_hash:
-        return
+        return latest
     evidence = Evidence(
         latest.fetched_at,
         latest.http_status,
@@ -586,8 +597,10 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
     )
     reparsed = _version_of(reread, text_hash, evidence, origin="reparse")
     number = _add_or_flipflop(session, article, reparsed, now)
-    if number == reparsed.number:
-        _log_check(session, article, now, "reparsed", version_number=number)
+    if number != reparsed.number:
+        return latest
+    _log_check(session, article, now, "reparsed", version_number=number)
+    return reparsed
 
 
 def _settle_url(session: Session, article: Article, page: Page) -> bool:

@@ -15,6 +15,7 @@ from newsdelta.config import FEED_MAX_ITEMS
 from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import Fetcher
 from newsdelta.schedule import BackoffPolicy, Policy
+from newsdelta.store.checklog import CheckRetention
 
 # How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
 FEED_LEASE = timedelta(minutes=5)
@@ -50,3 +51,4 @@ class CrawlContext:
     extractor: Extractor = extract
     # Fetch twice before storing changed text (newsdelta.fidelity); off only to measure what that buys.
     confirm: bool = True
+    check_retention: CheckRetention = field(default_factory=CheckRetention)

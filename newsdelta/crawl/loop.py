@@ -23,6 +23,7 @@ from newsdelta.crawl.check import NoChangeLog, check_article, load_snapshots
 from newsdelta.crawl.context import CrawlContext
 from newsdelta.crawl.feeds import poll_feed
 from newsdelta.notify import deliver
+from newsdelta.store import checklog
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due, release_leases_of_dead_processes
 
@@ -122,7 +123,17 @@ async def run_pass(
         ctx, stats, concurrency=concurrency, forced_since=forced_since, on_check=on_check
     )
     stats.notifications_sent = await deliver_notifications(ctx)
+    prune_check_log(ctx)
     return stats
+
+
+def prune_check_log(ctx: CrawlContext) -> int:
+    """Drop a batch of expired check rows; a failure here (a busy database) never stops the crawl."""
+    try:
+        return checklog.prune(ctx.sessions, ctx.clock(), ctx.check_retention)
+    except Exception:
+        log.exception("pruning the check log failed; it is tried again next pass")
+        return 0
 
 
 async def deliver_notifications(ctx: CrawlContext) -> int:

@@ -36,6 +36,7 @@ from newsdelta.distributed.tasks import (
 )
 from newsdelta.notify import notifications_due
 from newsdelta.runtime import open_store
+from newsdelta.store import checklog
 from newsdelta.store.models import Article, Feed
 from newsdelta.store.repository import claim_due
 
@@ -54,6 +55,8 @@ class SchedulerOptions:
     max_queued: int = 5000
     # At most one notify task per this many seconds: a delivery under way must not be re-sent every tick.
     notify_interval: float = 5.0
+    # Expired check-log rows are deleted a batch at a time, at most this often.
+    prune_interval: float = 60.0
 
 
 @dataclass(slots=True)
@@ -177,13 +180,16 @@ def run_scheduler(
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema
     app = make_celery(settings)
-    notified = -math.inf
+    notified = pruned = -math.inf
     while True:
         try:
             notify = time.monotonic() - notified >= options.notify_interval
             stats = schedule_once(app, sessions, clock, options, notify=notify)
             if stats.notify:
                 notified = time.monotonic()
+            if time.monotonic() - pruned >= options.prune_interval:
+                checklog.prune(sessions, clock(), settings.check_retention)
+                pruned = time.monotonic()
         except Exception:  # a daemon outlives a database or broker hiccup; leases cover what the tick missed
             log.exception("scheduler tick failed")
             stats = TickStats()

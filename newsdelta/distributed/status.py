@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from newsdelta.config import Settings
@@ -13,8 +13,9 @@ from newsdelta.crawl.context import utc_now
 from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
+from newsdelta.store import checklog
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Article, Check, Feed, Source
+from newsdelta.store.models import Article, Feed, Source
 from newsdelta.store.queries import fallback_pages
 from newsdelta.store.repository import lease_free
 
@@ -39,25 +40,19 @@ def _due_counts(session: Session, model: type[Article] | type[Feed], now: dateti
 
 
 def _source_error_rates(session: Session, since: datetime) -> list[dict[str, Any]]:
-    errors = func.sum(case((Check.outcome == "error", 1), else_=0))
-    rows = session.execute(
-        select(Source.name, func.count(Check.id), errors)
-        .join(Article, Article.source_id == Source.id)
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.at >= since)
-        .group_by(Source.name)
-        .order_by(Source.name)
-    )
+    counts = checklog.counts_since(session, since)
+    rows = session.execute(select(Source.id, Source.name).where(Source.id.in_(list(counts))))
+    names = {source_id: name for source_id, name in rows}
     fallback = fallback_pages(session, since)
     return [
         {
             "source": name,
-            "checks": checks,
-            "errors": int(failed),
-            "error_rate": round(failed / checks, 4),
+            "checks": counts[source_id].checks,
+            "errors": counts[source_id].errors,
+            "error_rate": round(counts[source_id].error_rate, 4),
             "fallback_pages": fallback.get(name, 0),
         }
-        for name, checks, failed in rows
+        for source_id, name in sorted(names.items(), key=lambda item: item[1])
     ]
 
 

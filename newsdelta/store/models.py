@@ -223,7 +223,8 @@ class Version(Base):
 
 
 class Check(Base):
-    """One look at an article: the audit trail behind health pages, metrics and flip-flop counts.
+    """One look at an article, kept for a window (store/checklog.py): the last day's health counts, errors
+    and their reasons. What outlives the window is in `CheckSpan`.
 
     Outcomes: new_version, unchanged, not_modified, flipflop, reparsed, gone, error, robots.
     """
@@ -241,6 +242,28 @@ class Check(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     version_number: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckSpan(Base):
+    """A run of consecutive successful checks that saw the same version of an article (store/checklog.py).
+
+    The check log's lasting part: detailed `article_check` rows are pruned after a window, spans are not.
+    `first_outcome` is the check that opened the span (new_version, flipflop, reparsed, gone or, for an
+    article whose first checks predate its spans, any successful one).
+    """
+
+    __tablename__ = "check_span"
+    __table_args__ = (Index("ix_check_span_article", "article_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checks: Mapped[int] = mapped_column(Integer)
+    first_outcome: Mapped[str] = mapped_column(String(16))
+    last_outcome: Mapped[str] = mapped_column(String(16))
+    last_status: Mapped[int | None] = mapped_column(Integer)
 
 
 class Subscription(Base):

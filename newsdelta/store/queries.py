@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, load_only
 
 from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
-from newsdelta.store.models import Article, Check, Source, Version, VersionChange, VersionKind
+from newsdelta.store import checklog
+from newsdelta.store.checklog import NO_CHECKS
+from newsdelta.store.models import Article, Source, Version, VersionChange, VersionKind
 from newsdelta.store.repository import NotFound, article_by_url
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
@@ -25,8 +27,6 @@ PG_SEARCH_DOCUMENT = "(setweight(to_tsvector('english'::regconfig, title), 'A') 
 
 # Outcomes of a check that reached the outlet and got a usable answer.
 T = TypeVar("T")
-
-_SUCCESS_OUTCOMES = ("new_version", "unchanged", "not_modified", "flipflop", "reparsed", "gone")
 
 
 class HiddenArticle(LookupError):
@@ -76,14 +76,6 @@ class ArticleChanges:
 
     latest: Change
     in_period: list[Change]
-
-
-@dataclass(frozen=True, slots=True)
-class Flipflop:
-    """A check that found the text of an older version again (an A/B headline test, a reverted edit)."""
-
-    at: datetime
-    back_to: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,34 +365,28 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
     checked_still = per_source(
         select(Article.source_id, func.count()).where(Article.next_check_at.is_not(None))
     )
-    checked = select(Article.source_id, func.count()).join(Check, Check.article_id == Article.id)
-    checks = per_source(checked.where(Check.at >= since))
-    errors = per_source(checked.where(Check.at >= since, Check.outcome == "error"))
+    counts = checklog.counts_since(session, since)
     versions = per_source(
         select(Article.source_id, func.count())
         .join(Version, Version.article_id == Article.id)
         .where(Version.fetched_at >= since)
     )
     fallback = fallback_pages(session, since)
-    last_success = per_source(
-        select(Article.source_id, func.max(Check.at))
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.outcome.in_(_SUCCESS_OUTCOMES))
-    )
+    last_success = checklog.last_success_by_source(session)
     return [
         SourceHealth(
             name=source.name,
             created_at=source.created_at,
             articles=articles.get(source.id, 0),
-            checks=checks.get(source.id, 0),
-            errors=errors.get(source.id, 0),
+            checks=counts.get(source.id, NO_CHECKS).checks,
+            errors=counts.get(source.id, NO_CHECKS).errors,
             new_versions=versions.get(source.id, 0),
-            last_success_at=_as_utc(last_success.get(source.id)),
+            last_success_at=last_success.get(source.id),
             # A source whose articles are all retired or gone has nothing left to find: quiet, not broken.
             stale=source.created_at <= since
             and not versions.get(source.id)
             and (checked_still.get(source.id, 0) > 0 or not articles.get(source.id)),
-            error_rate=errors.get(source.id, 0) / checks[source.id] if checks.get(source.id) else None,
+            error_rate=counts[source.id].error_rate if source.id in counts else None,
             fallback_pages=fallback.get(source.name, 0),
         )
         for source in sources
@@ -417,15 +403,6 @@ def fallback_pages(session: Session, since: datetime) -> dict[str, int]:
         .group_by(Source.name)
     )
     return {name: count for name, count in rows}
-
-
-def _as_utc(value: datetime | str | None) -> datetime | None:
-    """Aggregates bypass the column type, so SQLite hands back naive datetimes (or strings) here."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return Version.fetched_at.type.process_result_value(value, None)  # type: ignore[attr-defined]
 
 
 # --- search ---------------------------------------------------------------------------------------------
@@ -530,32 +507,3 @@ def article_id_for_url(session: Session, url: str) -> int | None:
         if article is not None:
             return article.id
     return None
-
-
-def last_check_before(session: Session, article_id: int, moment: datetime) -> datetime | None:
-    """The last check before `moment` that reached the page: until then the previous text was still there."""
-    return _as_utc(
-        session.scalar(
-            select(func.max(Check.at)).where(
-                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(_SUCCESS_OUTCOMES)
-            )
-        )
-    )
-
-
-def flipflops(session: Session, article_id: int) -> list[Flipflop]:
-    """Checks that found an older version's text again, oldest first (the crawler stores no new version)."""
-    query = (
-        select(Check.at, Check.version_number)
-        .where(Check.article_id == article_id, Check.outcome == "flipflop", Check.version_number.is_not(None))
-        .order_by(Check.at)
-    )
-    return [Flipflop(_as_utc(at), number) for at, number in session.execute(query)]  # type: ignore[arg-type]
-
-
-def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
-    """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
-    if not article_ids:
-        return set()
-    query = select(Check.article_id).where(Check.article_id.in_(article_ids), Check.outcome == "flipflop")
-    return set(session.scalars(query.distinct()))

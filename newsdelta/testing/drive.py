@@ -11,12 +11,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext, PassStats, run_pass
 from newsdelta.crawl.loop import next_due
-from newsdelta.store.models import Article, Check, Source, Version
+from newsdelta.store.checklog import flipflop_counts
+from newsdelta.store.models import Article, Source, Version
 from newsdelta.store.repository import add_feed
 from newsdelta.testing.newsroom import Newsroom
 
@@ -66,13 +67,7 @@ async def crawl_until(
 def stored_history(sessions: sessionmaker[Session], source: str = "newsroom") -> dict[str, dict[str, Any]]:
     """What the store holds per article URL: versions (title, paragraphs, origin), flip-flops, state."""
     with sessions() as session:
-        flip_flops = dict(
-            session.execute(
-                select(Check.article_id, func.count())
-                .where(Check.outcome == "flipflop")
-                .group_by(Check.article_id)
-            ).all()
-        )
+        flip_flops = flipflop_counts(session)
         articles = session.scalars(select(Article).join(Source).where(Source.name == source)).all()
         return {
             article.url: {

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.evidence import body_sha256
-from newsdelta.store.models import Article, Check, RawPage, Source, Version
+from newsdelta.store.models import Article, RawPage, Source, Version
 from newsdelta.text import version_hash
 
 GUARDIAN_URL = "https://www.theguardian.com/world/2017/nov/21/syria-military-operation-wrapping-up-putin-tells-assad-in-russia-talks"
@@ -101,16 +102,12 @@ def add_version(
     if version.number:
         article.last_changed_at = at
     session.flush()
-    session.add(
-        Check(
-            article_id=article.id,
-            at=at,
-            outcome="new_version",
-            http_status=200,
-            version_number=version.number,
-        )
-    )
+    _log(session, LoggedCheck(article.id, at, "new_version", 200, version.number))
     return version
+
+
+def _log(session: Session, check: LoggedCheck) -> None:
+    log_checks(session.connection(), [check])
 
 
 def seed_demo(sessions: sessionmaker[Session], corpus: Path, now: datetime | None = None) -> Seeded:
@@ -166,19 +163,16 @@ def _live_article(session: Session, source: Source, now: datetime) -> Article:
     progress = [*body[:2], "Ministers say progress was made."]
     add_version(session, article, "Talks begin", body, now - timedelta(hours=5))
     add_version(session, article, "Talks begin", progress, now - timedelta(hours=2))
+    _log(session, LoggedCheck(article.id, now - timedelta(minutes=60), "error", 200))
     # A better parser found the caption it used to drop: a re-read of stored evidence, not an outlet edit.
     reparsed = [*progress, "Photograph: the talks venue."]
     add_version(session, article, "Talks begin", reparsed, now - timedelta(minutes=40), origin="reparse")
+    _log(session, LoggedCheck(article.id, now - timedelta(minutes=20), "not_modified", 200))
     edited = ["Ministers met on Tuesday and agreed a deal.", *reparsed[1:]]
     add_version(
         session, article, "Talks end <script>alert('x')</script> & agree", edited, now - timedelta(minutes=7)
     )
-    for minutes, outcome in [(2, "unchanged"), (20, "not_modified"), (60, "error")]:
-        session.add(
-            Check(
-                article_id=article.id, at=now - timedelta(minutes=minutes), outcome=outcome, http_status=200
-            )
-        )
+    _log(session, LoggedCheck(article.id, now - timedelta(minutes=2), "unchanged", 200))
     return article
 
 

@@ -1,0 +1,75 @@
+"""the check log keeps per-version spans; detailed check rows become a window (store/checklog.py)
+
+Revision ID: 0009_check_spans
+Revises: 0008
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+from itertools import islice
+
+import sqlalchemy as sa
+from alembic import op
+
+from newsdelta.store.checklog import LoggedCheck, spans_of
+
+revision: str = "0009_check_spans"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BATCH = 10_000
+
+checks = sa.table(
+    "article_check",
+    sa.column("id", sa.Integer),
+    sa.column("article_id", sa.Integer),
+    sa.column("at", sa.DateTime(timezone=True)),
+    sa.column("outcome", sa.String),
+    sa.column("http_status", sa.Integer),
+    sa.column("version_number", sa.Integer),
+)
+
+
+def upgrade() -> None:
+    span_table = op.create_table(
+        "check_span",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("version_number", sa.Integer(), nullable=True),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checks", sa.Integer(), nullable=False),
+        sa.Column("first_outcome", sa.String(length=16), nullable=False),
+        sa.Column("last_outcome", sa.String(length=16), nullable=False),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["article.id"],
+            name=op.f("fk_check_span_article_id_article"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_check_span")),
+    )
+    op.create_index("ix_check_span_article", "check_span", ["article_id", "id"], unique=False)
+    _convert_existing_checks(span_table)
+
+
+def _convert_existing_checks(span_table: sa.Table) -> None:
+    """Every existing check row goes into a span (the rows themselves stay, for the crawl to prune)."""
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(
+            checks.c.article_id, checks.c.at, checks.c.outcome, checks.c.http_status, checks.c.version_number
+        )
+        .order_by(checks.c.article_id, checks.c.at, checks.c.id)
+        .execution_options(yield_per=BATCH)
+    )
+    spans = spans_of(LoggedCheck(*row) for row in rows)
+    while batch := list(islice(spans, BATCH)):
+        connection.execute(span_table.insert(), batch)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_check_span_article", table_name="check_span")
+    op.drop_table("check_span")

@@ -1,0 +1,312 @@
+"""The check log: spans answer what the detailed rows answered, pruning keeps what it must, and migration 0009
+turns an existing log into spans without losing a row."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from conftest import service_up
+from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsdelta.store import checklog
+from newsdelta.store.checklog import SUCCESS_OUTCOMES, CheckRetention, LoggedCheck, RetentionTooShort
+from newsdelta.store.db import alembic_config, open_database
+from newsdelta.store.models import Article, Check, CheckSpan, Source
+from newsdelta.store.queries import source_health
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+# -- the answers from the detailed rows, as the readers computed them before spans ---------------------------
+
+
+def rows_last_seen_before(session: Session, article_id: int, moment: datetime) -> datetime | None:
+    found = session.scalar(
+        select(func.max(Check.at)).where(
+            Check.article_id == article_id, Check.at < moment, Check.outcome.in_(SUCCESS_OUTCOMES)
+        )
+    )
+    return checklog.as_utc(found)
+
+
+def rows_flipflops(session: Session, article_id: int) -> list[tuple[datetime, int]]:
+    rows = session.execute(
+        select(Check.at, Check.version_number)
+        .where(Check.article_id == article_id, Check.outcome == "flipflop", Check.version_number.is_not(None))
+        .order_by(Check.at)
+    )
+    return [(checklog.as_utc(at), number) for at, number in rows]  # type: ignore[misc]
+
+
+def rows_last_success(session: Session) -> dict[int, datetime]:
+    rows = session.execute(
+        select(Article.source_id, func.max(Check.at))
+        .join(Check, Check.article_id == Article.id)
+        .where(Check.outcome.in_(SUCCESS_OUTCOMES))
+        .group_by(Article.source_id)
+    )
+    return {source_id: checklog.as_utc(at) for source_id, at in rows}  # type: ignore[misc]
+
+
+def answers(session: Session, moments: dict[int, list[datetime]]) -> dict[str, Any]:
+    """Everything the log is read for, from the check log module."""
+    return {
+        "seen_before": {
+            (article_id, moment): checklog.last_seen_before(session, article_id, moment)
+            for article_id, at in moments.items()
+            for moment in at
+        },
+        "flipflops": {
+            article_id: [(flip.at, flip.back_to) for flip in checklog.flipflops(session, article_id)]
+            for article_id in moments
+        },
+        "flipflopping": checklog.flipflopping(session, list(moments)),
+        "last_success": dict(checklog.last_success_by_source(session)),
+    }
+
+
+def row_answers(session: Session, moments: dict[int, list[datetime]]) -> dict[str, Any]:
+    flips = {article_id: rows_flipflops(session, article_id) for article_id in moments}
+    return {
+        "seen_before": {
+            (article_id, moment): rows_last_seen_before(session, article_id, moment)
+            for article_id, at in moments.items()
+            for moment in at
+        },
+        "flipflops": flips,
+        "flipflopping": {article_id for article_id, found in flips.items() if found},
+        "last_success": rows_last_success(session),
+    }
+
+
+def version_moments(session: Session) -> dict[int, list[datetime]]:
+    """Per article, the moments the reader asks about: when a check first saw each version."""
+    moments: dict[int, list[datetime]] = {}
+    query = select(Check.article_id, Check.at).where(Check.version_number.is_not(None)).order_by(Check.at)
+    for article_id, at in session.execute(query):
+        moments.setdefault(article_id, []).append(checklog.as_utc(at))  # type: ignore[arg-type]
+    for article_id in session.scalars(select(Article.id)):
+        moments.setdefault(article_id, [])
+    return moments
+
+
+def assert_spans_answer_as_rows(sessions: sessionmaker[Session], now: datetime) -> None:
+    """Compare the module's answers with the rows' while all rows exist, then once the detailed rows of
+    successful checks are gone (and /health, which needs one day of them, after pruning to one day)."""
+    with sessions() as session:
+        moments = version_moments(session)
+        assert any(moments.values())
+        expected = row_answers(session, moments)
+        assert answers(session, moments) == expected
+        health = source_health(session, now)
+    assert any(row.checks for row in health)
+    one_day = CheckRetention(detail=timedelta(days=1), errors=timedelta(days=1))
+    while checklog.prune(sessions, now + timedelta(seconds=1), one_day, batch=50):
+        pass
+    with sessions() as session:
+        assert source_health(session, now) == health
+    with sessions.begin() as session:
+        session.execute(delete(Check).where(Check.outcome.in_(SUCCESS_OUTCOMES)))
+    with sessions() as session:
+        assert answers(session, moments) == expected
+
+
+# -- a log written check by check, on both backends ----------------------------------------------------------
+
+
+def random_log(articles: list[int], rng: random.Random) -> list[LoggedCheck]:
+    """Checks as the crawl writes them: versions, flip-flops back to older ones, unchanged and 304 checks,
+    errors and robots refusals, a removal; each article's in time order, articles interleaved."""
+    checks: list[LoggedCheck] = []
+    for article_id in articles:
+        at, versions = START + timedelta(minutes=rng.randrange(60)), 0
+        checks.append(LoggedCheck(article_id, at, "new_version", 200, 0))
+        versions = 1
+        for _ in range(rng.randrange(5, 40)):
+            at += timedelta(minutes=rng.randrange(1, 600))
+            roll = rng.random()
+            if roll < 0.1:
+                checks.append(LoggedCheck(article_id, at, "new_version", 200, versions))
+                versions += 1
+            elif roll < 0.15 and versions > 1:
+                checks.append(LoggedCheck(article_id, at, "flipflop", 200, rng.randrange(versions - 1)))
+            elif roll < 0.22:
+                checks.append(LoggedCheck(article_id, at, "error", 503, detail="HTTP 503"))
+            elif roll < 0.24:
+                checks.append(LoggedCheck(article_id, at, "robots", detail="disallowed"))
+            elif roll < 0.6:
+                checks.append(LoggedCheck(article_id, at, "not_modified", 304))
+            else:
+                checks.append(LoggedCheck(article_id, at, "unchanged", 200))
+        if rng.random() < 0.1:
+            checks.append(LoggedCheck(article_id, at + timedelta(hours=1), "gone", 410, versions))
+    return sorted(checks, key=lambda check: check.at)
+
+
+def add_articles(session: Session, count: int) -> list[int]:
+    source = Source(name="outlet", created_at=START - timedelta(days=2))
+    session.add(source)
+    articles = [
+        Article(
+            source=source,
+            url=f"https://outlet.example/{n}",
+            first_seen_at=START,
+            check_period_seconds=1800.0,
+        )
+        for n in range(count)
+    ]
+    session.add_all(articles)
+    session.flush()
+    return [article.id for article in articles]
+
+
+def write_log(sessions: sessionmaker[Session], seed: int) -> tuple[list[LoggedCheck], datetime]:
+    rng = random.Random(seed)
+    with sessions.begin() as session:
+        log = random_log(add_articles(session, 25), rng)
+        for start in range(0, len(log), 64):  # in the crawl's batches, and one by one
+            batch = log[start : start + 64]
+            if start % 128:
+                for check in batch:
+                    checklog.log_checks(session.connection(), [check])
+            else:
+                checklog.log_checks(session.connection(), batch)
+    return log, max(check.at for check in log)
+
+
+def assert_log_round_trip(sessions: sessionmaker[Session]) -> None:
+    log, end = write_log(sessions, seed=13)
+    with sessions() as session:
+        spans = session.scalars(select(CheckSpan).order_by(CheckSpan.id)).all()
+        live = sorted((s.article_id, s.first_at, s.last_at, s.checks, s.version_number) for s in spans)
+    by_article = sorted(log, key=lambda check: (check.article_id, check.at))
+    converted = sorted(
+        (s["article_id"], s["first_at"], s["last_at"], s["checks"], s["version_number"])
+        for s in checklog.spans_of(by_article)
+    )
+    assert live == converted
+    assert sum(span[3] for span in live) == sum(check.outcome in SUCCESS_OUTCOMES for check in log)
+    assert_spans_answer_as_rows(sessions, end)
+
+
+def test_spans_answer_as_the_detailed_rows_on_sqlite(tmp_path: Path) -> None:
+    assert_log_round_trip(open_database(f"sqlite:///{tmp_path / 'log.sqlite3'}"))
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not service_up("127.0.0.1", 5432), reason="PostgreSQL is not reachable on 127.0.0.1:5432")
+def test_spans_answer_as_the_detailed_rows_on_postgres() -> None:
+    from test_postgres_store import create_database, drop_database
+
+    url = create_database()
+    sessions = open_database(url, migrate=False)
+    try:
+        assert_log_round_trip(sessions)
+    finally:
+        sessions.kw["bind"].dispose()
+        drop_database(url)
+
+
+# -- pruning ----------------------------------------------------------------------------------------------
+
+
+def test_pruning_keeps_the_window_errors_longer_and_every_span(tmp_path: Path) -> None:
+    sessions = open_database(f"sqlite:///{tmp_path / 'prune.sqlite3'}")
+    log, end = write_log(sessions, seed=7)
+    with sessions() as session:
+        spans_before = session.scalar(select(func.sum(CheckSpan.checks)))
+    retention = CheckRetention(detail=timedelta(days=1), errors=timedelta(days=3))
+    now = end + timedelta(days=2)
+    deleted = []
+    while found := checklog.prune(sessions, now, retention, batch=100):
+        assert found <= 200  # a batch of each kind at a time
+        deleted.append(found)
+    assert len(deleted) > 1
+    with sessions() as session:
+        kept = session.execute(select(Check.at, Check.outcome)).all()
+        assert session.scalar(select(func.sum(CheckSpan.checks))) == spans_before
+    for at, outcome in kept:
+        window = retention.detail if outcome in SUCCESS_OUTCOMES else retention.errors
+        assert checklog.as_utc(at) >= now - window  # type: ignore[operator]
+    expected = [
+        c
+        for c in log
+        if c.at >= now - (retention.detail if c.outcome in SUCCESS_OUTCOMES else retention.errors)
+    ]
+    assert len(kept) == len(expected)
+    assert any(outcome == "error" for _, outcome in kept)
+
+
+def test_the_log_keeps_at_least_a_day() -> None:
+    with pytest.raises(RetentionTooShort):
+        CheckRetention(detail=timedelta(hours=12))
+    assert CheckRetention.days(7, 90) == CheckRetention()
+
+
+def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsdelta.config import Settings
+
+    monkeypatch.setenv("NEWSDELTA_CHECK_LOG_DAYS", "2")
+    monkeypatch.setenv("NEWSDELTA_CHECK_ERRORS_DAYS", "30")
+    assert Settings.from_env().check_retention == CheckRetention.days(2, 30)
+
+
+# -- migration 0009 -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def database_at_0008(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_engine(url)
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+    engine.dispose()
+    yield url
+
+
+def test_migration_turns_existing_checks_into_spans_and_keeps_every_row(database_at_0008: str) -> None:
+    log = random_log([1, 2, 3, 4, 5, 6], random.Random(3))
+    engine = create_engine(database_at_0008)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO source (id, name, created_at) VALUES (1, 'old', '2026-01-01')"))
+        for article_id in range(1, 7):
+            connection.execute(
+                text(
+                    "INSERT INTO article (id, source_id, url, first_seen_at, state, check_period_seconds, "
+                    "version_count, hidden, error_streak) VALUES (:id, 1, :url, '2026-03-01', 'live', 1800, 0, 0, 0)"
+                ),
+                {"id": article_id, "url": f"https://old.example/{article_id}"},
+            )
+        # Not in time order on disk: the conversion orders by article and time itself.
+        for check in reversed(log):
+            connection.execute(
+                text(
+                    "INSERT INTO article_check (article_id, at, outcome, http_status, version_number, detail) "
+                    "VALUES (:article_id, :at, :outcome, :http_status, :version_number, :detail)"
+                ),
+                {**check._asdict(), "at": check.at.strftime("%Y-%m-%d %H:%M:%S.%f")},  # as SQLAlchemy writes
+            )
+    engine.dispose()
+    sessions = open_database(database_at_0008)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Check)) == len(log)
+        spans = session.scalars(select(CheckSpan).order_by(CheckSpan.id)).all()
+        got = [
+            (s.article_id, s.first_at, s.last_at, s.checks, s.first_outcome, s.version_number) for s in spans
+        ]
+    by_article = sorted(log, key=lambda check: (check.article_id, check.at))
+    expected = [
+        (s["article_id"], s["first_at"], s["last_at"], s["checks"], s["first_outcome"], s["version_number"])
+        for s in checklog.spans_of(by_article)
+    ]
+    assert got == expected
+    assert_spans_answer_as_rows(sessions, max(check.at for check in log))
