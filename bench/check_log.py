@@ -1,6 +1,7 @@
 """The check log's database growth per unchanged check over a simulated month of re-checks.
 
-    .venv/bin/python bench/check_log.py [--articles-per-day N] [--days D] [--no-postgres]
+    .venv/bin/python bench/check_log.py [--articles-per-day N] [--days D] [--backend sqlite|postgresql]
+                                        [--run before|now]
 
 New articles arrive evenly (N a day, a research deployment's 100,000 scaled down) and are re-checked on News
 Sniffer's schedule (newsdelta.schedule.BackoffPolicy: 30 minutes, ×1.2 after each unchanged check) on a
@@ -39,6 +40,7 @@ TICK = timedelta(minutes=10)
 FIRST_PERIOD = timedelta(minutes=30)
 KEEP_ALL = CheckRetention(detail=timedelta(days=3650), errors=timedelta(days=3650))
 TABLES = ("article_check", "check_span")
+PER_DAY = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,77 +164,82 @@ def postgres_vacuum(sessions: sessionmaker[Session]) -> None:
         connection.execute(text(f"VACUUM {', '.join(TABLES)}"))
 
 
-def report(backend: str, before: Month, after: Month, retention: CheckRetention) -> None:
-    print(
-        f"  {backend}: {after.articles:,} articles, {after.rechecks:,} unchanged re-checks in the month; "
-        f"kept {after.detailed_rows:,} detailed rows ({retention.detail.days} days) and {after.spans:,} spans"
+def report(backend: str, name: str, month: Month, retention: CheckRetention) -> None:
+    kept = (
+        "a row per check, all kept (before 0009)"
+        if name == "before"
+        else f"spans + {retention.detail.days}-day rows"
     )
+    file = f"; whole file {month.file_bytes / 1e6:.1f} MB" if month.file_bytes else ""
     print(
-        f"    before (a row per check, kept): {before.log_bytes / before.rechecks:6.1f} B per unchanged check "
-        f"({before.log_bytes / 1e6:.1f} MB)"
-    )
-    print(
-        f"    now (spans + {retention.detail.days}-day rows):   {after.log_bytes / after.rechecks:6.1f} B per "
-        f"unchanged check ({after.log_bytes / 1e6:.1f} MB)"
-        + (f"; whole file {after.file_bytes / 1e6:.1f} MB" if after.file_bytes else "")
+        f"  {backend:10} {kept:40} {month.log_bytes / month.rechecks:6.1f} B per unchanged check "
+        f"({month.rechecks:,} re-checks of {month.articles:,} articles; {month.detailed_rows:,} rows and "
+        f"{month.spans:,} spans left, {month.log_bytes / 1e6:.1f} MB{file})"
     )
 
 
-def month_of_rechecks(per_day: int, days: int, *, postgres: bool) -> None:
-    retention = CheckRetention()
-    print(
-        f"check log over a simulated {days}-day month, {per_day} new articles a day, News Sniffer's schedule:"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        runs = {}
-        for name, kept in (("before", KEEP_ALL), ("now", retention)):
-            sessions = open_database(f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}")
-            tables = ("article_check",) if kept is KEEP_ALL else TABLES
-            runs[name] = simulate(
-                sessions, kept, per_day=per_day, days=days, measure=sqlite_sizes, tables=tables
+RUNS = {"before": KEEP_ALL, "now": CheckRetention()}
+
+
+def run_month(backend: str, name: str, per_day: int, days: int) -> None:
+    """One month on a fresh database of `backend` (sqlite or postgresql), with the `name`d retention."""
+    retention = RUNS[name]
+    tables = ("article_check",) if name == "before" else TABLES
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            sessions = open_database(f"sqlite:///{Path(tmp) / 'month.sqlite3'}")
+            month = simulate(
+                sessions, retention, per_day=per_day, days=days, measure=sqlite_sizes, tables=tables
             )
             sessions.kw["bind"].dispose()
-        report("SQLite", runs["before"], runs["now"], retention)
-    if postgres:
-        _postgres_month(per_day, days, retention)
+    else:
+        month = _postgres_month(name, retention, per_day, days, tables)
+    report(backend, name, month, retention)
 
 
-def _postgres_month(per_day: int, days: int, retention: CheckRetention) -> None:
+def _postgres_month(
+    name: str, retention: CheckRetention, per_day: int, days: int, tables: tuple[str, ...]
+) -> Month:
     import psycopg
 
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    runs = {}
-    for name, kept in (("before", KEEP_ALL), ("now", retention)):
-        database = f"newsdelta_bench_checklog_{name}"
+    database = f"newsdelta_bench_checklog_{name}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{database}"')
+    sessions = open_database(f"postgresql://postgres@127.0.0.1:5432/{database}")
+    try:
+        return simulate(
+            sessions,
+            retention,
+            per_day=per_day,
+            days=days,
+            measure=postgres_sizes,
+            daily=postgres_vacuum,
+            tables=tables,
+        )
+    finally:
+        sessions.kw["bind"].dispose()
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{database}"')
-        sessions = open_database(f"postgresql://postgres@127.0.0.1:5432/{database}")
-        try:
-            tables = ("article_check",) if kept is KEEP_ALL else TABLES
-            runs[name] = simulate(
-                sessions,
-                kept,
-                per_day=per_day,
-                days=days,
-                measure=postgres_sizes,
-                daily=postgres_vacuum,
-                tables=tables,
-            )
-        finally:
-            sessions.kw["bind"].dispose()
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    report("PostgreSQL", runs["before"], runs["now"], retention)
+
+
+def month_of_rechecks(per_day: int, days: int, backends: tuple[str, ...], runs: tuple[str, ...]) -> None:
+    print(f"check log, simulated {days}-day month, {per_day} new articles a day, News Sniffer's schedule:")
+    for backend in backends:
+        for name in runs:
+            run_month(backend, name, per_day, days)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles-per-day", type=int, default=100)
+    parser.add_argument("--articles-per-day", type=int, default=PER_DAY)
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only.")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append", help="Default: both.")
+    parser.add_argument("--run", choices=tuple(RUNS), action="append", help="Default: both.")
     args = parser.parse_args()
-    month_of_rechecks(args.articles_per_day, args.days, postgres=not args.no_postgres)
+    backends = tuple(args.backend or ("sqlite", "postgresql"))
+    month_of_rechecks(args.articles_per_day, args.days, backends, tuple(args.run or RUNS))
 
 
 if __name__ == "__main__":

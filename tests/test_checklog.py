@@ -12,12 +12,26 @@ from typing import Any
 import pytest
 from alembic import command
 from conftest import service_up
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    column,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.store import checklog
 from newsdelta.store.checklog import SUCCESS_OUTCOMES, CheckRetention, LoggedCheck, RetentionTooShort
-from newsdelta.store.db import alembic_config, open_database
+from newsdelta.store.db import alembic_config, normalise_db_url, open_database
 from newsdelta.store.models import Article, Check, CheckSpan, Source
 from newsdelta.store.queries import source_health
 
@@ -261,40 +275,77 @@ def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 # -- migration 0009 -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def database_at_0008(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    engine = create_engine(url)
+OLD_SOURCE = table(
+    "source", column("id", Integer), column("name", String), column("created_at", DateTime(True))
+)
+OLD_ARTICLE = table(
+    "article",
+    *(column(name, Integer) for name in ("id", "source_id", "version_count", "error_streak")),
+    column("url", String),
+    column("first_seen_at", DateTime(True)),
+    column("state", String),
+    column("check_period_seconds", Float),
+    column("hidden", Boolean),
+)
+OLD_CHECK = table(
+    "article_check",
+    *(column(name, Integer) for name in ("article_id", "http_status", "version_number")),
+    column("at", DateTime(True)),
+    column("outcome", String),
+    column("detail", String),
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_at_0008(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database migrated only as far as 0008, before spans."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    elif not service_up("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    else:
+        from test_postgres_store import create_database, drop_database
+
+        url = create_database()
+        engine = create_engine(normalise_db_url(url))
+        with engine.begin() as connection:  # back to an empty schema, then up to 0008 only
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    engine = create_engine(normalise_db_url(url))
     config = alembic_config(url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0008")
     engine.dispose()
     yield url
+    if request.param == "postgresql":
+        drop_database(url)
 
 
 def test_migration_turns_existing_checks_into_spans_and_keeps_every_row(database_at_0008: str) -> None:
     log = random_log([1, 2, 3, 4, 5, 6], random.Random(3))
-    engine = create_engine(database_at_0008)
+    engine = create_engine(normalise_db_url(database_at_0008))
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO source (id, name, created_at) VALUES (1, 'old', '2026-01-01')"))
-        for article_id in range(1, 7):
-            connection.execute(
-                text(
-                    "INSERT INTO article (id, source_id, url, first_seen_at, state, check_period_seconds, "
-                    "version_count, hidden, error_streak) VALUES (:id, 1, :url, '2026-03-01', 'live', 1800, 0, 0, 0)"
-                ),
-                {"id": article_id, "url": f"https://old.example/{article_id}"},
-            )
+        connection.execute(insert(OLD_SOURCE).values(id=1, name="old", created_at=START - timedelta(days=9)))
+        connection.execute(
+            insert(OLD_ARTICLE),
+            [
+                {
+                    "id": article_id,
+                    "source_id": 1,
+                    "url": f"https://old.example/{article_id}",
+                    "first_seen_at": START,
+                    "state": "live",
+                    "check_period_seconds": 1800.0,
+                    "version_count": 0,
+                    "hidden": False,
+                    "error_streak": 0,
+                }
+                for article_id in range(1, 7)
+            ],
+        )
         # Not in time order on disk: the conversion orders by article and time itself.
-        for check in reversed(log):
-            connection.execute(
-                text(
-                    "INSERT INTO article_check (article_id, at, outcome, http_status, version_number, detail) "
-                    "VALUES (:article_id, :at, :outcome, :http_status, :version_number, :detail)"
-                ),
-                {**check._asdict(), "at": check.at.strftime("%Y-%m-%d %H:%M:%S.%f")},  # as SQLAlchemy writes
-            )
+        connection.execute(insert(OLD_CHECK), [check._asdict() for check in reversed(log)])
     engine.dispose()
     sessions = open_database(database_at_0008)
     with sessions() as session:
@@ -310,3 +361,4 @@ def test_migration_turns_existing_checks_into_spans_and_keeps_every_row(database
     ]
     assert got == expected
     assert_spans_answer_as_rows(sessions, max(check.at for check in log))
+    sessions.kw["bind"].dispose()

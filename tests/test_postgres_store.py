@@ -22,6 +22,7 @@ from conftest import service_up
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from test_checklog import assert_spans_answer_as_rows
 
 from newsdelta.config import Settings
 from newsdelta.crawl import check_article, run_pass
@@ -184,7 +185,10 @@ def single_process_day() -> CrawledDay:
     try:
         with Newsroom(slow_delay=0.2) as newsroom:
             crawl_day(sessions, newsroom, quick_settings())
-            return crawled_day(sessions, newsroom)
+            day = crawled_day(sessions, newsroom)
+        # The day's check log read from its spans answers as its detailed rows did (tests/test_checklog.py).
+        assert_spans_answer_as_rows(sessions, DAY_START + DAY)
+        return day
     finally:
         sessions.kw["bind"].dispose()
         drop_database(url)

@@ -443,11 +443,12 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> str:
         if not _settle_url(session, article, page):
             log.info("%s is another URL of %s", snapshot.url, page.result.final_url)
             return "merged"
-        latest = _reparse_latest(ctx, session, article, page, now, latest_version(session, article.id))
+        reread = _reparse_latest(ctx, session, article, page, now)
         article.state = "live"
         article.gone_at = None
         outcome, number, detail = "unchanged", None, _volatility_note(page)
         if page.text_hash != article.current_hash:
+            latest = reread if reread is not None else latest_version(session, article.id)
             if page.text_hash == _latest_masked_hash(latest, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
@@ -562,17 +563,19 @@ def _add_or_flipflop(session: Session, article: Article, version: Version, now: 
 
 
 def _reparse_latest(
-    ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime, latest: Version | None
+    ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime
 ) -> Version | None:
-    """Before comparing, re-read the latest version's stored page with the parser that read this fetch, and
-    return what is then the latest version.
+    """Before comparing, re-read the latest version's stored page with the parser that read this fetch; return
+    what is then the latest version when it had to be loaded (None when the parser is the same), so the
+    check loads it once.
 
     Otherwise an improved parser would show up as an edit by the outlet (News Sniffer's lesson). A different
     reading is stored as a `reparse` version from the same evidence, clearly not the outlet's doing.
     """
     extracted = page.extracted
     if (article.parser, article.parser_version) == (extracted.parser, extracted.parser_version):
-        return latest
+        return None
+    latest = latest_version(session, article.id)
     if latest is None or latest.raw_sha256 is None:
         return latest
     try:
