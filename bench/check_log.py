@@ -51,6 +51,13 @@ class Month:
     spans: int
     log_bytes: int  # article_check and check_span with their indexes
     file_bytes: int | None  # SQLite: the whole file
+    # At mid-month: the second half's growth is the log's pace once the window of rows has filled.
+    mid_rechecks: int
+    mid_log_bytes: int
+
+    @property
+    def second_half(self) -> float:
+        return (self.log_bytes - self.mid_log_bytes) / (self.rechecks - self.mid_rechecks)
 
 
 def _add_arrivals(sessions: sessionmaker[Session], first: int, count: int, now: datetime) -> None:
@@ -107,7 +114,7 @@ def simulate(
     ctx = CrawlContext(
         sessions=sessions, fetcher=cast(Any, None), clock=lambda: clock[0], check_retention=retention
     )
-    arrived = rechecks = 0
+    arrived = rechecks = mid_rechecks = mid_bytes = 0
     ticks_per_day = timedelta(days=1) // TICK
     for tick in range(days * ticks_per_day):
         now = START + tick * TICK
@@ -120,11 +127,13 @@ def simulate(
         prune_check_log(ctx)
         if (tick + 1) % ticks_per_day == 0:
             daily(sessions)
+        if tick + 1 == days * ticks_per_day // 2:
+            mid_rechecks, mid_bytes = rechecks, measure(sessions, tables)[0]
     with sessions() as session:
         rows = session.scalar(select(func.count()).select_from(Check)) or 0
         spans = session.scalar(select(func.count()).select_from(CheckSpan)) or 0
     log_bytes, file_bytes = measure(sessions, tables)
-    return Month(arrived, rechecks, rows, spans, log_bytes, file_bytes)
+    return Month(arrived, rechecks, rows, spans, log_bytes, file_bytes, mid_rechecks, mid_bytes)
 
 
 def sqlite_sizes(sessions: sessionmaker[Session], tables: tuple[str, ...]) -> tuple[int, int | None]:
@@ -172,13 +181,13 @@ def report(backend: str, name: str, month: Month, retention: CheckRetention) -> 
     )
     file = f"; whole file {month.file_bytes / 1e6:.1f} MB" if month.file_bytes else ""
     print(
-        f"  {backend:10} {kept:40} {month.log_bytes / month.rechecks:6.1f} B per unchanged check "
-        f"({month.rechecks:,} re-checks of {month.articles:,} articles; {month.detailed_rows:,} rows and "
-        f"{month.spans:,} spans left, {month.log_bytes / 1e6:.1f} MB{file})"
+        f"  {backend:10} {kept:40} {month.log_bytes / month.rechecks:6.1f} B per unchanged check over the month, "
+        f"{month.second_half:6.1f} B in its second half ({month.rechecks:,} re-checks of {month.articles:,} "
+        f"articles; {month.detailed_rows:,} rows and {month.spans:,} spans left, {month.log_bytes / 1e6:.1f} MB{file})"
     )
 
 
-RUNS = {"before": KEEP_ALL, "now": CheckRetention()}
+RUNS = {"before": KEEP_ALL, "now": CheckRetention(), "one-day": CheckRetention(detail=timedelta(days=1))}
 
 
 def run_month(backend: str, name: str, per_day: int, days: int) -> None:
@@ -236,7 +245,7 @@ def main() -> None:
     parser.add_argument("--articles-per-day", type=int, default=PER_DAY)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append", help="Default: both.")
-    parser.add_argument("--run", choices=tuple(RUNS), action="append", help="Default: both.")
+    parser.add_argument("--run", choices=tuple(RUNS), action="append", help="Default: all.")
     args = parser.parse_args()
     backends = tuple(args.backend or ("sqlite", "postgresql"))
     month_of_rechecks(args.articles_per_day, args.days, backends, tuple(args.run or RUNS))

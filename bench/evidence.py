@@ -25,7 +25,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from check_log import PER_DAY, month_of_rechecks
+from check_log import PER_DAY, RUNS, month_of_rechecks
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -218,7 +218,7 @@ def main() -> None:
         if not args.no_day:
             newsroom_day(Path(tmp))
     if not args.no_month:
-        month_of_rechecks(PER_DAY, 30, ("sqlite", "postgresql"), ("before", "now"))
+        month_of_rechecks(PER_DAY, 30, ("sqlite", "postgresql"), tuple(RUNS))
 
 
 if __name__ == "__main__":
