@@ -264,12 +264,19 @@ def test_the_log_keeps_at_least_a_day() -> None:
     assert CheckRetention.days(7, 90) == CheckRetention()
 
 
-def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsdelta.cli import cli
     from newsdelta.config import Settings
 
     monkeypatch.setenv("NEWSDELTA_CHECK_LOG_DAYS", "2")
     monkeypatch.setenv("NEWSDELTA_CHECK_ERRORS_DAYS", "30")
     assert Settings.from_env().check_retention == CheckRetention.days(2, 30)
+    monkeypatch.setenv("NEWSDELTA_CHECK_LOG_DAYS", "0.5")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "articles"])
+    assert result.exit_code == 2
+    assert "NEWSDELTA_CHECK_LOG_DAYS" in result.output and "at least 1 day" in result.output
 
 
 # -- migration 0009 -----------------------------------------------------------------------------------------
