@@ -297,6 +297,7 @@ def _schedule_values(
     A check a signal brought forward (`planned` is the one it replaced) that found nothing leaves the
     schedule as it was (newsdelta.crawl.signals).
     """
+    next_at: datetime | None  # None: retired
     if planned is not None and planned > now and not changed:
         period, next_at = timedelta(seconds=period_seconds), planned
     else:
