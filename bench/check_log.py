@@ -8,20 +8,23 @@ Sniffer's schedule (newsdelta.schedule.BackoffPolicy: 30 minutes, ×1.2 after ea
 simulated clock, in 10-minute passes as `newsdelta crawl` wakes. Every re-check goes through the crawl's own
 code for a check that stored nothing (claim_due, load_snapshots, NoChangeLog → record_no_change) and each
 pass ends with the crawl's pruning; no HTTP, no extraction, no versions beyond the first check's. Measured at
-the month's end: the bytes of `article_check` and `check_span` with their indexes (SQLite: dbstat pages;
-PostgreSQL: pg_total_relation_size, with autovacuum's VACUUM run once a simulated day), per unchanged check.
-"Before" is the same month with every row kept and only `article_check` (the schema before 0009).
+the month's end: the bytes of `article_check`, `check_span` and `check_count` with their indexes (SQLite:
+dbstat pages; PostgreSQL: pg_total_relation_size, with autovacuum's VACUUM run once a simulated day), per
+unchanged check. "Before" is the same month with a row for every check, all kept, and only `article_check`
+(the log before 0009).
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
+from unittest import mock
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +42,7 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 TICK = timedelta(minutes=10)
 FIRST_PERIOD = timedelta(minutes=30)
 KEEP_ALL = CheckRetention(detail=timedelta(days=3650), errors=timedelta(days=3650))
-TABLES = ("article_check", "check_span")
+TABLES = ("article_check", "check_span", "check_count")
 PER_DAY = 40
 
 
@@ -49,7 +52,7 @@ class Month:
     rechecks: int
     detailed_rows: int
     spans: int
-    log_bytes: int  # article_check and check_span with their indexes
+    log_bytes: int  # article_check, check_span and check_count with their indexes
     file_bytes: int | None  # SQLite: the whole file
     # At mid-month: the second half's growth is the log's pace once the window of rows has filled.
     mid_rechecks: int
@@ -177,7 +180,7 @@ def report(backend: str, name: str, month: Month, retention: CheckRetention) -> 
     kept = (
         "a row per check, all kept (before 0009)"
         if name == "before"
-        else f"spans + {retention.detail.days}-day rows"
+        else f"spans, counters, {retention.detail.days}-day rows"
     )
     file = f"; whole file {month.file_bytes / 1e6:.1f} MB" if month.file_bytes else ""
     print(
@@ -190,8 +193,23 @@ def report(backend: str, name: str, month: Month, retention: CheckRetention) -> 
 RUNS = {"before": KEEP_ALL, "now": CheckRetention(), "one-day": CheckRetention(detail=timedelta(days=1))}
 
 
+@contextmanager
+def every_check_a_row(name: str) -> Iterator[None]:
+    """Before 0009 every check, an unchanged one too, was a row."""
+    if name != "before":
+        yield
+        return
+    with mock.patch.object(checklog, "SAME_AS_BEFORE", ()):
+        yield
+
+
 def run_month(backend: str, name: str, per_day: int, days: int) -> None:
     """One month on a fresh database of `backend` (sqlite or postgresql), with the `name`d retention."""
+    with every_check_a_row(name):
+        _run_month(backend, name, per_day, days)
+
+
+def _run_month(backend: str, name: str, per_day: int, days: int) -> None:
     retention = RUNS[name]
     tables = ("article_check",) if name == "before" else TABLES
     if backend == "sqlite":

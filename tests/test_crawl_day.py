@@ -15,13 +15,13 @@ import pytest
 from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from test_checklog import assert_spans_answer_as_rows
+from test_checklog import assert_log_reads_as_its_rows, recording_checks
 from warcio.archiveiterator import ArchiveIterator
 
 from newsdelta.config import Settings
 from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
-from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
+from newsdelta.store.models import Article, ArticleAlias, Check, CheckSpan, RawPage, Version
 from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import stored_history
 from newsdelta.testing.newsroom import Newsroom
@@ -32,9 +32,10 @@ from newsdelta.web.app import create_app
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     sessions = sqlite_store(tmp_path_factory.mktemp("day"))
-    with Newsroom() as newsroom:
+    with Newsroom() as newsroom, recording_checks() as checks:
         totals = crawl_scripted_day(sessions, newsroom)
         return {
+            "checks": checks,
             "newsroom": newsroom,
             "sessions": sessions,
             "totals": totals,
@@ -213,9 +214,7 @@ def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
     quiet = day["newsroom"].url("city-marathon-results")
     with day["sessions"]() as session:
         article_id = session.scalar(select(Article.id).where(Article.url == quiet))
-        times = session.scalars(
-            select(Check.at).where(Check.article_id == article_id).order_by(Check.at)
-        ).all()
+        times = [check.at for check in day["checks"] if check.article_id == article_id]
         period = session.scalar(select(Article.check_period_seconds).where(Article.id == article_id))
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert gaps[0] == pytest.approx(1800, abs=1)
@@ -225,18 +224,23 @@ def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
 
 def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:
     with day["sessions"]() as session:
-        checks = session.scalar(select(func.count()).select_from(Check))
+        checks = session.scalar(select(func.sum(CheckSpan.checks)))
+        rows = session.scalar(select(func.count()).select_from(Check))
         raw = session.scalar(select(func.sum(RawPage.size)))
         compressed = session.scalar(select(func.sum(func.length(RawPage.compressed))))
     assert checks > 100
+    assert rows < checks / 2  # unchanged and 304 checks are in their spans and counters, not a row each
     assert compressed < raw / 2
 
 
-def test_the_check_log_answers_the_same_from_spans_as_from_rows(day: dict[str, Any], tmp_path: Path) -> None:
-    """On a copy of the day's database: "changed between" times, flip-flops and /health read from the spans
-    equal what the detailed rows said, before and after the rows are pruned (tests/test_checklog.py)."""
+def test_the_check_log_answers_the_same_from_spans_and_counters_as_from_rows(
+    day: dict[str, Any], tmp_path: Path
+) -> None:
+    """On a copy of the day's database: "changed between" times, flip-flops, /health and `status` read from
+    the spans and counters equal what a row per check said, before and after the rows are pruned
+    (tests/test_checklog.py)."""
     copy = tmp_path / "newsdelta.sqlite3"
     engine = day["sessions"].kw["bind"]
     with engine.connect() as connection, sqlite3.connect(copy) as target:
         connection.connection.driver_connection.backup(target)  # type: ignore[union-attr]
-    assert_spans_answer_as_rows(sqlite_store(tmp_path), day["newsroom"].clock.now())
+    assert_log_reads_as_its_rows(sqlite_store(tmp_path), day["checks"])

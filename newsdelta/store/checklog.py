@@ -1,28 +1,34 @@
-"""The check log: every reader and writer of `article_check` and `check_span` goes through here.
+"""The check log: every reader and writer of `article_check`, `check_span` and `check_count` goes through here.
 
-A detailed row per check (`article_check`) grows faster than the evidence, so it is kept only for a window
-(errors and robots refusals longer); what the log is for outlives it in one `check_span` row per run of
-consecutive successful checks that saw the same version: first and last seen, how many checks, first and last
-outcome. A check that stores or returns to a version (new_version, flipflop, reparsed, a removal) opens a span;
-every other successful check extends the article's latest one. Readers answer from the spans wherever the
-answer needs history, so it does not depend on whether detailed rows still exist; the last day's counts read
-the detailed rows, which `CheckRetention` never prunes sooner than a day.
+A row per check grows faster than the evidence, and most checks (unchanged, 304) tell nothing but "still the
+same". So such a check adds no row: it extends its article's `check_span` in place (one row per run of
+consecutive successful checks that saw the same version: first and last seen, how many checks, first and
+last outcome) and adds one to its source's `check_count` for the hour and outcome. Checks that tell more (a
+new version, a flip-flop, a re-read, a removal, an error or robots refusal, a note) also get an `article_check`
+row, kept for a window (errors longer). A check that stores or returns to a version opens a span; every other
+successful check extends the article's latest one. History (the reader's "changed between", flip-flops, a
+source's last success) is read from the spans, the last day's counts (/health, `status`) from the counters,
+so neither depends on which detailed rows are still kept.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from newsdelta.store.models import Article, Check, CheckSpan
+from newsdelta.store.models import Article, Check, CheckCount, CheckSpan
 
 # Outcomes of checks that reached the page: until the next of them, the text they saw was still there.
 SUCCESS_OUTCOMES = ("new_version", "unchanged", "not_modified", "flipflop", "reparsed", "gone")
+# Outcomes whose checks, without a note, say no more than their span and counter: they get no detailed row.
+SAME_AS_BEFORE = ("unchanged", "not_modified")
 HEALTH_WINDOW = timedelta(days=1)
 
 
@@ -32,7 +38,8 @@ class RetentionTooShort(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CheckRetention:
-    """How long detailed rows are kept: successful checks `detail`, errors and robots refusals `errors`."""
+    """How long detailed rows are kept: successful checks' and the hourly counters `detail`, errors' and robots
+    refusals' `errors`."""
 
     detail: timedelta = timedelta(days=7)
     errors: timedelta = timedelta(days=90)
@@ -78,15 +85,55 @@ def as_utc(value: datetime | str | None) -> datetime | None:
 
 
 def log_checks(connection: Connection, checks: Sequence[LoggedCheck]) -> None:
-    """Write checks (in time order) to the detailed log and to their articles' spans."""
+    """Write checks (in time order) to their articles' spans, their sources' counters and, when they tell
+    more than those, the detailed log."""
     if not checks:
         return
-    connection.execute(insert(Check), [check._asdict() for check in checks])
+    detailed = [check._asdict() for check in checks if _tells_more(check)]
+    if detailed:
+        connection.execute(insert(Check), detailed)
     for check in checks:
         if check.outcome not in SUCCESS_OUTCOMES:
             continue
         if check.version_number is not None or not _extend_span(connection, check):
             connection.execute(insert(CheckSpan).values(_new_span(check)))
+    _count(connection, checks)
+
+
+def _tells_more(check: LoggedCheck) -> bool:
+    return check.outcome not in SAME_AS_BEFORE or check.detail is not None
+
+
+def hour_of(moment: datetime) -> int:
+    """The counters' hour: whole hours since 1970-01-01 00:00 UTC."""
+    return int(moment.timestamp() // 3600)
+
+
+def _count(connection: Connection, checks: Sequence[LoggedCheck]) -> None:
+    """Add the checks to their sources' hourly counters: one upsert per (hour, source, outcome) of the batch,
+    in key order, so concurrent writers lock shared counters in the same order."""
+    articles = {check.article_id for check in checks}
+    query = select(Article.id, Article.source_id).where(Article.id.in_(articles))
+    sources = {article_id: source_id for article_id, source_id in connection.execute(query)}
+    tally = Counter(
+        (hour_of(check.at), sources[check.article_id], check.outcome)
+        for check in checks
+        if check.article_id in sources
+    )
+    if not tally:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(CheckCount)
+    connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[CheckCount.hour, CheckCount.source_id, CheckCount.outcome],
+            set_={"checks": CheckCount.checks + upsert.excluded.checks},
+        ),
+        [
+            {"hour": hour, "source_id": source_id, "outcome": outcome, "checks": count}
+            for (hour, source_id, outcome), count in sorted(tally.items())
+        ],
+    )
 
 
 def _latest_span_id(article_id: int) -> Any:
@@ -147,7 +194,8 @@ def spans_of(checks: Iterable[LoggedCheck]) -> Iterator[dict[str, Any]]:
 def prune(
     sessions: sessionmaker[Session], now: datetime, retention: CheckRetention, *, batch: int = 5000
 ) -> int:
-    """Delete at most `batch` expired detailed rows of each kind, oldest first; returns how many went.
+    """Delete at most `batch` expired detailed rows of each kind, oldest first, and the counters of the hours
+    before the window (a few rows per source and hour); returns how many detailed rows went.
 
     Small batches keep the transaction short: the crawl calls this once a pass and the scheduler once a
     minute, so a backlog (the rows of a database just migrated to spans) drains over passes."""
@@ -160,12 +208,15 @@ def _prune(session: Session, now: datetime, retention: CheckRetention, batch: in
         (Check.outcome.in_(SUCCESS_OUTCOMES), now - retention.detail),
         (Check.outcome.not_in(SUCCESS_OUTCOMES), now - retention.errors),
     )
+    connection = session.connection()
     deleted = 0
     for kind, cutoff in kinds:
         expired = select(Check.id).where(Check.at < cutoff, kind).order_by(Check.at).limit(batch)
         ids = list(session.scalars(expired))
         if ids:
-            deleted += session.connection().execute(delete(Check).where(Check.id.in_(ids))).rowcount
+            deleted += connection.execute(delete(Check).where(Check.id.in_(ids))).rowcount
+    # The hour the cutoff falls in stays: `counts_since` counts from the start of an hour.
+    connection.execute(delete(CheckCount).where(CheckCount.hour < hour_of(now - retention.detail)))
     return deleted
 
 
@@ -176,7 +227,8 @@ def last_seen_before(session: Session, article_id: int, moment: datetime) -> dat
     """The last check before `moment` that reached the page: until then the previous text was still there.
 
     Exact from the spans alone at the moment a check first saw a version (every version's `fetched_at`);
-    inside a span, the detailed rows narrow it while they are kept, else the span's first check answers."""
+    inside a span, detailed rows still kept (unchanged checks logged before 0009) narrow it, else the span's
+    first check answers."""
     ended = session.scalar(
         select(func.max(CheckSpan.last_at)).where(
             CheckSpan.article_id == article_id, CheckSpan.last_at < moment
@@ -245,15 +297,18 @@ NO_CHECKS = CheckCounts(0, 0)
 
 
 def counts_since(session: Session, since: datetime) -> dict[int, CheckCounts]:
-    """Per source id: checks and failed checks since `since` (no further back than the detailed rows go)."""
-    failed = func.count().filter(Check.outcome == "error")
+    """Per source id: checks and failed checks from the start of the hour `since` falls in (the counters' unit),
+    no further back than the detail window."""
+    failed = func.sum(case((CheckCount.outcome == "error", CheckCount.checks), else_=0))
     query = (
-        select(Article.source_id, func.count(), failed)
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.at >= since)
-        .group_by(Article.source_id)
+        select(CheckCount.source_id, func.sum(CheckCount.checks), failed)
+        .where(CheckCount.hour >= hour_of(since))
+        .group_by(CheckCount.source_id)
     )
-    return {source_id: CheckCounts(checks, errors) for source_id, checks, errors in session.execute(query)}
+    return {
+        source_id: CheckCounts(int(checks), int(errors))
+        for source_id, checks, errors in session.execute(query)
+    }
 
 
 def last_success_by_source(session: Session) -> Mapping[int, datetime]:

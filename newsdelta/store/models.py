@@ -223,8 +223,8 @@ class Version(Base):
 
 
 class Check(Base):
-    """One look at an article, kept for a window (store/checklog.py): the last day's health counts, errors
-    and their reasons. What outlives the window is in `CheckSpan`.
+    """A check that told more than its span and counters (store/checklog.py): a new version, a flip-flop, a
+    removal, an error and its reason, a note; kept for a window. Unchanged and 304 checks get no row.
 
     Outcomes: new_version, unchanged, not_modified, flipflop, reparsed, gone, error, robots.
     """
@@ -264,6 +264,18 @@ class CheckSpan(Base):
     first_outcome: Mapped[str] = mapped_column(String(16))
     last_outcome: Mapped[str] = mapped_column(String(16))
     last_status: Mapped[int | None] = mapped_column(Integer)
+
+
+class CheckCount(Base):
+    """How many checks of a source's articles had an outcome in an hour (store/checklog.py): what the last
+    day's health counts read, at a fixed size per source and hour however many checks there were."""
+
+    __tablename__ = "check_count"
+
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)  # hours since 1970-01-01 00:00 UTC
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    checks: Mapped[int] = mapped_column(Integer)
 
 
 class Subscription(Base):

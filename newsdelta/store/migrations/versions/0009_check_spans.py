@@ -1,4 +1,5 @@
-"""the check log keeps per-version spans; detailed check rows become a window (store/checklog.py)
+"""the check log keeps per-version spans and per-source hourly counters; detailed check rows become a window
+of the checks that tell more (store/checklog.py)
 
 Revision ID: 0009_check_spans
 Revises: 0008
@@ -29,6 +30,7 @@ checks = sa.table(
     sa.column("http_status", sa.Integer),
     sa.column("version_number", sa.Integer),
 )
+articles = sa.table("article", sa.column("id", sa.Integer), sa.column("source_id", sa.Integer))
 
 
 def upgrade() -> None:
@@ -52,7 +54,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_check_span")),
     )
     op.create_index("ix_check_span_article", "check_span", ["article_id", "id"], unique=False)
+    count_table = op.create_table(
+        "check_count",
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("checks", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["source.id"],
+            name=op.f("fk_check_count_source_id_source"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("hour", "source_id", "outcome", name=op.f("pk_check_count")),
+    )
     _convert_existing_checks(span_table)
+    _count_existing_checks(count_table)
 
 
 def _convert_existing_checks(span_table: sa.Table) -> None:
@@ -70,6 +87,23 @@ def _convert_existing_checks(span_table: sa.Table) -> None:
         connection.execute(span_table.insert(), batch)
 
 
+def _count_existing_checks(count_table: sa.Table) -> None:
+    """Every existing check row is counted in its source's hour (pruning drops the hours before the window)."""
+    connection = op.get_bind()
+    seconds = sa.literal_column("3600")  # not a bound parameter: PostgreSQL groups by the same expression
+    if connection.dialect.name == "postgresql":
+        hour = sa.cast(sa.func.floor(sa.extract("epoch", checks.c.at) / seconds), sa.Integer)
+    else:  # SQLite keeps naive UTC text; strftime's whole seconds, divided as integers
+        hour = sa.cast(sa.func.strftime(sa.literal_column("'%s'"), checks.c.at), sa.Integer) / seconds
+    counted = (
+        sa.select(hour, articles.c.source_id, checks.c.outcome, sa.func.count())
+        .join(articles, articles.c.id == checks.c.article_id)
+        .group_by(hour, articles.c.source_id, checks.c.outcome)
+    )
+    connection.execute(count_table.insert().from_select(["hour", "source_id", "outcome", "checks"], counted))
+
+
 def downgrade() -> None:
+    op.drop_table("check_count")
     op.drop_index("ix_check_span_article", table_name="check_span")
     op.drop_table("check_span")
