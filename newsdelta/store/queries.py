@@ -352,7 +352,8 @@ def list_articles(
 
 
 def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
-    """Per source over the last 24 hours: checks, errors, new versions (first versions count), last success."""
+    """Per source over the last 24 hours: checks, errors (counted by the hour: store/checklog.py), new versions
+    (first versions count), last success."""
     since = now - timedelta(days=1)
     sources = session.scalars(
         select(Source).order_by(Source.name).where(Source.name == name if name is not None else True)

@@ -90,11 +90,14 @@ def _convert_existing_checks(span_table: sa.Table) -> None:
 def _count_existing_checks(count_table: sa.Table) -> None:
     """Every existing check row is counted in its source's hour (pruning drops the hours before the window)."""
     connection = op.get_bind()
-    seconds = sa.literal_column("3600")  # not a bound parameter: PostgreSQL groups by the same expression
+    # Not a bound parameter: PostgreSQL groups by the same expression as it selects.
+    seconds: sa.ColumnElement[int] = sa.literal_column("3600", sa.Integer)
+    hour: sa.ColumnElement[int]
     if connection.dialect.name == "postgresql":
         hour = sa.cast(sa.func.floor(sa.extract("epoch", checks.c.at) / seconds), sa.Integer)
     else:  # SQLite keeps naive UTC text; strftime's whole seconds, divided as integers
-        hour = sa.cast(sa.func.strftime(sa.literal_column("'%s'"), checks.c.at), sa.Integer) / seconds
+        epoch = sa.cast(sa.func.strftime(sa.literal_column("'%s'"), checks.c.at), sa.Integer)
+        hour = sa.cast(epoch / seconds, sa.Integer)
     counted = (
         sa.select(hour, articles.c.source_id, checks.c.outcome, sa.func.count())
         .join(articles, articles.c.id == checks.c.article_id)
