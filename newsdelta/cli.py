@@ -103,8 +103,9 @@ NEWSDELTA_PER_HOST_CONCURRENCY (2), and the re-check schedule: NEWSDELTA_SCHEDUL
 NEWSDELTA_CHECK_FIRST_MINUTES (30),
 NEWSDELTA_CHECK_GROWTH (1.2), NEWSDELTA_RETIRE_AFTER_DAYS (40), NEWSDELTA_ALLOWED_NETWORKS (none:
 only public addresses are fetched), NEWSDELTA_FEED_MAX_ITEMS (newest items read per feed poll, 1000);
-the check log: NEWSDELTA_CHECK_LOG_DAYS (a row per check kept for 7 days, at least 1; each version's
-first/last seen and count are kept for good) and NEWSDELTA_CHECK_ERRORS_DAYS (errors' rows, 90); for the
+the check log: NEWSDELTA_CHECK_LOG_DAYS (rows of checks that found more than "unchanged", and hourly counts,
+kept for 7 days, at least 1; each version's first/last seen and count are kept for good) and
+NEWSDELTA_CHECK_ERRORS_DAYS (errors' rows, 90); for the
 web site NEWSDELTA_BASE_URL (its public address) and NEWSDELTA_DIFF_CACHE_MB (memory for cached diffs, 64).
 """
 
