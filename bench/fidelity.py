@@ -37,14 +37,15 @@ os.environ.setdefault("NEWSDELTA_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from extraction import readability_lxml, trafilatura_alone
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from newsdelta.crawl import CrawlContext, run_pass
 from newsdelta.extract import Extracted, ExtractionError, extract
 from newsdelta.extract.generic import GENERIC
 from newsdelta.fetch import Fetcher
+from newsdelta.store.checklog import SUCCESS_OUTCOMES
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Check, Version
+from newsdelta.store.models import Check, CheckSpan, Version
 from newsdelta.store.repository import get_or_create_source, track_article
 from newsdelta.testing.chrome import EDITS, VolatilePage, VolatileSite
 from newsdelta.testing.drive import crawl_until, register_newsroom
@@ -190,21 +191,27 @@ def _word_changes(old: str, new: str) -> list[str]:
 
 
 def _judge(sessions: object, edited: dict[int, bool], requests: int) -> Figures:
-    """One version at the first check and one at the edit's check: anything else is false or missed."""
-    outcomes: dict[int, list[str]] = defaultdict(list)
+    """One version at the first check and one at the edit's check: anything else is false or missed.
+
+    Read from the check log: a check that stored a version or failed has a row, at its pass's time; every
+    successful check is counted in its article's spans."""
+    outcomes: dict[int, dict[int, str]] = defaultdict(dict)
+    checks: Counter[int] = Counter()
     with sessions() as session:  # type: ignore[operator]
-        for article_id, outcome in session.execute(
-            select(Check.article_id, Check.outcome).order_by(Check.id)
-        ):
-            outcomes[article_id].append(outcome)
+        for article_id, at, outcome in session.execute(select(Check.article_id, Check.at, Check.outcome)):
+            outcomes[article_id][round((at - START) / timedelta(hours=1)) - 1] = outcome
+            checks[article_id] += outcome not in SUCCESS_OUTCOMES
+        spans = select(CheckSpan.article_id, func.sum(CheckSpan.checks)).group_by(CheckSpan.article_id)
+        for article_id, count in session.execute(spans):
+            checks[article_id] += count
     figures = Figures(requests=requests)
     for article_id, edit_made in edited.items():
         seen = outcomes[article_id]
-        figures.checks += len(seen)
-        figures.errors += seen.count("error")
-        if len(seen) != CHECKS or seen[0] != "new_version":
+        figures.checks += checks[article_id]
+        figures.errors += list(seen.values()).count("error")
+        if checks[article_id] != CHECKS or seen.get(0) != "new_version":
             continue
-        versions = [index for index, outcome in enumerate(seen) if outcome in ("new_version", "flipflop")]
+        versions = [index for index, outcome in seen.items() if outcome in ("new_version", "flipflop")]
         missed = edit_made and EDIT_AT not in versions
         false = len([v for v in versions if v != 0 and (v != EDIT_AT or not edit_made)])
         figures.edits += edit_made

@@ -40,6 +40,7 @@ from newsdelta.progress import CrawlProgress
 from newsdelta.runtime import evidence_store, make_context, make_fetcher, open_store
 from newsdelta.schedule import POLICY_NAMES, BadBudget, UnknownSchedule
 from newsdelta.store import queries
+from newsdelta.store.checklog import RetentionTooShort
 from newsdelta.store.evidence import EvidenceOpener, repack
 from newsdelta.store.models import Article, Feed, Source, Version
 from newsdelta.store.repository import NotFound, find_article
@@ -152,6 +153,10 @@ def cli(
         raise click.UsageError(f"{settings_table.SCHEDULE.env}: {exc}") from exc
     except BadBudget as exc:
         raise click.UsageError(f"--budget / {settings_table.BUDGET.env}: {exc}") from exc
+    except RetentionTooShort as exc:
+        raise click.UsageError(
+            f"{settings_table.CHECK_LOG_DAYS.env}, {settings_table.CHECK_ERRORS_DAYS.env}: {exc}"
+        ) from exc
     except ValueError as exc:  # a malformed NEWSDELTA_ALLOWED_NETWORKS
         raise click.UsageError(f"{settings_table.ALLOWED_NETWORKS.env}: {exc}") from exc
     try:

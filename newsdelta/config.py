@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from newsdelta import settings as table
 from newsdelta.fetch.addresses import AddressPolicy, IPNetwork
 from newsdelta.schedule import Budget, LearnedPolicy, Policy, policy_named
+from newsdelta.store.checklog import CheckRetention
 
 T = TypeVar("T")
 
@@ -92,12 +93,15 @@ class Settings:
     ia_access_key: str | None = None
     ia_secret_key: str | None = None
     ia_endpoint: str = table.IA_ENDPOINT.default
+    # How long the check log keeps a row per check (errors longer); spans per version are kept for good.
+    check_retention: CheckRetention = field(default_factory=CheckRetention)
 
     @classmethod
     def from_env(cls, **given: Unpack[Overrides]) -> Settings:
         """Environment first, then what the command line gave.
 
-        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown.
+        ValueError when NEWSDELTA_ALLOWED_NETWORKS is not a list of networks or the schedule is unknown;
+        RetentionTooShort when NEWSDELTA_CHECK_LOG_DAYS or NEWSDELTA_CHECK_ERRORS_DAYS is under a day.
         """
         networks = given.get("allowed_networks")
         return cls(
@@ -113,6 +117,7 @@ class Settings:
             ia_access_key=table.IA_ACCESS_KEY.read(),
             ia_secret_key=table.IA_SECRET_KEY.read(),
             ia_endpoint=table.IA_ENDPOINT.read(),
+            check_retention=CheckRetention.days(table.CHECK_LOG_DAYS.read(), table.CHECK_ERRORS_DAYS.read()),
             per_host_delay=_given(given.get("per_host_delay"), table.PER_HOST_DELAY),
             per_host_concurrency=_given(given.get("per_host_concurrency"), table.PER_HOST_CONCURRENCY),
             policy=policy_from_env(given.get("schedule"), given.get("budget")),

@@ -79,5 +79,6 @@ def make_context(
         websub_base_url=base_url,
         evidence=evidence_store(settings),
         archive=archive_keys(settings),
+        check_retention=settings.check_retention,
         **options,
     )

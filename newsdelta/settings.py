@@ -130,6 +130,14 @@ BASE_URL = _setting(
     "the address each request came to; notifications: http://127.0.0.1:8000",
 )
 DIFF_CACHE_MB = _setting("DIFF_CACHE_MB", float, 64.0, "Memory for cached diffs")
+CHECK_LOG_DAYS = _setting(
+    "CHECK_LOG_DAYS",
+    float,
+    7.0,
+    "Days the check log keeps rows of checks that found more than 'unchanged', and hourly counts (at least 1; "
+    "each version's first and last seen and count are kept for good)",
+)
+CHECK_ERRORS_DAYS = _setting("CHECK_ERRORS_DAYS", float, 90.0, "Days the check log keeps errors' rows")
 EVIDENCE = _setting(
     "EVIDENCE",
     str,
@@ -169,6 +177,8 @@ SETTINGS: tuple[Setting[object], ...] = (
     EXPERIMENTAL_PARSERS,
     BASE_URL,
     DIFF_CACHE_MB,
+    CHECK_LOG_DAYS,
+    CHECK_ERRORS_DAYS,
     EVIDENCE,
     IA_ACCESS_KEY,
     IA_SECRET_KEY,

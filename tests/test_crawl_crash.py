@@ -91,9 +91,11 @@ def test_force_rechecks_everything_once_and_finds_nothing_new(tmp_path: Path, fl
             env=_env(),
         )
         subprocess.run(_cli(tmp_path, "crawl", "--once"), check=True, env=_env(), stdout=subprocess.DEVNULL)
-        checks_before = _count(db, "select count(*) from article_check")
+        checks_before = _count(db, "select sum(checks) from check_span")
+        rows_before = _count(db, "select count(*) from article_check")
         subprocess.run(
             _cli(tmp_path, "crawl", "--once", flag), check=True, env=_env(), stdout=subprocess.DEVNULL
         )
-    assert _count(db, "select count(*) from article_check") - checks_before == 50
+    assert _count(db, "select sum(checks) from check_span") - checks_before == 50
+    assert _count(db, "select count(*) from article_check") == rows_before  # unchanged checks add no row
     assert _count(db, "select count(*) from version") == 50

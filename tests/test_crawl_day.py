@@ -7,6 +7,7 @@ import hashlib
 import io
 import itertools
 import json
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 from crawl_support import crawl_scripted_day, sqlite_store
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from test_checklog import assert_log_reads_as_its_rows, recording_checks
 from warcio.archiveiterator import ArchiveIterator
 
 from newsdelta.cli import cli
@@ -25,7 +27,7 @@ from newsdelta.extract import extract
 from newsdelta.store.evidence import MAX_DEPTH, read_body
 from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.evidence_stores import evidence_opener
-from newsdelta.store.models import Article, ArticleAlias, Check, RawPage, Version
+from newsdelta.store.models import Article, ArticleAlias, Check, CheckSpan, RawPage, Version
 from newsdelta.store.warc import write_warc
 from newsdelta.testing.drive import stored_history
 from newsdelta.testing.newsroom import Newsroom
@@ -36,9 +38,10 @@ from newsdelta.web.app import create_app
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     sessions = sqlite_store(tmp_path_factory.mktemp("day"))
-    with Newsroom() as newsroom:
+    with Newsroom() as newsroom, recording_checks() as checks:
         totals = crawl_scripted_day(sessions, newsroom)
         return {
+            "checks": checks,
             "newsroom": newsroom,
             "sessions": sessions,
             "totals": totals,
@@ -218,9 +221,7 @@ def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
     quiet = day["newsroom"].url("city-marathon-results")
     with day["sessions"]() as session:
         article_id = session.scalar(select(Article.id).where(Article.url == quiet))
-        times = session.scalars(
-            select(Check.at).where(Check.article_id == article_id).order_by(Check.at)
-        ).all()
+        times = [check.at for check in day["checks"] if check.article_id == article_id]
         period = session.scalar(select(Article.check_period_seconds).where(Article.id == article_id))
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     # 0.1 expected edits at the hazard learned so far (the prior's 0.6 edits an hour: 10 minutes)
@@ -233,10 +234,12 @@ def test_schedule_backs_off_between_checks(day: dict[str, Any]) -> None:
 
 def test_stored_bytes_are_small(day: dict[str, Any], tmp_path: Path) -> None:
     with day["sessions"]() as session:
-        checks = session.scalar(select(func.count()).select_from(Check))
+        checks = session.scalar(select(func.sum(CheckSpan.checks)))
+        rows = session.scalar(select(func.count()).select_from(Check))
         raw = session.scalar(select(func.sum(RawPage.size)))
         compressed = session.scalar(select(func.sum(func.length(RawPage.compressed))))
     assert checks > 100
+    assert rows < checks / 2  # unchanged and 304 checks are in their spans and counters, not a row each
     assert compressed < raw / 2
 
 
@@ -312,3 +315,16 @@ def test_a_file_store_keeps_the_same_bytes_and_hashes_as_the_database(
             )
             body = read_body(files, kept)
             assert body == read_body(database, stored) and hashlib.sha256(body).hexdigest() == sha
+
+
+def test_the_check_log_answers_the_same_from_spans_and_counters_as_from_rows(
+    day: dict[str, Any], tmp_path: Path
+) -> None:
+    """On a copy of the day's database: "changed between" times, flip-flops, /health and `status` read from
+    the spans and counters equal what a row per check said, before and after the rows are pruned
+    (tests/test_checklog.py)."""
+    copy = tmp_path / "newsdelta.sqlite3"
+    engine = day["sessions"].kw["bind"]
+    with engine.connect() as connection, sqlite3.connect(copy) as target:
+        connection.connection.driver_connection.backup(target)  # type: ignore[union-attr]
+    assert_log_reads_as_its_rows(sqlite_store(tmp_path), day["checks"])

@@ -27,6 +27,7 @@ import redis
 from conftest import REPO_ROOT, service_up
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
+from test_checklog import assert_log_consistent
 from test_postgres_store import (
     CrawledDay,
     add_newsroom_feeds,
@@ -269,6 +270,8 @@ def distributed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Distri
         day = crawled_day(sessions, newsroom)
         robots = len(newsroom.requests_for("/robots.txt"))
         run = DistributedRun(day, newsroom.request_log, robots, killed, restarted, lease_waits, status)
+    # What the workers logged is in the spans, counters and rows it belongs in (tests/test_checklog.py).
+    assert_log_consistent(sessions)
     yield run
     sessions.kw["bind"].dispose()
     drop_database(db_url)

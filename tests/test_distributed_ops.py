@@ -21,8 +21,9 @@ from newsdelta.distributed import (
 )
 from newsdelta.fetch import FetchError
 from newsdelta.metrics import MeteredFetcher, metrics_app, record_check
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.db import open_database
-from newsdelta.store.models import Article, Check
+from newsdelta.store.models import Article
 from newsdelta.store.repository import get_or_create_source, track_article
 from newsdelta.testing.default_day import DAY_START
 from newsdelta.testing.newsroom import Newsroom
@@ -82,7 +83,9 @@ def test_status_reports_backlog_overdue_and_error_rates_without_a_broker(tmp_pat
                 session, f"https://wire.example/news/{n}", source, now, initial_period=timedelta(minutes=30)
             )
             session.flush()
-            session.add(Check(article_id=article.id, at=now, outcome="error" if n == 0 else "unchanged"))
+            log_checks(
+                session.connection(), [LoggedCheck(article.id, now, "error" if n == 0 else "unchanged")]
+            )
         later = session.get(Article, article.id)
         assert later is not None
         later.next_check_at = now + timedelta(hours=1)

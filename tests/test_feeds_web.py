@@ -17,6 +17,7 @@ from lxml import etree
 from web_support import Demo, demo, postgres_database
 
 from newsdelta.config import Settings
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.web.app import create_app
 from newsdelta.web.fixtures import seed_demo
 
@@ -184,12 +185,10 @@ def test_feed_items_show_the_changed_words(demo: Demo) -> None:
 
 
 def test_article_feed_has_an_item_per_flip_flop(demo: Demo) -> None:
-    from newsdelta.store.models import Check
-
     with demo.sessions.begin() as session:
         for day in (23, 24):
             at = datetime(2017, 11, day, 14, 5, tzinfo=UTC)
-            session.add(Check(article_id=demo.ids.guardian, at=at, outcome="flipflop", version_number=3))
+            log_checks(session.connection(), [LoggedCheck(demo.ids.guardian, at, "flipflop", None, 3)])
     entries = feedparser.parse(fetch(demo, f"/articles/{demo.ids.guardian}/feed.rss")).entries
     assert [entry.title.split(":")[0] for entry in entries[:3]] == [
         "Switched back to version 3",

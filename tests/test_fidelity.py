@@ -16,6 +16,7 @@ from crawl_support import fast_fetcher, sqlite_store
 from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from test_checklog import recording_checks
 
 from newsdelta.crawl import CrawlContext, run_pass
 from newsdelta.crawl.check import current_parser
@@ -26,7 +27,7 @@ from newsdelta.extract.registry import decode_html
 from newsdelta.fidelity.volatility import SLOT, Masks, Reading, paragraph_key, stable, template_churn
 from newsdelta.store.evidence import raw_page_text
 from newsdelta.store.evidence_db import DatabaseEvidence
-from newsdelta.store.models import Article, Check, Version
+from newsdelta.store.models import Article, Version
 from newsdelta.store.queries import source_health
 from newsdelta.store.repository import get_or_create_source, track_article
 from newsdelta.testing.chrome import EDITS, KINDS, PLACES, ChromeSlot, VolatilePage, VolatileSite
@@ -102,14 +103,10 @@ class Crawl:
             ctx = CrawlContext(
                 sessions=self.sessions, fetcher=fetcher, clock=lambda: self.now, extractor=self.extractor
             )
-            await run_pass(ctx, force=True)
-        with self.sessions() as session:
-            return [
-                session.scalars(
-                    select(Check.outcome).where(Check.article_id == i).order_by(Check.id.desc()).limit(1)
-                ).one()
-                for i in self.ids
-            ]
+            with recording_checks() as checks:
+                await run_pass(ctx, force=True)
+        outcomes = {check.article_id: check.outcome for check in checks}
+        return [outcomes[i] for i in self.ids]
 
     def versions(self, index: int = 0) -> list[Version]:
         with self.sessions() as session:

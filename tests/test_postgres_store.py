@@ -22,10 +22,12 @@ from conftest import service_up
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from test_checklog import assert_log_reads_as_its_rows, recording_checks
 
 from newsdelta.config import Settings
 from newsdelta.crawl import check_article, run_pass
 from newsdelta.runtime import make_context, make_fetcher
+from newsdelta.store.checklog import flipflop_counts
 from newsdelta.store.db import open_database
 from newsdelta.store.leases import claim_due
 from newsdelta.store.models import Article, Check, Feed, Version
@@ -124,26 +126,17 @@ def day_outcome(sessions: sessionmaker[Session]) -> dict[str, Any]:
     """Per article URL: its versions (number, origin, hash), state and flip-flop count; what two runs compare."""
     outcome: dict[str, Any] = {}
     with sessions() as session:
+        flip_flops = flipflop_counts(session)  # from the spans, as the reader's pages count them
         for article in session.scalars(select(Article).order_by(Article.url)):
             versions = session.execute(
                 select(Version.number, Version.origin, Version.text_hash)
                 .where(Version.article_id == article.id)
                 .order_by(Version.number)
             ).all()
-            flip_flops = session.scalar(
-                select(text("count(*)"))
-                .select_from(Check)
-                # the event row names the older version it returned to (the check's own row does not)
-                .where(
-                    Check.article_id == article.id,
-                    Check.outcome == "flipflop",
-                    Check.version_number.is_not(None),
-                )
-            )
             outcome[article.url] = {
                 "versions": [tuple(row) for row in versions],
                 "state": article.state,
-                "flip_flops": flip_flops,
+                "flip_flops": flip_flops.get(article.id, 0),
             }
     return outcome
 
@@ -191,9 +184,12 @@ def single_process_day() -> CrawledDay:
     url = create_database()
     sessions = open_database(url, migrate=False)
     try:
-        with Newsroom(slow_delay=0.2) as newsroom:
+        with Newsroom(slow_delay=0.2) as newsroom, recording_checks() as checks:
             crawl_day(sessions, newsroom, quick_settings())
-            return crawled_day(sessions, newsroom)
+            day = crawled_day(sessions, newsroom)
+        # The day's log read from its spans and counters answers as a row per check did (tests/test_checklog.py).
+        assert_log_reads_as_its_rows(sessions, checks)
+        return day
     finally:
         sessions.kw["bind"].dispose()
         drop_database(url)

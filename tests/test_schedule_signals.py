@@ -13,11 +13,12 @@ import pytest
 from click.testing import CliRunner
 from crawl_support import fast_fetcher, sqlite_store
 from sqlalchemy import select
+from test_checklog import recording_checks
 
 from newsdelta.cli import cli
 from newsdelta.crawl import CrawlContext
 from newsdelta.crawl.signals import apply_signals
-from newsdelta.store.models import Article, Check
+from newsdelta.store.models import Article
 from newsdelta.store.repository import add_feed, get_or_create_source, track_article
 from newsdelta.testing.drive import crawl_until
 from newsdelta.testing.newsroom import Newsroom
@@ -53,14 +54,14 @@ def _crawl(tmp_path: Any, feed: str, *, wrong_lastmod: bool) -> dict[str, Any]:
                 ctx = CrawlContext(sessions=sessions, fetcher=fetcher, clock=newsroom.clock.now)
                 await crawl_until(ctx, newsroom, START + timedelta(hours=12))
 
-        asyncio.run(crawl())
+        with recording_checks() as checks:
+            asyncio.run(crawl())
         requests = len(newsroom.requests_for("/news/harbour-bridge"))
     with sessions() as session:
         article = session.scalars(select(Article)).one()
-        checks = session.execute(select(Check.at, Check.outcome).order_by(Check.at)).all()
         return {
             "article": (article.version_count, article.check_period_seconds, article.next_check_at),
-            "checks": [(at, outcome) for at, outcome in checks],
+            "checks": [(check.at, check.outcome) for check in sorted(checks, key=lambda check: check.at)],
             "requests": requests,
         }
 

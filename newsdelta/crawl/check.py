@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,9 +32,10 @@ from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
 from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable, template_churn
 from newsdelta.schedule import ArticleFacts, LearnedPolicy, Policy
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.evidence import StoredPage, body_sha256, prepare_page, raw_page_text
 from newsdelta.store.leases import release_leases
-from newsdelta.store.models import Article, ArticleAlias, Check, Version
+from newsdelta.store.models import Article, ArticleAlias, Version
 from newsdelta.store.repository import (
     article_by_url,
     latest_raw_sha256,
@@ -278,15 +279,14 @@ def _masked_page(
         if snapshot.current_hash is None:
             return page, False
         known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
-            session, snapshot.article_id, masks
+            latest_version(session, snapshot.article_id), masks
         )
     return page, known
 
 
-def _latest_masked_hash(session: Session, article_id: int, masks: Masks) -> str | None:
-    """The latest fetched version's text as it reads with today's masks, when they mask more of it than when
-    it was stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
-    latest = latest_version(session, article_id)
+def _latest_masked_hash(latest: Version | None, masks: Masks) -> str | None:
+    """The latest version's text as it reads with today's masks, when they mask more of it than when it was
+    stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
     if latest is None or latest.origin == Origin.REMOVED:
         return None
     masked = masks.apply(Reading(latest.title, tuple(latest.paragraphs), latest.standfirst or "")).text_hash
@@ -408,27 +408,28 @@ def record_no_change(ctx: CrawlContext, records: Sequence[NoChange]) -> None:
             owned = (Article.id == record.snapshot.article_id) & (Article.lease_owner == ctx.owner)
             if connection.execute(update(Article).where(owned).values(values)).rowcount:
                 logged.append(record)
-        if logged:
-            connection.execute(
-                insert(Check),
-                [
-                    {
-                        "article_id": r.snapshot.article_id,
-                        "at": r.at,
-                        "outcome": r.outcome,
-                        "http_status": r.http_status,
-                        "version_number": None,
-                        "detail": r.detail,
-                    }
-                    for r in logged
-                ],
-            )
+        log_checks(
+            connection,
+            [
+                LoggedCheck(r.snapshot.article_id, r.at, r.outcome, r.http_status, detail=r.detail)
+                for r in logged
+            ],
+        )
 
 
 def _log_check(
-    session: Session, article: Article, now: datetime, outcome: Outcome, **fields: object
+    session: Session,
+    article: Article,
+    now: datetime,
+    outcome: Outcome,
+    *,
+    http_status: int | None = None,
+    version_number: int | None = None,
+    detail: str | None = None,
 ) -> Outcome:
-    session.add(Check(article_id=article.id, at=now, outcome=outcome, **fields))
+    log_checks(
+        session.connection(), [LoggedCheck(article.id, now, outcome, http_status, version_number, detail)]
+    )
     return outcome
 
 
@@ -503,19 +504,20 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
         if not _settle_url(session, article, page):
             log.info("%s is another URL of %s", snapshot.url, page.result.final_url)
             return Outcome.MERGED
-        _reparse_latest(ctx, session, article, page, now)
+        reread = _reparse_latest(ctx, session, article, page, now)
         article.state = ArticleState.LIVE
         article.gone_at = None
         outcome, number, detail = Outcome.UNCHANGED, None, _volatility_note(page)
         if page.text_hash != article.current_hash:
             page = _without_template_churn(ctx, session, article, page)
         if page.text_hash != article.current_hash:
-            if page.text_hash == _latest_masked_hash(session, article.id, page.masks):
+            latest = reread if reread is not None else latest_version(session, article.id)
+            if page.text_hash == _latest_masked_hash(latest, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
                 detail = "rebaselined: text newly known to be volatile or boilerplate is masked"
             else:
-                version = _version_from_page(ctx, session, article.id, page, now)
+                version = _version_from_page(ctx, session, article.id, page, now, latest)
                 number = _add_or_flipflop(session, article, version, now)
                 outcome = Outcome.NEW_VERSION if number == version.number else Outcome.FLIPFLOP
                 if version.number == 0:  # a template's text is there from the start; a correction is not
@@ -583,14 +585,18 @@ def _volatility_note(page: Page) -> str | None:
 
 
 def _version_from_page(
-    ctx: CrawlContext, session: Session, article_id: int, page: Page, now: datetime
+    ctx: CrawlContext, session: Session, article_id: int, page: Page, now: datetime, latest: Version | None
 ) -> Version:
+    """`latest` is the article's latest version, whose body (or, after a removal, the newest body kept) the
+    new body is delta-compressed against when it was not packed before the lock."""
     result = page.result
     content_type = result.headers.get("content-type")
     store = ctx.evidence(session)
     packed = page.evidence
     if packed is None:  # not packed before the lock (the text looked known then)
-        previous = latest_raw_sha256(session, article_id)
+        previous = latest.raw_sha256 if latest is not None else None
+        if latest is not None and previous is None:
+            previous = latest_raw_sha256(session, article_id)
         packed = prepare_page(store, result.body, content_type, now, previous=previous)
     if packed is not None:
         store.put(replace(packed, first_seen_at=now))
@@ -662,18 +668,22 @@ def _add_or_flipflop(session: Session, article: Article, version: Version, now: 
     return version.number
 
 
-def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime) -> None:
-    """Before comparing, re-read the latest version's stored page with the parser that read this fetch.
+def _reparse_latest(
+    ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime
+) -> Version | None:
+    """Before comparing, re-read the latest version's stored page with the parser that read this fetch; return
+    what is then the latest version when it had to be loaded (None when the parser is the same), so the
+    check loads it once.
 
     Otherwise an improved parser would show up as an edit by the outlet (News Sniffer's lesson). A different
     reading is stored as a `reparse` version from the same evidence, clearly not the outlet's doing.
     """
     extracted = page.extracted
     if (article.parser, article.parser_version) == (extracted.parser, extracted.parser_version):
-        return
+        return None
     latest = latest_version(session, article.id)
     if latest is None or latest.raw_sha256 is None:
-        return
+        return latest
     try:
         reread = ctx.extractor(
             raw_page_text(ctx.evidence(session), latest),
@@ -682,11 +692,11 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
         )
     except ExtractionError as exc:
         log.warning("re-reading version %s of %s failed: %s", latest.number, article.url, exc)
-        return
+        return latest
     reading = page.masks.apply(_reading(reread))
     reread, text_hash = _with_reading(reread, reading), reading.text_hash
     if text_hash == article.current_hash:
-        return
+        return latest
     evidence = Evidence(
         latest.fetched_at,
         latest.http_status,
@@ -698,8 +708,10 @@ def _reparse_latest(ctx: CrawlContext, session: Session, article: Article, page:
     )
     reparsed = _version_of(reread, text_hash, evidence, origin=Origin.REPARSE)
     number = _add_or_flipflop(session, article, reparsed, now)
-    if number == reparsed.number:
-        _log_check(session, article, now, Outcome.REPARSED, version_number=number)
+    if number != reparsed.number:
+        return latest
+    _log_check(session, article, now, Outcome.REPARSED, version_number=number)
+    return reparsed
 
 
 def _settle_url(session: Session, article: Article, page: Page) -> bool:

@@ -16,6 +16,7 @@ from newsdelta.crawl.wayback import ArchiveKeys
 from newsdelta.extract import Extracted, extract
 from newsdelta.fetch import FetchResult
 from newsdelta.schedule import LearnedPolicy, Policy
+from newsdelta.store.checklog import CheckRetention
 from newsdelta.store.evidence import EvidenceOpener
 from newsdelta.store.evidence_db import DatabaseEvidence
 
@@ -74,3 +75,5 @@ class CrawlContext:
     evidence: EvidenceOpener = DatabaseEvidence
     # Save Page Now's keys when configured (newsdelta.crawl.wayback); None keeps it off.
     archive: ArchiveKeys | None = None
+    # How long the check log keeps a row per check (NEWSDELTA_CHECK_LOG_DAYS, _CHECK_ERRORS_DAYS).
+    check_retention: CheckRetention = field(default_factory=CheckRetention)

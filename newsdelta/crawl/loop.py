@@ -27,6 +27,7 @@ from newsdelta.crawl.feeds import poll_feed
 from newsdelta.crawl.wayback import archive_client, archive_round
 from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.notify import deliver
+from newsdelta.store import checklog
 from newsdelta.store.leases import claim_due, release_leases_of_dead_processes
 from newsdelta.store.models import Article, Feed
 from newsdelta.vocabulary import Outcome
@@ -140,7 +141,17 @@ async def run_pass(
     )
     stats.notifications_sent = await deliver_notifications(ctx)
     await archive_versions(ctx)
+    prune_check_log(ctx)
     return stats
+
+
+def prune_check_log(ctx: CrawlContext) -> int:
+    """Drop a batch of expired check rows; a failure here (a busy database) never stops the crawl."""
+    try:
+        return checklog.prune(ctx.sessions, ctx.clock(), ctx.check_retention)
+    except Exception:
+        log.exception("pruning the check log failed; it is tried again next pass")
+        return 0
 
 
 async def request_hubs(ctx: CrawlContext) -> int:

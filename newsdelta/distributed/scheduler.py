@@ -38,6 +38,7 @@ from newsdelta.distributed.tasks import (
 from newsdelta.notify import notifications_due
 from newsdelta.runtime import archive_keys, open_store
 from newsdelta.schedule import LearnedPolicy, Policy
+from newsdelta.store import checklog
 from newsdelta.store.leases import Claimable, claim_due, release_leases
 from newsdelta.store.models import Article, Feed, HubSubscription
 
@@ -61,6 +62,8 @@ class SchedulerOptions:
     websub: bool = False
     # Save Page Now is configured: the notify task (which runs its rounds) is also sent when it has work.
     archive: bool = False
+    # Expired check-log rows are deleted a batch at a time, at most this often.
+    prune_interval: float = 60.0
 
 
 @dataclass(slots=True)
@@ -204,13 +207,16 @@ def run_scheduler(
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # unless the caller set up logging already
     sessions = open_store(settings)  # migrates: the one place that does, before any worker needs the schema
     app = make_celery(settings)
-    notified = -math.inf
+    notified = pruned = -math.inf
     while True:
         try:
             notify = time.monotonic() - notified >= options.notify_interval
             stats = schedule_once(app, sessions, clock, options, notify=notify)
             if stats.notify:
                 notified = time.monotonic()
+            if time.monotonic() - pruned >= options.prune_interval:
+                checklog.prune(sessions, clock(), settings.check_retention)
+                pruned = time.monotonic()
         except Exception:  # a daemon outlives a database or broker hiccup; leases cover what the tick missed
             log.exception("scheduler tick failed")
             stats = TickStats()

@@ -291,7 +291,8 @@ class Version(Base):
 
 
 class Check(Base):
-    """One look at an article: the audit trail behind health pages, metrics and flip-flop counts.
+    """A check that told more than its span and counters (store/checklog.py): a new version, a flip-flop, a
+    removal, an error and its reason, a note; kept for a window. Unchanged and 304 checks get no row.
 
     `outcome` is one of the stored `Outcome`s (newsdelta.vocabulary).
     """
@@ -309,6 +310,40 @@ class Check(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     version_number: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CheckSpan(Base):
+    """A run of consecutive successful checks that saw the same version of an article (store/checklog.py).
+
+    The check log's lasting part: detailed `article_check` rows are pruned after a window, spans are not.
+    `first_outcome` is the check that opened the span (new_version, flipflop, reparsed, gone or, for an
+    article whose first checks predate its spans, any successful one).
+    """
+
+    __tablename__ = "check_span"
+    __table_args__ = (Index("ix_check_span_article", "article_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checks: Mapped[int] = mapped_column(Integer)
+    first_outcome: Mapped[str] = mapped_column(String(16))
+    last_outcome: Mapped[str] = mapped_column(String(16))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+
+
+class CheckCount(Base):
+    """How many checks of a source's articles had an outcome in an hour (store/checklog.py): what the last
+    day's health counts read, at a fixed size per source and hour however many checks there were."""
+
+    __tablename__ = "check_count"
+
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)  # hours since 1970-01-01 00:00 UTC
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    checks: Mapped[int] = mapped_column(Integer)
 
 
 class Subscription(Base):

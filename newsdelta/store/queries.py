@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, defer
 from newsdelta.changes.align import ALGORITHM
 from newsdelta.discovery.urls import canonicalize_url
 from newsdelta.extract.base import FALLBACK_PREFIX
+from newsdelta.store import checklog
+from newsdelta.store.checklog import NO_CHECKS
 from newsdelta.store.models import (
     Article,
-    Check,
     Feed,
     HubSubscription,
     Source,
@@ -29,7 +30,7 @@ from newsdelta.store.models import (
     VersionKind,
 )
 from newsdelta.store.repository import NotFound, article_by_url
-from newsdelta.vocabulary import SUCCESS_OUTCOMES, ArticleState, ChangeKind, Origin, Outcome
+from newsdelta.vocabulary import ArticleState, ChangeKind, Origin
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -83,14 +84,6 @@ class ArticleChanges:
 
     latest: Change
     in_period: list[Change]
-
-
-@dataclass(frozen=True, slots=True)
-class Flipflop:
-    """A check that found the text of an older version again (an A/B headline test, a reverted edit)."""
-
-    at: datetime
-    back_to: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,18 +416,14 @@ def kinds_by_article(session: Session, article_ids: Sequence[int]) -> dict[int, 
 
 
 def checks_per_source(session: Session, since: datetime) -> dict[int, int]:
-    """Article checks made after `since`, by source id: what a source's request budget counts."""
-    rows = session.execute(
-        select(Article.source_id, func.count(Check.id))
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.at > since)
-        .group_by(Article.source_id)
-    )
-    return {source_id: count for source_id, count in rows}
+    """Article checks made since `since`, by source id, what a source's request budget counts: from the start
+    of the hour `since` falls in (the check log's counters are hourly), so a budget errs on the side of less."""
+    return {source_id: counts.checks for source_id, counts in checklog.counts_since(session, since).items()}
 
 
 def source_health(session: Session, now: datetime, *, name: str | None = None) -> list[SourceHealth]:
-    """Per source over the last 24 hours: checks, errors, new versions (first versions count), last success."""
+    """Per source over the last 24 hours: checks, errors (counted by the hour: store/checklog.py), new versions
+    (first versions count), last success."""
     since = now - timedelta(days=1)
     query = select(Source).order_by(Source.name)
     if name is not None:
@@ -448,34 +437,28 @@ def source_health(session: Session, now: datetime, *, name: str | None = None) -
     checked_still = per_source(
         select(Article.source_id, func.count()).where(Article.next_check_at.is_not(None))
     )
-    checked = select(Article.source_id, func.count()).join(Check, Check.article_id == Article.id)
-    checks = per_source(checked.where(Check.at >= since))
-    errors = per_source(checked.where(Check.at >= since, Check.outcome == Outcome.ERROR))
+    counts = checklog.counts_since(session, since)
     versions = per_source(
         select(Article.source_id, func.count())
         .join(Version, Version.article_id == Article.id)
         .where(Version.fetched_at >= since)
     )
     fallback = fallback_pages(session, since)
-    last_success = per_source(
-        select(Article.source_id, func.max(Check.at))
-        .join(Check, Check.article_id == Article.id)
-        .where(Check.outcome.in_(SUCCESS_OUTCOMES))
-    )
+    last_success = checklog.last_success_by_source(session)
     return [
         SourceHealth(
             name=source.name,
             created_at=source.created_at,
             articles=articles.get(source.id, 0),
-            checks=checks.get(source.id, 0),
-            errors=errors.get(source.id, 0),
+            checks=counts.get(source.id, NO_CHECKS).checks,
+            errors=counts.get(source.id, NO_CHECKS).errors,
             new_versions=versions.get(source.id, 0),
-            last_success_at=_as_utc(last_success.get(source.id)),
+            last_success_at=last_success.get(source.id),
             # A source whose articles are all retired or gone has nothing left to find: quiet, not broken.
             stale=source.created_at <= since
             and not versions.get(source.id)
             and (checked_still.get(source.id, 0) > 0 or not articles.get(source.id)),
-            error_rate=errors.get(source.id, 0) / checks[source.id] if checks.get(source.id) else None,
+            error_rate=counts[source.id].error_rate if source.id in counts else None,
             fallback_pages=fallback.get(source.name, 0),
         )
         for source in sources
@@ -561,43 +544,6 @@ def article_id_for_url(session: Session, url: str) -> int | None:
         if article is not None:
             return article.id
     return None
-
-
-def last_check_before(session: Session, article_id: int, moment: datetime) -> datetime | None:
-    """The last check before `moment` that reached the page: until then the previous text was still there."""
-    return _as_utc(
-        session.scalar(
-            select(func.max(Check.at)).where(
-                Check.article_id == article_id, Check.at < moment, Check.outcome.in_(SUCCESS_OUTCOMES)
-            )
-        )
-    )
-
-
-def flipflops(session: Session, article_id: int) -> list[Flipflop]:
-    """Checks that found an older version's text again, oldest first (the crawler stores no new version)."""
-    query = (
-        select(Check.at, Check.version_number)
-        .where(Check.article_id == article_id, Check.outcome == Outcome.FLIPFLOP)
-        .order_by(Check.at)
-    )
-    return [Flipflop(at, number) for at, number in session.execute(query) if number is not None]
-
-
-def flipflop_counts(session: Session) -> dict[int, int]:
-    """Flip-flops per article id, for articles that had any."""
-    query = select(Check.article_id, func.count()).where(Check.outcome == Outcome.FLIPFLOP)
-    return dict(session.execute(query.group_by(Check.article_id)).all())
-
-
-def flipflopping(session: Session, article_ids: Sequence[int]) -> set[int]:
-    """Which of these articles ever flipped back to an older version's text: one query for a whole list."""
-    if not article_ids:
-        return set()
-    query = select(Check.article_id).where(
-        Check.article_id.in_(article_ids), Check.outcome == Outcome.FLIPFLOP
-    )
-    return set(session.scalars(query.distinct()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newsdelta.crawl import CrawlContext, PassStats, run_pass
 from newsdelta.crawl.loop import next_due
-from newsdelta.store import queries
+from newsdelta.store import checklog, queries
 from newsdelta.store.repository import add_feed
 from newsdelta.testing.newsroom import Newsroom
 
@@ -76,7 +76,7 @@ def _earliest(*moments: datetime | None) -> datetime | None:
 def stored_history(sessions: sessionmaker[Session], source: str = "newsroom") -> dict[str, dict[str, Any]]:
     """What the store holds per article URL: versions (title, paragraphs, origin), flip-flops, state."""
     with sessions() as session:
-        flip_flops = queries.flipflop_counts(session)
+        flip_flops = checklog.flipflop_counts(session)
         articles = queries.tracked_articles(session, source=source)
         return {
             article.url: {

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from newsdelta.diff import render_spans_html
-from newsdelta.store import queries
+from newsdelta.store import checklog, queries
 from newsdelta.store import search as fulltext
 from newsdelta.store.queries import Change
 from newsdelta.vocabulary import Origin
@@ -188,7 +188,7 @@ def article_changes(
 
 def flipflop_items(db: Session, base: str, article_id: int) -> list[Item]:
     """An item per check that found an older version's text again: an A/B headline test shows as its switches."""
-    flips = queries.flipflops(db, article_id)[-ITEMS:]
+    flips = checklog.flipflops(db, article_id)[-ITEMS:]
     titles = {row.number: row.title for row in queries.version_rows(db, article_id)} if flips else {}
     items = []
     for flip in flips:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.evidence import EvidenceOpener, keep_raw_page
 from newsdelta.store.evidence_db import DatabaseEvidence
-from newsdelta.store.models import Article, Check, Source, Version
+from newsdelta.store.models import Article, Source, Version
 from newsdelta.text import version_hash
 from newsdelta.vocabulary import ArticleState, Origin, Outcome
 
@@ -95,16 +96,12 @@ def add_version(
     if version.number:
         article.last_changed_at = at
     session.flush()
-    session.add(
-        Check(
-            article_id=article.id,
-            at=at,
-            outcome=Outcome.NEW_VERSION,
-            http_status=200,
-            version_number=version.number,
-        )
-    )
+    _log(session, LoggedCheck(article.id, at, Outcome.NEW_VERSION, 200, version.number))
     return version
+
+
+def _log(session: Session, check: LoggedCheck) -> None:
+    log_checks(session.connection(), [check])
 
 
 def seed_demo(
@@ -175,19 +172,16 @@ def _live_article(session: Session, source: Source, now: datetime) -> Article:
     progress = [*body[:2], "Ministers say progress was made."]
     add_version(session, article, "Talks begin", body, now - timedelta(hours=5))
     add_version(session, article, "Talks begin", progress, now - timedelta(hours=2))
+    _log(session, LoggedCheck(article.id, now - timedelta(minutes=60), Outcome.ERROR, 200))
     # A better parser found the caption it used to drop: a re-read of stored evidence, not an outlet edit.
     reparsed = [*progress, "Photograph: the talks venue."]
     add_version(session, article, "Talks begin", reparsed, now - timedelta(minutes=40), origin=Origin.REPARSE)
+    _log(session, LoggedCheck(article.id, now - timedelta(minutes=20), Outcome.NOT_MODIFIED, 200))
     edited = ["Ministers met on Tuesday and agreed a deal.", *reparsed[1:]]
     add_version(
         session, article, "Talks end <script>alert('x')</script> & agree", edited, now - timedelta(minutes=7)
     )
-    for minutes, outcome in [(2, Outcome.UNCHANGED), (20, Outcome.NOT_MODIFIED), (60, Outcome.ERROR)]:
-        session.add(
-            Check(
-                article_id=article.id, at=now - timedelta(minutes=minutes), outcome=outcome, http_status=200
-            )
-        )
+    _log(session, LoggedCheck(article.id, now - timedelta(minutes=2), Outcome.UNCHANGED, 200))
     return article
 
 

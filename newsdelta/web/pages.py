@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from newsdelta.crawl.learning import explain
 from newsdelta.notify import delivery_report
-from newsdelta.store import queries
+from newsdelta.store import checklog, queries
 from newsdelta.store import search as fulltext
 from newsdelta.store.evidence import load_raw_page
 from newsdelta.store.repository import NotFound
@@ -78,7 +78,7 @@ def home(
         "home.html",
         articles=articles,
         notes=notes,
-        flipflopping=queries.flipflopping(db, [row.latest.article_id for row in articles.items]),
+        flipflopping=checklog.flipflopping(db, [row.latest.article_id for row in articles.items]),
         sources=queries.source_names(db),
         source=source,
         kinds=ChangeKind,
@@ -105,7 +105,7 @@ def article(
         article=found,
         versions=versions,
         notes=describe(db, diffs, [(article_id, v.number) for v in versions if v.number]),
-        flipflops=queries.flipflops(db, article_id),
+        flipflops=checklog.flipflops(db, article_id),
         title=versions[-1].title if versions else found.url,
         retire_days=settings.policy.retire_after.days,
         schedule_reason=explain(db, found, settings.policy, now).detail,
@@ -167,7 +167,7 @@ def diff(
         kinds=queries.version_kinds(db, [(article_id, new)]).get((article_id, new))
         if new == old + 1
         else None,
-        seen_before=queries.last_check_before(db, article_id, new_version.fetched_at),
+        seen_before=checklog.last_seen_before(db, article_id, new_version.fetched_at),
         cite=Citation(
             found.source.name,
             found.url,
@@ -189,7 +189,7 @@ def version(request: Request, article_id: ArticleId, number: VersionNumber, db: 
         "version.html",
         article=found,
         version=shown,
-        seen_before=queries.last_check_before(db, article_id, shown.fetched_at) if number else None,
+        seen_before=checklog.last_seen_before(db, article_id, shown.fetched_at) if number else None,
         cite=Citation(found.source.name, found.url, permalink, None, shown),
         wayback=wayback_url(found.url, shown.fetched_at),
     )
@@ -246,7 +246,7 @@ def source(
         stats=stats,
         changes=changes,
         notes=describe(db, diffs, [c.key for c in changes.items]),
-        flipflopping=queries.flipflopping(db, [change.article_id for change in changes.items]),
+        flipflopping=checklog.flipflopping(db, [change.article_id for change in changes.items]),
         hubs=queries.hub_states(db, source=name),
         now=now,
     )
