@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 import newsdelta.crawl.check
-from newsdelta.distributed.status import ERROR_WINDOW, _source_error_rates
+from newsdelta.distributed.status import _source_error_rates
 from newsdelta.store import checklog
 from newsdelta.store.checklog import (
     SAME_AS_BEFORE,
@@ -134,7 +134,7 @@ def health(session: Session, hours: Sequence[datetime]) -> dict[str, Any]:
     moments inside an hour (the counters count from the start of that hour)."""
     return {
         "health": {now: source_health(session, now) for now in hours},
-        "status": {now: _source_error_rates(session, now - ERROR_WINDOW) for now in hours},
+        "status": {now: _source_error_rates(session, now) for now in hours},
         "counts": {
             now: checklog.counts_since(session, now - timedelta(days=1, minutes=-17)) for now in hours
         },
