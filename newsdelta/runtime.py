@@ -35,9 +35,11 @@ class ContextOptions(TypedDict, total=False):
     owner: str
 
 
-def open_store(settings: Settings) -> sessionmaker[Session]:
+def open_store(settings: Settings, *, migrate: bool = True) -> sessionmaker[Session]:
+    """The configured database; `migrate=False` for processes that only join a deployment (a worker, `status`):
+    the one that starts it (the scheduler, the crawl, the web site) brings the schema up to date."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_database(settings.database_url)
+    return open_database(settings.database_url, migrate=migrate)
 
 
 def evidence_store(settings: Settings) -> EvidenceOpener:

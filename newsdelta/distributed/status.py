@@ -14,7 +14,7 @@ from newsdelta.crawl.learning import source_figures
 from newsdelta.distributed.celery_app import make_celery, queue_depth
 from newsdelta.distributed.tasks import queue_name
 from newsdelta.notify import delivery_report
-from newsdelta.store.db import open_database
+from newsdelta.runtime import open_store
 from newsdelta.store.leases import backlog
 from newsdelta.store.models import Article, Feed, Source
 from newsdelta.store.queries import checks_per_source, hub_states, source_health
@@ -87,7 +87,7 @@ def _schedule_figures(session: Session, settings: Settings, now: datetime) -> di
 def status_report(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     """Figures for operators as JSON-ready data; `queue_depth` is None without a broker or when it is down."""
     now = now or utc_now()
-    sessions = open_database(settings.database_url, migrate=False)
+    sessions = open_store(settings, migrate=False)
     try:
         with sessions() as session:
             report: dict[str, Any] = {

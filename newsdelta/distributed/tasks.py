@@ -31,8 +31,7 @@ from newsdelta.crawl.websub import request_subscription
 from newsdelta.distributed.politeness_redis import RedisRateLimiter, RedisRobotsCache, redis_client
 from newsdelta.fetch import Fetcher, default_user_agent
 from newsdelta.notify import deliver
-from newsdelta.runtime import make_context
-from newsdelta.store.db import open_database
+from newsdelta.runtime import make_context, open_store
 from newsdelta.store.leases import Claimable, is_held
 from newsdelta.store.models import Feed, HubSubscription
 
@@ -99,7 +98,7 @@ class WorkerRuntime:
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="newsdelta-loop", daemon=True).start()
         # The scheduler migrates the schema; workers starting together must not race to do it too.
-        sessions: sessionmaker[Session] = open_database(settings.database_url, migrate=False)
+        sessions = open_store(settings, migrate=False)
         fetcher = self.run(make_shared_fetcher(settings))
         self.context = make_context(settings, sessions, fetcher, clock=clock)
 

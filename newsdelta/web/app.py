@@ -25,8 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsdelta.config import Settings, public_base_url
 from newsdelta.metrics import metrics_app
 from newsdelta.notify import web as notify_web
-from newsdelta.store.db import open_database
-from newsdelta.store.evidence_stores import evidence_opener
+from newsdelta.runtime import evidence_store, open_store
 from newsdelta.store.queries import HiddenArticle
 from newsdelta.store.repository import NotFound
 from newsdelta.web import admin, api, feeds, pages, websub
@@ -143,8 +142,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.base_url = base_url
-    app.state.sessions = sessions or open_database(settings.database_url)
-    app.state.evidence = evidence_opener(settings.evidence_url)
+    app.state.sessions = sessions or open_store(settings)
+    app.state.evidence = evidence_store(settings)
     app.state.diffs = DiffCache(max_bytes=int(settings.diff_cache_mb * 2**20))
     app.state.token_failures = FailureWindow()
     app.state.clock = clock or (lambda: datetime.now(UTC))
