@@ -21,7 +21,7 @@ from newsdelta.config import FEED_MAX_ITEMS, Settings
 from newsdelta.crawl import CrawlContext, poll_feed
 from newsdelta.crawl.check import check_article
 from newsdelta.crawl.context import FEED_LEASE
-from newsdelta.crawl.feeds import wanted_urls
+from newsdelta.crawl.polling import wanted_urls
 from newsdelta.discovery import Link
 from newsdelta.runtime import make_context
 from newsdelta.store.leases import claim_due

@@ -2,7 +2,7 @@
 
 from newsdelta.crawl.check import check_article
 from newsdelta.crawl.context import CrawlContext
-from newsdelta.crawl.feeds import poll_feed
 from newsdelta.crawl.loop import PassStats, crawl_forever, run_pass
+from newsdelta.crawl.polling import poll_feed
 
 __all__ = ["CrawlContext", "PassStats", "check_article", "crawl_forever", "poll_feed", "run_pass"]

@@ -152,7 +152,7 @@ class NoChangeLog:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class FetchedPage:
     """A fetched page and what was read from it, with known volatile text masked (`masks`).
 
     After a confirming fetch, `learned` holds the rules for what differed and `volatile` how much did.
@@ -269,13 +269,15 @@ def _with_reading(extracted: Extracted, reading: Reading) -> Extracted:
 
 def _masked_page(
     ctx: CrawlContext, snapshot: Snapshot, result: FetchResult, extracted: Extracted
-) -> tuple[Page, bool]:
+) -> tuple[FetchedPage, bool]:
     """The page with what is known to be volatile masked, and whether its text is already known: the same
     as the article's current text, or as its latest version once masked by what has been learned since."""
     with ctx.sessions() as session:
         masks = load_masks(session, snapshot.source_id, snapshot.article_id, extracted.paragraphs)
         reading = masks.apply(_reading(extracted))
-        page = Page(result, _with_reading(extracted, reading), reading.text_hash, masks, extracted.paragraphs)
+        page = FetchedPage(
+            result, _with_reading(extracted, reading), reading.text_hash, masks, extracted.paragraphs
+        )
         if snapshot.current_hash is None:
             return page, False
         known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
@@ -293,7 +295,7 @@ def _latest_masked_hash(latest: Version | None, masks: Masks) -> str | None:
     return None if masked == latest.text_hash else masked
 
 
-async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Page | Outcome:
+async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> FetchedPage | Outcome:
     """Fetch the page again after a pause and keep only the text both fetches agree on.
 
     Seconds apart, the outlet has not edited the article: whatever differs is chrome (counters, clocks,
@@ -492,10 +494,12 @@ def _record_removed(ctx: CrawlContext, snapshot: Snapshot, result: FetchResult) 
             article,
             _schedule_values(ctx.policy, period, now, changed=newly_gone, facts=facts, planned=planned),
         )
-        return _log_check(session, article, now, Outcome.GONE, http_status=result.status, version_number=number)
+        return _log_check(
+            session, article, now, Outcome.GONE, http_status=result.status, version_number=number
+        )
 
 
-def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
+def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> Outcome:
     now = ctx.clock()
     with ctx.sessions.begin() as session:
         article = _locked_article(session, ctx, snapshot.article_id)
@@ -545,7 +549,9 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: Page) -> Outcome:
         )
 
 
-def _without_template_churn(ctx: CrawlContext, session: Session, article: Article, page: Page) -> Page:
+def _without_template_churn(
+    ctx: CrawlContext, session: Session, article: Article, page: FetchedPage
+) -> FetchedPage:
     """The page without text that replaced known chrome since the latest version (`template_churn`), which
     is remembered as chrome. Only pages about to become a version get here, so re-reading the latest
     version's evidence is rare."""
@@ -554,7 +560,9 @@ def _without_template_churn(ctx: CrawlContext, session: Session, article: Articl
         return page
     try:
         before = ctx.extractor(
-            raw_page_text(ctx.evidence(session), latest), latest.final_url or article.url, reading=page.extracted.parser
+            raw_page_text(ctx.evidence(session), latest),
+            latest.final_url or article.url,
+            reading=page.extracted.parser,
         )
     except ExtractionError:
         return page
@@ -578,14 +586,19 @@ def _without_template_churn(ctx: CrawlContext, session: Session, article: Articl
     )
 
 
-def _volatility_note(page: Page) -> str | None:
+def _volatility_note(page: FetchedPage) -> str | None:
     if not page.volatile:
         return None
     return f"{page.volatile} volatile spans or paragraphs differed between two fetches and were masked"
 
 
 def _version_from_page(
-    ctx: CrawlContext, session: Session, article_id: int, page: Page, now: datetime, latest: Version | None
+    ctx: CrawlContext,
+    session: Session,
+    article_id: int,
+    page: FetchedPage,
+    now: datetime,
+    latest: Version | None,
 ) -> Version:
     """`latest` is the article's latest version, whose body (or, after a removal, the newest body kept) the
     new body is delta-compressed against when it was not packed before the lock."""
@@ -669,7 +682,7 @@ def _add_or_flipflop(session: Session, article: Article, version: Version, now: 
 
 
 def _reparse_latest(
-    ctx: CrawlContext, session: Session, article: Article, page: Page, now: datetime
+    ctx: CrawlContext, session: Session, article: Article, page: FetchedPage, now: datetime
 ) -> Version | None:
     """Before comparing, re-read the latest version's stored page with the parser that read this fetch; return
     what is then the latest version when it had to be loaded (None when the parser is the same), so the
@@ -714,7 +727,7 @@ def _reparse_latest(
     return reparsed
 
 
-def _settle_url(session: Session, article: Article, page: Page) -> bool:
+def _settle_url(session: Session, article: Article, page: FetchedPage) -> bool:
     """Follow the outlet to the article's real URL (redirect, http→https, rel=canonical) on its first fetch.
 
     The URL it was found under becomes an alias. When another article already has the real URL, this one

@@ -20,7 +20,7 @@ from newsdelta.store.checklog import CheckRetention
 from newsdelta.store.evidence import EvidenceOpener
 from newsdelta.store.evidence_db import DatabaseEvidence
 
-# How long a claimed feed is its poller's; a poll still working extends it (crawl/feeds.py).
+# How long a claimed feed is its poller's; a poll still working extends it (crawl/polling.py).
 FEED_LEASE = timedelta(minutes=5)
 
 

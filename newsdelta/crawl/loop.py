@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newsdelta.crawl.budget import claim_articles
 from newsdelta.crawl.check import NoChangeLog, check_article, load_batch
 from newsdelta.crawl.context import CrawlContext
-from newsdelta.crawl.feeds import poll_feed
+from newsdelta.crawl.polling import poll_feed
 from newsdelta.crawl.wayback import archive_client, archive_round
 from newsdelta.crawl.websub import maintain_subscriptions
 from newsdelta.notify import deliver

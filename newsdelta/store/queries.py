@@ -47,7 +47,7 @@ class HiddenArticle(LookupError):
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
+class ResultsPage(Generic[T]):
     items: list[T]
     page: int
     per_page: int
@@ -137,9 +137,9 @@ class SourceHealth:
     fallback_pages: int = 0
 
 
-def page_of(rows: Sequence[T], page: int, per_page: int) -> Page[T]:
+def page_of(rows: Sequence[T], page: int, per_page: int) -> ResultsPage[T]:
     """A page of rows fetched one beyond it (`_window`), so whether a next page exists comes free."""
-    return Page(list(rows[:per_page]), page, per_page, has_next=len(rows) > per_page)
+    return ResultsPage(list(rows[:per_page]), page, per_page, has_next=len(rows) > per_page)
 
 
 def _window(query: Select[*_Row], page: int, per_page: int) -> Select[*_Row]:
@@ -231,7 +231,7 @@ def changed_articles(
     per_page: int = 25,
     source: str | None = None,
     kind: str | None = None,
-) -> Page[ArticleChanges]:
+) -> ResultsPage[ArticleChanges]:
     """Changed articles, the most recently changed first, each once with its changes since `since`: a live
     blog's fifty versions make one row, not two pages. `kind` keeps articles with a change of that kind."""
     # An article with two versions or more last changed when its newest version was stored.
@@ -253,7 +253,7 @@ def changed_articles(
     window = session.scalars(_window(latest, page, per_page)).all()
     ids = list(window[:per_page])
     if not ids:
-        return Page([], page, per_page, has_next=False)
+        return ResultsPage([], page, per_page, has_next=False)
     of_these = _changes_query().where(Version.article_id.in_(ids))
     newest = session.execute(of_these.where(Version.number == Article.version_count - 1))
     latest_by_article = {row[0]: Change(*row) for row in newest}
@@ -261,7 +261,7 @@ def changed_articles(
     for row in session.execute(of_these.where(Version.fetched_at >= since)):
         in_period[row[0]].append(Change(*row))
     items = [ArticleChanges(latest_by_article[article_id], in_period[article_id]) for article_id in ids]
-    return Page(items, page, per_page, has_next=len(window) > per_page)
+    return ResultsPage(items, page, per_page, has_next=len(window) > per_page)
 
 
 def recent_changes(
@@ -273,7 +273,7 @@ def recent_changes(
     article_id: int | None = None,
     kind: str | None = None,
     min_size: int | None = None,
-) -> Page[Change]:
+) -> ResultsPage[Change]:
     """New versions (number ≥ 1: each has a predecessor to diff against), newest first; `kind` and
     `min_size` keep those whose comparison found that kind of change / at least that many words changed."""
     query = _changes_query()
@@ -349,7 +349,7 @@ def list_articles(
     changed_since: datetime | None = None,
     order: str = "id",
     article_id: int | None = None,
-) -> Page[ArticleRow]:
+) -> ResultsPage[ArticleRow]:
     """Tracked articles, hidden ones left out; `order` is "id" (newest tracked first), "changed" (most
     recently changed first) or "versions" (most versions first)."""
     query = (

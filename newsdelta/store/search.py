@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.orm import Session, load_only
 
 from newsdelta.store.models import Version
-from newsdelta.store.queries import Change, Page, change_rows, page_of
+from newsdelta.store.queries import Change, ResultsPage, change_rows, page_of
 from newsdelta.vocabulary import Origin
 
 # Must match the index expression of migration 0002 character for character, or PostgreSQL will not use it.
@@ -73,11 +73,11 @@ _PG_SEARCH = text(f"""
 """)
 
 
-def search(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> Page[SearchHit]:
+def search(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> ResultsPage[SearchHit]:
     """Titles and text of every version; one hit per article, best match first."""
     terms = search_terms(query)
     if not terms:
-        return Page([], page, per_page, has_next=False)
+        return ResultsPage([], page, per_page, has_next=False)
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = _PG_SEARCH if postgres else _SQLITE_SEARCH
     match = " ".join(terms) if postgres else _fts5_query(terms)

@@ -37,7 +37,7 @@ class Paged(Out, Generic[T]):
     next_page: int | None
 
 
-def paged(page: queries.Page[Any]) -> dict[str, Any]:
+def paged(page: queries.ResultsPage[Any]) -> dict[str, Any]:
     return {
         "items": page.items,
         "page": page.page,
@@ -171,7 +171,7 @@ def articles(
     if url is not None:
         article_id = queries.article_id_for_url(db, url)
         if article_id is None:
-            return paged(queries.Page([], page, per_page, has_next=False))
+            return paged(queries.ResultsPage([], page, per_page, has_next=False))
     found = queries.list_articles(
         db,
         page=page,

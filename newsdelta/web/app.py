@@ -28,7 +28,7 @@ from newsdelta.notify import web as notify_web
 from newsdelta.runtime import evidence_store, open_store
 from newsdelta.store.queries import HiddenArticle
 from newsdelta.store.repository import NotFound
-from newsdelta.web import admin, api, feeds, pages, websub
+from newsdelta.web import admin, api, pages, syndication, websub
 from newsdelta.web.diffing import DiffCache
 from newsdelta.web.params import READABLE_ERRORS
 from newsdelta.web.render import templates
@@ -154,7 +154,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/metrics", metrics_app)  # this process's counters: the demo's crawl, or the site alone
     notify_web.register(app)  # before the pages: a share card's address extends its diff page's
-    for router in (pages.router, feeds.router, api.router, admin.router, websub.router):
+    for router in (pages.router, syndication.router, api.router, admin.router, websub.router):
         app.include_router(router)
     # zlib's default level, not Starlette's 9: a live blog's whole-text diff (160 KB) is 30.0 KB instead of 29.7 KB,
     # compressed in 6 ms of CPU instead of 18 ms.

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from newsdelta.config import Settings
-from newsdelta.crawl.feeds import track_links, wanted_urls
+from newsdelta.crawl.polling import track_links, wanted_urls
 from newsdelta.crawl.websub import CALLBACK_PATH, MIN_RENEWAL, RENEW_AT, REQUESTED_LEASE
 from newsdelta.discovery import DiscoveryError, discover_all
 from newsdelta.store.models import HubSubscription
