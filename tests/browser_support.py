@@ -34,9 +34,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """`app` on 127.0.0.1 until the block ends; its base URL."""
-    port = free_port()
+def served(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """`app` on 127.0.0.1 (on `port`, else a free one) until the block ends; its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

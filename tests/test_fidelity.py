@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crawl_support import fast_fetcher, sqlite_store
@@ -47,6 +48,15 @@ ALL_CHROME = [
         (index % len(KINDS[kind]), ("p", "div", "span")[index % 3], (None, "meta")[index % 2])
     ]
 ]
+
+
+async def checks_edited_from_the_third(crawl: Any, page: VolatilePage, checks: int) -> list[str]:
+    """The outcomes of `checks` checks of one page whose edit appears from the third check on."""
+    outcomes = []
+    for check in range(checks):
+        page.edited = check >= 2
+        outcomes.append((await crawl.check_all())[0])
+    return outcomes
 
 
 def _masked_form_of(kept: str, text: str) -> bool:
@@ -186,6 +196,7 @@ async def test_a_real_page_with_chrome_that_changes_on_every_request_checked_fiv
     # first check) may: nothing tells it from text on a first sight without phrase lists, and no later change of
     # it became a version above.
     clean = extract(VolatilePage(html, seed=1, truth=truth, slots=[]).render().decode(), "http://x/p/0")
+
     # Every paragraph of the article is kept: as it is, with a clock inside it masked, or with the masked
     # remains of chrome glued to it (its words stay, its changing numbers are slots).
     def holds(kept: str, text: str) -> bool:
@@ -205,10 +216,7 @@ async def test_each_kind_of_real_edit_on_a_page_with_volatile_chrome_is_exactly_
     page = VolatilePage(html, seed=2, truth=truth, edit_kind=edit, slots=ALL_CHROME)
     crawl, _ = _volatile_crawl(tmp_path, [page])
     with crawl:
-        outcomes = []
-        for check in range(5):
-            page.edited = check >= 2
-            outcomes.append((await crawl.check_all())[0])
+        outcomes = await checks_edited_from_the_third(crawl, page, 5)
     assert page.edit_made
     assert outcomes == ["new_version", "unchanged", "new_version", "unchanged", "unchanged"]
     before, after = crawl.versions()
@@ -223,10 +231,7 @@ async def test_a_counter_inside_a_body_paragraph_does_not_hide_an_edit_in_that_p
     page = VolatilePage(html, seed=3, truth=truth, edit_kind="word", slots=[counter])
     crawl, _ = _volatile_crawl(tmp_path, [page])
     with crawl:
-        outcomes = []
-        for check in range(4):
-            page.edited = check >= 2
-            outcomes.append((await crawl.check_all())[0])
+        outcomes = await checks_edited_from_the_third(crawl, page, 4)
     assert outcomes == ["new_version", "unchanged", "new_version", "unchanged"]
     before, after = crawl.versions()
     [edited] = [p for p in after.paragraphs if "zeppelin" in p or "balloon" in p]

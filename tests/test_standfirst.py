@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from test_fidelity import ALL_CHROME, _volatile_crawl
+from test_fidelity import ALL_CHROME, _volatile_crawl, checks_edited_from_the_third
 
 from newsdelta.config import Settings
 from newsdelta.crawl.check import current_parser
@@ -53,10 +53,7 @@ async def test_an_edit_to_the_standfirst_is_one_new_version_shown_like_the_headl
     page = VolatilePage(_guardian(corpus), seed=5, truth=STANDFIRST, edit_kind="word", slots=ALL_CHROME)
     crawl, _ = _volatile_crawl(tmp_path, [page])
     with crawl:
-        outcomes = []
-        for check in range(4):
-            page.edited = check >= 2
-            outcomes.append((await crawl.check_all())[0])
+        outcomes = await checks_edited_from_the_third(crawl, page, 4)
     assert outcomes == ["new_version", "unchanged", "new_version", "unchanged"]
     before, after = crawl.versions()
     assert before.paragraphs == after.paragraphs

@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from browser_support import free_port, served
 from crawl_support import fast_fetcher, sqlite_store
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -101,12 +98,6 @@ def test_link_headers_come_first_and_the_feed_url_is_the_topic_without_a_self_li
 # --- the callback on a real server -------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Site:
     url: str
@@ -120,19 +111,12 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`newsdelta serve`'s app on a random local port; each test points it at its own store and clock."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(base_url=url), sqlite_store(tmp_path_factory.mktemp("site")))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Site(url, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    port = free_port()  # the app must know its public address before it serves
+    app = create_app(
+        Settings(base_url=f"http://127.0.0.1:{port}"), sqlite_store(tmp_path_factory.mktemp("site"))
+    )
+    with served(app, port) as url:
+        yield Site(url, app)
 
 
 def _script() -> Script:
