@@ -35,8 +35,9 @@ from newsdelta.crawl.loop import prune_check_log
 from newsdelta.store import checklog
 from newsdelta.store.checklog import CheckRetention, LoggedCheck
 from newsdelta.store.db import open_database
+from newsdelta.store.leases import claim_due
 from newsdelta.store.models import Article, Check, CheckSpan
-from newsdelta.store.repository import claim_due, get_or_create_source
+from newsdelta.store.repository import get_or_create_source
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 TICK = timedelta(minutes=10)
