@@ -513,10 +513,11 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> Ou
         article.gone_at = None
         outcome, number, detail = Outcome.UNCHANGED, None, _volatility_note(page)
         if page.text_hash != article.current_hash:
-            page = _without_template_churn(ctx, session, article, page)
-        if page.text_hash != article.current_hash:
             latest = reread if reread is not None else latest_version(session, article.id)
-            if page.text_hash == _latest_masked_hash(latest, page.masks):
+            page = _without_template_churn(ctx, session, article, page, latest)
+            if page.text_hash == article.current_hash:
+                pass  # only chrome that replaced known chrome had changed
+            elif page.text_hash == _latest_masked_hash(latest, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
                 detail = "rebaselined: text newly known to be volatile or boilerplate is masked"
@@ -550,12 +551,11 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> Ou
 
 
 def _without_template_churn(
-    ctx: CrawlContext, session: Session, article: Article, page: FetchedPage
+    ctx: CrawlContext, session: Session, article: Article, page: FetchedPage, latest: Version | None
 ) -> FetchedPage:
-    """The page without text that replaced known chrome since the latest version (`template_churn`), which
+    """The page without text that replaced known chrome since the `latest` version (`template_churn`), which
     is remembered as chrome. Only pages about to become a version get here, so re-reading the latest
     version's evidence is rare."""
-    latest = latest_version(session, article.id)
     if latest is None or latest.origin != Origin.FETCH or latest.raw_sha256 is None or not page.read:
         return page
     try:
