@@ -67,7 +67,10 @@ def make_fetcher(settings: Settings, **options: Unpack[FetcherOptions]) -> Fetch
 
 
 def make_context(
-    settings: Settings, sessions: sessionmaker[Session], fetcher: PageFetcher, **options: Unpack[ContextOptions]
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    fetcher: PageFetcher,
+    **options: Unpack[ContextOptions],
 ) -> CrawlContext:
     """ValueError when the base URL (which turns WebSub on) is not an absolute http(s) URL."""
     base_url = public_base_url(settings.base_url) if settings.base_url else None

@@ -301,7 +301,9 @@ def test_front_page_links_follow_the_outlet_rule_resolved_and_deduplicated() -> 
 
 
 def test_discover_front_page_without_rules_keeps_same_site_article_shaped_links() -> None:
-    links = discover_all(FRONT_PAGE.encode(), "text/html; charset=utf-8", "https://www.news.example/world").links
+    links = discover_all(
+        FRONT_PAGE.encode(), "text/html; charset=utf-8", "https://www.news.example/world"
+    ).links
     assert [link.url for link in links] == [
         "https://www.news.example/world/2024/05/01/big-story-here",
         "https://www.news.example/world/2024/05/02/second-story",
@@ -397,7 +399,9 @@ def test_every_newsroom_format_lists_the_same_articles(
     room, bodies = newsroom_bodies
     listed = {room.article_for(item.path).path for item in room.script.feed_items(room.offset())}
     response = bodies[path]
-    links = discover_all(response.content, response.headers["content-type"], str(response.url), newsroom_article).links
+    links = discover_all(
+        response.content, response.headers["content-type"], str(response.url), newsroom_article
+    ).links
     assert_clean(links)
     assert all(link.url.startswith(room.base_url + "/") for link in links)
     articles = [room.article_for(link.url).path for link in links]

@@ -25,7 +25,15 @@ from newsdelta.crawl.context import Extractor
 from newsdelta.extract import Extracted, extract
 from newsdelta.extract.generic import GENERIC
 from newsdelta.extract.registry import decode_html
-from newsdelta.fidelity.volatility import SLOT, Masks, Reading, paragraph_key, stable, template_churn
+from newsdelta.fidelity.volatility import (
+    SLOT,
+    Masks,
+    Reading,
+    carried_slots,
+    paragraph_key,
+    stable,
+    template_churn,
+)
 from newsdelta.store.evidence import raw_page_text
 from newsdelta.store.evidence_db import DatabaseEvidence
 from newsdelta.store.models import Article, Version
@@ -172,12 +180,42 @@ def test_text_that_replaces_known_chrome_at_its_place_is_chrome_and_a_correction
     trending = "Trending: Storm closes harbour"
     known = Masks(boilerplate=frozenset({paragraph_key(trending)}))
     before = (*body, trending)
-    assert template_churn(before, (*body, "Trending: Museum reopens"), known) == ("Trending: Museum reopens",)
+    churn = template_churn(before, (*body, "Trending: Museum reopens"), known)
+    assert Masks(churn).apply(Reading("T", (*body, "Trending: Museum reopens"))).paragraphs == body
     note = "This article was amended on 3 March 2026 to correct the cost."
     assert template_churn(before, (*body, note), known) == ()
-    assert template_churn(before, (*body, "Trending: Museum reopens", note), known) == (
-        "Trending: Museum reopens",
+    assert template_churn(before, (*body, "Trending: Museum reopens", note), known) == churn
+
+
+def test_a_template_line_that_changed_slowly_is_chrome_and_prose_whose_number_changed_is_an_edit() -> None:
+    body = ("The bridge will close in March.", "Repairs will cost £2m, the council said.")
+    before = (body[0], "527 comments", body[1], "Trending: Storm closes harbour")
+    now = (body[0], "531 comments", body[1], "Trending: Museum reopens after flood")
+    rules = template_churn(before, now, Masks())
+    assert Masks(rules).apply(Reading("T", now)) == Masks(rules).apply(Reading("T", before))
+    assert Masks(rules).apply(Reading("T", now)).paragraphs == (body[0], f"{SLOT} comments", body[1])
+    # A sentence whose number changed, and a line that changed its words, are edits.
+    edited = (body[0], "527 comments", "Repairs will cost £3m, the council said.", "Storm closes harbour")
+    assert template_churn(before, edited, Masks()) == ()
+    # A line of a label that came beside another line of that label (the same widget twice, out of step).
+    doubled = (*before, "Trending: Museum reopens after flood")
+    assert (
+        Masks(template_churn(before, doubled, Masks())).apply(Reading("T", doubled)).paragraphs == before[:3]
     )
+
+
+def test_a_slot_stays_a_slot_when_its_paragraph_is_edited_and_the_edit_shows() -> None:
+    # Both fetches of the edit's check agreed on "AM": beside the latest version's slot, it is still volatile.
+    old = ("Intro.", f"The city will add public housing. {SLOT} ET)")
+    edited = "The city will add public housing. Officials said more would follow on Monday."
+    rules = carried_slots(old, ("Intro.", f"{edited} {SLOT} AM ET)"))
+    assert Masks(rules).apply(Reading("T", ("Intro.", f"{edited} 9:12 PM ET)"))).paragraphs == (
+        "Intro.",
+        f"{edited} {SLOT} ET)",
+    )
+    # A word that ends a sentence beside the slot, or a word changed elsewhere, is the edit: nothing is carried.
+    assert carried_slots(old, ("Intro.", f"The city will add public housing. {SLOT} Today. ET)")) == ()
+    assert carried_slots(old, ("Intro.", f"The city will add housing. {SLOT} ET)")) == ()
 
 
 # --- real pages through the crawl loop ------------------------------------------------------------------------

@@ -100,4 +100,3 @@ def backfill(
                     on_version()
             after_id = ids[-1]
             done += len(versions)
-

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -30,7 +29,7 @@ from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
-from newsdelta.fidelity.volatility import Masks, Reading, Rule, stable, template_churn
+from newsdelta.fidelity.volatility import Masks, Reading, Rule, carried_slots, stable, template_churn
 from newsdelta.schedule import ArticleFacts, LearnedPolicy, Policy
 from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.evidence import StoredPage, body_sha256, prepare_page, raw_page_text
@@ -514,9 +513,9 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> Ou
         outcome, number, detail = Outcome.UNCHANGED, None, _volatility_note(page)
         if page.text_hash != article.current_hash:
             latest = reread if reread is not None else latest_version(session, article.id)
-            page = _without_template_churn(ctx, session, article, page, latest)
+            page = _without_slow_chrome(ctx, session, article, page, latest)
             if page.text_hash == article.current_hash:
-                pass  # only chrome that replaced known chrome had changed
+                pass  # only slowly changing chrome had changed
             elif page.text_hash == _latest_masked_hash(latest, page.masks):
                 # Newly learned chrome or boilerplate masked: a rebaseline, not an edit.
                 article.current_hash = page.text_hash
@@ -550,31 +549,27 @@ def _record_page(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> Ou
         )
 
 
-def _without_template_churn(
+def _without_slow_chrome(
     ctx: CrawlContext, session: Session, article: Article, page: FetchedPage, latest: Version | None
 ) -> FetchedPage:
-    """The page without text that replaced known chrome since the `latest` version (`template_churn`), which
-    is remembered as chrome. Only pages about to become a version get here, so re-reading the latest
-    version's evidence is rare."""
-    if latest is None or latest.origin != Origin.FETCH or latest.raw_sha256 is None or not page.read:
+    """The page without chrome that changed too slowly since the `latest` version for the confirming fetch to
+    see it (`template_churn`), and with the latest version's slots carried into edited paragraphs
+    (`carried_slots`); both remembered as chrome. Only pages about to become a version get here, so
+    re-reading the latest version's evidence is rare."""
+    if latest is None or latest.origin == Origin.REMOVED:
         return page
-    try:
-        before = ctx.extractor(
-            raw_page_text(ctx.evidence(session), latest),
-            latest.final_url or article.url,
-            reading=page.extracted.parser,
+    masks = page.masks
+    rules = carried_slots(tuple(latest.paragraphs), page.extracted.paragraphs)
+    before = _latest_reading(ctx, session, article, page, latest)
+    if before is not None:
+        known = load_masks(session, article.source_id, article.id, before.paragraphs)
+        # The latest version's own boilerplate, too: chrome that left the page is no edit either.
+        masks = replace(
+            masks, boilerplate=masks.boilerplate | known.boilerplate, shapes=masks.shapes | known.shapes
         )
-    except ExtractionError:
+        rules += template_churn(before.paragraphs, page.read, replace(masks, rules=page.masks.rules))
+    if not rules:
         return page
-    known = load_masks(session, article.source_id, article.id, before.paragraphs)
-    # The latest version's own boilerplate, too: chrome that left the page is no edit either.
-    masks = replace(
-        page.masks,
-        boilerplate=page.masks.boilerplate | known.boilerplate,
-        shapes=page.masks.shapes | known.shapes,
-    )
-    churn = template_churn(before.paragraphs, page.read, replace(masks, rules=page.masks.rules))
-    rules = tuple(Rule("drop", re.escape(paragraph)) for paragraph in dict.fromkeys(churn))
     reading = Masks(rules).apply(_reading(page.extracted))
     return replace(
         page,
@@ -584,6 +579,22 @@ def _without_template_churn(
         learned=page.learned + rules,
         volatile=page.volatile + len(rules),
     )
+
+
+def _latest_reading(
+    ctx: CrawlContext, session: Session, article: Article, page: FetchedPage, latest: Version
+) -> Extracted | None:
+    """The latest version's stored page read again, unmasked, as this page was read; None without one."""
+    if latest.origin != Origin.FETCH or latest.raw_sha256 is None or not page.read:
+        return None
+    try:
+        return ctx.extractor(
+            raw_page_text(ctx.evidence(session), latest),
+            latest.final_url or article.url,
+            reading=page.extracted.parser,
+        )
+    except ExtractionError:
+        return None
 
 
 def _volatility_note(page: FetchedPage) -> str | None:

@@ -32,6 +32,8 @@ from newsdelta.extract.density import (
 
 # Teasers under a "Related stories" heading: a headline, perhaps with a one-sentence summary.
 MAX_TEASER_WORDS = 25
+# A list of other stories holds at least this many of them.
+MIN_LIST_ITEMS = 2
 # A date, clock or counter line ("Aktualisiert vor 5 Minuten", "1 204 partages") is no longer than this.
 MAX_STAMP_WORDS = 8
 # Furniture at one edge of the body (clock, byline, "updated" line; or counters, tags) is at most this many
@@ -66,6 +68,9 @@ def drop_story_list_tail(paragraphs: Sequence[str], article: str = "") -> list[s
         heading_like = words <= MAX_LINE_WORDS and not ends_sentence(line)
         if outside and heading_like:
             cut = index
+    items = paragraphs[cut + 1 :]
+    if len(items) < MIN_LIST_ITEMS and any(ends_sentence(line) for line in items):
+        return list(paragraphs)  # one sentence after a short line is no list: a note the article ends with
     return list(paragraphs[:cut])
 
 

@@ -35,6 +35,10 @@ SAME_OPENING_WORDS = 2
 ISLAND_WORDS = 2
 # A paragraph is boilerplate once it appears verbatim in this many articles of one source.
 BOILERPLATE_ARTICLES = 3
+# A label opens a line within this many words ("Lesen Sie auch:").
+LABEL_WORDS = 3
+# The end of a sentence: a full stop, question or exclamation mark, with closing quotes or brackets after it.
+_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)\]]*$")
 # A number: digits, with the separators of times, dates and thousands inside it.
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
@@ -167,21 +171,122 @@ def _shape_rule(shaped: str) -> Rule | None:
     return Rule("slot", re.escape(shaped).replace(SLOT, _NUMBER.pattern), shaped)
 
 
-def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> tuple[str, ...]:
-    """Paragraphs of `now` that took the place of paragraphs `known` leaves out of `before` (two readings of
-    the page, checks apart): text that replaces known chrome at its very place, opening with the same word
-    and no longer than twice it, is chrome too — a site's "Trending: …" line or weather strip that changes
-    too slowly for the confirming fetch to see. Text added beside chrome, a correction note, stays."""
-    churn: list[str] = []
+def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> tuple[Rule, ...]:
+    """Rules for the chrome among the paragraphs that differ between `before` and `now` (two readings of the
+    page, checks apart): chrome that changes too slowly for the confirming fetch to see it.
+
+    - Text that replaces known chrome at its very place, opening with the same word and no longer than twice
+      it, is chrome too: a site's "Trending: …" line or weather strip.
+    - A line (a few words, no sentence) that changed in place only in its numbers ("527 comments", "Updated
+      5 hours ago") has its numbers masked from now on.
+    - A line that came, went or changed beside another line of the same label ("Trending: <another story>")
+      is dropped with every line of that label.
+    Prose is never judged so: a sentence whose number changed is an edit. Text added beside chrome, a
+    correction note, stays."""
+    rules: list[Rule] = []
     for op, i1, i2, j1, j2 in SequenceMatcher(None, before, now, autojunk=False).get_opcodes():
-        chrome = [p for p in before[i1:i2] if known.removes(p)] if op == "replace" else []
-        churn.extend(p for p in now[j1:j2] if any(_churned(old, p) for old in chrome))
-    return tuple(churn)
+        if op == "equal":
+            continue
+        chrome = [p for p in before[i1:i2] if known.removes(p)]
+        for paragraph in now[j1:j2]:
+            if any(_churned(old, paragraph) for old in chrome):
+                rules.append(Rule("drop", re.escape(paragraph)))
+                continue
+            shaped = (_numbers_rule(old, paragraph) for old in before[i1:i2])
+            rules.extend(filter(None, [next(filter(None, shaped), None) or _label_rule(paragraph, before)]))
+        rules.extend(filter(None, (_label_rule(paragraph, now) for paragraph in before[i1:i2])))
+    return tuple(dict.fromkeys(rules))
+
+
+def carried_slots(before: Sequence[str], now: Sequence[str]) -> tuple[Rule, ...]:
+    """Slot rules for paragraphs edited since `before` (the latest version, its volatile spans SLOTs): a word
+    or two that now stand beside a slot where `before` had the slot alone are part of it still. A clock's
+    "AM" both fetches happened to agree on stays masked when a sentence is added elsewhere in its paragraph;
+    the added sentence, longer than an island, shows."""
+    rules: list[Rule] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, before, now, autojunk=False).get_opcodes():
+        if op == "replace":
+            pairs, _ = _pair(before[i1:i2], now[j1:j2])
+            rules.extend(filter(None, (_carried(old, new) for old, new in pairs if SLOT in old)))
+    return tuple(dict.fromkeys(rules))
+
+
+def _carried(old: str, new: str) -> Rule | None:
+    wa, wb = old.split(" "), new.split(" ")
+    words: list[str] = []
+    widths: list[int] = []
+    carried = False
+    opcodes = SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes()
+    for index, (op, _, _, j1, j2) in enumerate(opcodes):
+        island = op == "insert" and j2 - j1 <= ISLAND_WORDS and not _SENTENCE_END.search(wb[j2 - 1])
+        if island and _beside_slot(wa, opcodes, index):
+            carried = True
+            _append_slot(words, widths, j2 - j1)
+            continue
+        for word in wb[j1:j2]:
+            if word == SLOT:
+                _append_slot(words, widths, MAX_SLOT_WORDS)
+            else:
+                words.append(word)
+                widths.append(0)
+    if not carried or not _has_words(words):
+        return None
+    return Rule("slot", _pattern(words, widths), " ".join(words))
+
+
+def _beside_slot(words: Sequence[str], opcodes: Sequence[tuple[str, int, int, int, int]], index: int) -> bool:
+    """Whether the opcode at `index` stands right after or right before a SLOT both sides share."""
+    previous = opcodes[index - 1] if index else None
+    following = opcodes[index + 1] if index + 1 < len(opcodes) else None
+    return bool(
+        (previous and previous[0] == "equal" and words[previous[2] - 1] == SLOT)
+        or (following and following[0] == "equal" and words[following[1]] == SLOT)
+    )
+
+
+def _append_slot(words: list[str], widths: list[int], width: int) -> None:
+    """A SLOT for `width` words, merged into the SLOT before it."""
+    if words and words[-1] == SLOT:
+        widths[-1] = min(widths[-1] + width, MAX_SLOT_WORDS)
+    else:
+        words.append(SLOT)
+        widths.append(min(width, MAX_SLOT_WORDS))
 
 
 def _churned(old: str, new: str) -> bool:
     old_words, new_words = old.split(" "), new.split(" ")
     return old_words[0] == new_words[0] and len(new_words) <= 2 * len(old_words) and _has_words(old_words[:1])
+
+
+def _numbers_rule(old: str, new: str) -> Rule | None:
+    """A slot rule for a line that changed only in its numbers (see `template_churn`)."""
+    if old != new and is_line(old) and is_line(new) and shape(old) == shape(new):
+        return _shape_rule(shape(new))
+    return None
+
+
+def _label_rule(line: str, others: Sequence[str]) -> Rule | None:
+    """A drop rule for lines of `line`'s label when another line of `others` has it (see `template_churn`)."""
+    label = _label(line) if is_line(line) else None
+    if not label or not any(o != line and is_line(o) and _label(o) == label for o in others):
+        return None
+    words = label.split(" ")
+    return Rule("drop", _pattern([*words, SLOT], [0] * len(words) + [MAX_SLOT_WORDS]))
+
+
+def is_line(paragraph: str) -> bool:
+    """A line of the page's template rather than prose: a few words and no sentence end."""
+    return len(paragraph.split(" ")) <= MAX_SLOT_WORDS and not _SENTENCE_END.search(paragraph)
+
+
+def _label(line: str) -> str | None:
+    """The shape of the label a line opens with ("Trending:", "Lesen Sie auch:", "5 Kommentare · Top:"):
+    words up to a colon among its first three, followed by more words, with words of their own."""
+    words = shape(line).split(" ")
+    for index, word in enumerate(words[:LABEL_WORDS]):
+        if word.endswith((":", "：")) and index + 1 < len(words):
+            return " ".join(words[: index + 1]) if _has_words(words[: index + 1]) else None
+    return None
 
 
 def _same_paragraph(a: str, b: str) -> bool:

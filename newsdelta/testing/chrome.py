@@ -155,7 +155,7 @@ class ChromeSlot:
     variant: int
     tag: str
     cls: str | None
-    phase: int = 0  # slow chrome: which checks it changes at
+    phase: int = 0  # the page's slow chrome: which checks it changes at
     at: float = 0.5  # between_any: where among the paragraphs
 
 
@@ -207,8 +207,11 @@ class VolatilePage:
     def _text(self, slot: ChromeSlot, values: random.Random) -> str:
         if slot.kind != "slow":
             return KINDS[slot.kind][slot.variant](values)
-        period = (self.epoch + slot.phase) // SLOW_PERIOD
-        owner = self.seed if slot.variant in _SLOW_PER_PAGE else "site"
+        if slot.variant in _SLOW_PER_PAGE:
+            owner, phase = str(self.seed), slot.phase
+        else:  # the site's: one value on every page at a time, changing at the same check everywhere
+            owner, phase = "site", slot.variant % SLOW_PERIOD
+        period = (self.epoch + phase) // SLOW_PERIOD
         return _SLOW[slot.variant](random.Random(f"slow/{owner}/{slot.variant}/{period}"))
 
 
