@@ -534,8 +534,8 @@ _HO_CLOCKS: tuple[Callable[[random.Random], str], ...] = (
     lambda r: f"{r.randrange(1, 23)}h ago",
     lambda r: f"yesterday at {_hhmm(r)}",
     lambda r: f"aggiornato {r.randrange(2, 59)} minuti fa",
-    lambda r: f"atualizado há {r.randrange(2, 59)} minutos",
-    lambda r: f"{r.randrange(2, 59)} minuten geleden bijgewerkt",
+    lambda r: f"atualizado há {r.randrange(2, 59)} min",
+    lambda r: f"bijgewerkt: {r.randrange(2, 59)} min. geleden",
     lambda r: f"zaktualizowano {r.randrange(2, 59)} min temu",
     lambda r: f"{r.randrange(2, 59)}分前",
     lambda r: f"{r.randrange(2, 59)}分钟前更新",
@@ -546,7 +546,7 @@ _HO_LISTEN: tuple[Callable[[random.Random], str], ...] = (
     lambda r: f"Listen · {r.randrange(2, 15)} min",
     lambda r: f"Ascolta · {r.randrange(2, 15)} min",
     lambda r: f"Ouvir · {r.randrange(2, 15)} min",
-    lambda r: f"Leestijd {r.randrange(2, 15)} minuten",
+    lambda r: f"Leestijd: {r.randrange(2, 15)} min.",
     lambda r: f"Czas czytania: {r.randrange(2, 15)} min",
     lambda r: f"音声で聴く {r.randrange(2, 15)}分",
 )
@@ -605,7 +605,11 @@ _HO_QUOTE: tuple[Callable[[random.Random], str], ...] = (
     lambda r: f"Frase do dia — {r.choice(_HO_QUOTES)}",
 )
 _HO_TICKERS: tuple[Callable[[random.Random], str], ...] = (
-    lambda r: f"FTSE MIB {_dotted(r.randrange(30000, 36000))} {r.uniform(-2, 2):+.1f}%".replace(".", ",", 2),
+    lambda r: (
+        f"PSI {_dotted(r.randrange(6000, 7000))},{r.randrange(100):02d} {r.uniform(-2, 2):+.1f}%".replace(
+            ".", ","
+        ).replace(",", ".", 1)
+    ),
     lambda r: f"Ibovespa {_dotted(r.randrange(120000, 135000))} pts {r.choice('▲▼')} {r.uniform(0, 2):.2f}%",
     lambda r: f"AEX {r.uniform(850, 900):.2f} ({r.uniform(-1, 1):+.2f}%)".replace(".", ","),
     lambda r: f"WIG20 {_spaced(r.randrange(2200, 2500))},{r.randrange(100):02d}",
