@@ -1,6 +1,7 @@
 """Fidelity: does the crawl store a version for every real edit and for nothing else?
 
-Run: `.venv/bin/python bench/fidelity.py [--seed N] [--limit N] [--only SETUP] [--pages 2,6] [--show]`. Serves
+Run: `.venv/bin/python bench/fidelity.py [--seed N] [--limit N] [--only SETUP] [--pages 2,6] [--show]
+[--chrome held-out]`. Serves
 the real pages of ../shared/corpus/extraction-dev/ and outlets/ from a local server with chrome
 (newsdelta.testing.chrome: counters, live viewer counts, clocks in local formats, stock and weather tickers,
 "updated N minutes ago", rotating "read more" lines, most-read lists and blocks of a varying number of lines,
@@ -13,7 +14,8 @@ correction note). Prints the false-version rate (versions beyond the one first v
 missed-edit rate and the extra requests per check for newsdelta, for newsdelta without its confirming fetch,
 and for trafilatura alone and readability-lxml behind the same loop (a new version whenever the hash of their
 text changes). Then the cost of the confirming fetch on the simulated newsroom's scripted day. `--show` prints
-what each wrongly judged page's versions changed.
+what each wrongly judged page's versions changed. `--chrome held-out` serves a second chrome vocabulary, none of
+whose phrases, shapes, tags or places were seen while the masks were developed: whether they generalise.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from newsdelta.store.checklog import SUCCESS_OUTCOMES
 from newsdelta.store.db import open_database
 from newsdelta.store.models import Check, CheckSpan, Version
 from newsdelta.store.repository import get_or_create_source, track_article
-from newsdelta.testing.chrome import EDITS, VolatilePage, VolatileSite
+from newsdelta.testing.chrome import EDITS, VOCABULARIES, VolatilePage, VolatileSite
 from newsdelta.testing.drive import crawl_until, register_newsroom
 from newsdelta.testing.httpserver import BackgroundServer
 from newsdelta.testing.newsroom import Newsroom
@@ -119,12 +121,20 @@ class Figures:
         )
 
 
-async def crawl(setup: str, sources: dict[int, Source], seed: int, show: bool = False) -> Figures:
+async def crawl(
+    setup: str, sources: dict[int, Source], seed: int, show: bool = False, vocabulary: str = "default"
+) -> Figures:
     """Crawl the pages (by their number in the corpus, which fixes their chrome and edit) under one setup."""
     extractor, confirm = SETUPS[setup]
     numbers = list(sources)
     pages = [
-        VolatilePage(s.html, seed=seed * 100_003 + n, truth=s.truth, edit_kind=EDITS[n % len(EDITS)])
+        VolatilePage(
+            s.html,
+            seed=seed * 100_003 + n,
+            truth=s.truth,
+            edit_kind=EDITS[n % len(EDITS)],
+            vocabulary=vocabulary,
+        )
         for n, s in sources.items()
     ]
     site = VolatileSite(pages)
@@ -242,6 +252,9 @@ def main() -> None:
     parser.add_argument(
         "--show", action="store_true", help="what each wrongly judged page's versions changed"
     )
+    parser.add_argument(
+        "--chrome", choices=VOCABULARIES, default="default", help="which chrome vocabulary the pages carry"
+    )
     args = parser.parse_args()
     chosen = {int(n) for n in args.pages.split(",")} if args.pages else None
     sources = {
@@ -250,10 +263,12 @@ def main() -> None:
         if chosen is None or n in chosen
     }
     print(
-        f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}"
+        f"{len(sources)} real pages, {CHECKS} checks each, an edit from check {EDIT_AT + 1}, seed {args.seed}, "
+        f"{args.chrome} chrome"
     )
     for setup in [args.only] if args.only else SETUPS:
-        figures = asyncio.run(crawl(setup, sources, args.seed, args.show and setup == "newsdelta"))
+        show = args.show and setup == "newsdelta"
+        figures = asyncio.run(crawl(setup, sources, args.seed, show, args.chrome))
         print(figures.row(setup, len(sources)), flush=True)
     if args.only:
         return
