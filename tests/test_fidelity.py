@@ -175,6 +175,19 @@ def test_numbers_inside_a_word_and_lines_of_signs_are_masked_without_phrase_list
     assert later == merged.reading  # the next check needs no second fetch
 
 
+def test_a_labelled_line_whose_value_changed_in_seconds_is_chrome_whole_even_where_both_fetches_agreed() -> (
+    None
+):
+    body = "The council approved the budget on Monday after a long debate."
+    first = Reading("T", (body, "Photo: Ana Souza / Reuters", "Sponsored: Cheap flights today only"))
+    second = Reading("T", (body, "Photo: Jan de Vries / AP", "Sponsored: New phones today only"))
+    merged = stable(first, second)
+    assert merged.reading.paragraphs == (body,)
+    # Later values agree on more than their label by chance ("today only"): the learned rule drops them all.
+    later = Reading("T", (body, "Photo: Li Wei / AFP", "Sponsored: Garden sale today only"))
+    assert Masks(merged.learned).apply(later).paragraphs == (body,)
+
+
 def test_text_that_replaces_known_chrome_at_its_place_is_chrome_and_a_correction_is_not() -> None:
     body = ("The bridge will close in March.", "Repairs will cost £2m.")
     trending = "Trending: Storm closes harbour"

@@ -148,7 +148,10 @@ def stable(first: Reading, second: Reading) -> Merged:
             text, rule, mostly_stable = _merge_words(a, b)
             if rule is None and shape(a) == shape(b):  # "14時05分更新": numbers inside one word
                 text, rule, mostly_stable = shape(a), _shape_rule(shape(a)), True
-            if mostly_stable:
+            label = _label(a) if _labelled_lines(a, b) else None
+            if label:  # a labelled line that changed in seconds ("Photo: <a credit>"): dropped, now and later
+                rule = _label_drop(label)
+            elif mostly_stable:
                 paragraphs.append(text)
             elif rule:  # more chrome than text ("Read more: <another story>"): dropped, now and later
                 rule = Rule("drop", rule.pattern)
@@ -270,8 +273,7 @@ def _label_rule(line: str, others: Sequence[str]) -> Rule | None:
     label = _label(line) if is_line(line) else None
     if not label or not any(o != line and is_line(o) and _label(o) == label for o in others):
         return None
-    words = label.split(" ")
-    return Rule("drop", _pattern([*words, SLOT], [0] * len(words) + [MAX_SLOT_WORDS]))
+    return _label_drop(label)
 
 
 def is_line(paragraph: str) -> bool:
@@ -280,17 +282,33 @@ def is_line(paragraph: str) -> bool:
 
 
 def _label(line: str) -> str | None:
-    """The shape of the label a line opens with ("Trending:", "Lesen Sie auch:", "5 Kommentare · Top:"):
-    words up to a colon among its first three, followed by more words, with words of their own."""
+    """The shape of the label a line opens with ("Trending:", "Lesen Sie auch:", "5 Kommentare · Top:",
+    "写真："), after a list marker: the text up to a colon that ends one of its first three words (or a
+    full-width one anywhere in them, in scripts without spaces), followed by more text, with words of its
+    own. A colon inside a word ("https://…") is no label's."""
     words = shape(line).split(" ")
-    for index, word in enumerate(words[:LABEL_WORDS]):
-        if word.endswith((":", "：")) and index + 1 < len(words):
-            return " ".join(words[: index + 1]) if _has_words(words[: index + 1]) else None
+    start = next((i for i, word in enumerate(words) if any(c.isalnum() or c == SLOT for c in word)), 0)
+    for index, word in enumerate(words[start : start + LABEL_WORDS], start):
+        end = word.find("：") + 1 or (len(word) if word.endswith(":") else 0)
+        if end and (end < len(word) or index + 1 < len(words)):
+            label = " ".join([*words[:index], word[:end]])
+            return label if _has_words(label.split(" ")[start:]) else None
     return None
 
 
+def _label_drop(label: str) -> Rule:
+    """The rule dropping every line of this label, whatever its value (up to a slot's words)."""
+    value = rf"(?: ?\S+(?: \S+){{0,{MAX_SLOT_WORDS - 1}}})?"
+    return Rule("drop", re.escape(label).replace(SLOT, _NUMBER.pattern) + value)
+
+
+def _labelled_lines(a: str, b: str) -> bool:
+    """Two lines (see `is_line`) with one label: a widget's label and its changing value."""
+    return is_line(a) and is_line(b) and _label(a) is not None and _label(a) == _label(b)
+
+
 def _same_paragraph(a: str, b: str) -> bool:
-    if shape(a) == shape(b):
+    if shape(a) == shape(b) or _labelled_lines(a, b):
         return True
     wa, wb = a.split(" "), b.split(" ")
     opening = wa[:SAME_OPENING_WORDS]

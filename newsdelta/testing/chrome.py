@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
@@ -221,19 +221,24 @@ class VolatilePage:
     def _text(self, slot: ChromeSlot, values: random.Random) -> str:
         if slot.kind != "slow":
             return KINDS[slot.kind][slot.variant](values)
-        if slot.variant in _SLOW_PER_PAGE:
-            owner, phase = str(self.seed), slot.phase
-        else:  # the site's: one value on every page at a time, changing at the same check everywhere
-            owner, phase = "site", slot.variant % SLOW_PERIOD
-        period = (self.epoch + phase) // SLOW_PERIOD
-        return _SLOW[slot.variant](random.Random(f"slow/{owner}/{slot.variant}/{period}"))
+        return self._slow_text(slot, _SLOW, _SLOW_PER_PAGE, "slow")
 
     def _held_out_text(self, slot: ChromeSlot, values: random.Random) -> str:
         if slot.kind != "slow":
             return HELD_OUT_KINDS[slot.kind][slot.variant](values)
-        period = (self.epoch + slot.phase) // SLOW_PERIOD
-        owner = self.seed if slot.variant in _HO_SLOW_PER_PAGE else "site"
-        return _HO_SLOW[slot.variant](random.Random(f"held-out-slow/{owner}/{slot.variant}/{period}"))
+        return self._slow_text(slot, _HO_SLOW, _HO_SLOW_PER_PAGE, "held-out-slow")
+
+    def _slow_text(
+        self, slot: ChromeSlot, texts: Sequence[Callable[[random.Random], str]], per_page: Set[int], name: str
+    ) -> str:
+        """Slow chrome's value now: the page's own (a comment count) changes at the slot's phase; the site's
+        has one value on every page at a time and changes at the same check everywhere."""
+        if slot.variant in per_page:
+            owner, phase = str(self.seed), slot.phase
+        else:
+            owner, phase = "site", slot.variant % SLOW_PERIOD
+        period = (self.epoch + phase) // SLOW_PERIOD
+        return texts[slot.variant](random.Random(f"{name}/{owner}/{slot.variant}/{period}"))
 
 
 # Slow chrome whose value is the page's own (a comment count); the others are the site's.
