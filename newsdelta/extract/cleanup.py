@@ -381,12 +381,11 @@ BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _LISTS = frozenset({"ul", "ol", "menu"})
-# Elements whose loose text is left as it is: table parts (a cell is one unit of a row), preformatted text,
-# headings (a heading's text is one line however it is marked up) and the document's head.
+# Elements whose loose text is left as it is: table parts (a cell is one unit of a row), preformatted text
+# and the document's head.
 _KEPT_TOGETHER = frozenset(
     {
         "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "pre", "dl", "select", "html", "head",
-        "h1", "h2", "h3", "h4", "h5", "h6",
     }
 )  # fmt: skip
 
@@ -400,10 +399,13 @@ def separate_blocks(tree: HtmlElement) -> None:
     line ends where the block starts. Inside a quote trafilatura ignores line breaks and breaks lines only at
     paragraphs and lists, so there the text becomes a <p> (an <li> in a list). An <li> outside a list is
     read as a <div>: trafilatura reads an item outside a list as inline text of whatever is around it; a
-    <p> that holds blocks (invalid, but parsers keep some) is a <div> too."""
+    <p> that holds blocks (invalid, but parsers keep some) is a <div> too. A list item holding several
+    blocks is split into one item per block, as trafilatura reads an item as one line."""
     for element in list(tree.iter()):
         if element.tag == "li" and (parent := element.getparent()) is not None and parent.tag not in _LISTS:
             element.tag = "div"
+    for item in list(tree.iter("li")):
+        _split_item(item)
     for parent in list(tree.iter()):
         if not isinstance(parent.tag, str) or parent.tag in _KEPT_TOGETHER:
             continue
@@ -415,6 +417,48 @@ def separate_blocks(tree: HtmlElement) -> None:
             _break_loose_runs(parent)
         if parent.tag == "p":
             parent.tag = "div"
+
+
+def _split_item(item: HtmlElement) -> None:
+    """Split a list item holding several blocks with words (nested lists aside) into one item per block
+    and per run of loose text between them: trafilatura reads an item as one line whatever it holds."""
+    blocks = [c for c in item if _is_block(c) and c.tag not in _LISTS]
+    parent = item.getparent()
+    if not blocks or parent is None:
+        return
+    groups: list[tuple[str | None, list[HtmlElement]]] = []
+    text, run = item.text, list[HtmlElement]()
+    for child in item:
+        if child in blocks:
+            groups += [(text, run), (None, [child])]
+            text, run = child.tail, []
+        else:
+            run.append(child)
+    groups.append((text, run))
+    worded = [_has_text(t) or any(_has_words(e) for e in r) for t, r in groups]
+    if sum(worded) < 2:
+        return
+    items: list[HtmlElement] = []
+    for (text, elements), words in zip(groups, worded, strict=True):
+        if words or not items:
+            items.append(item.makeelement("li", dict(item.attrib)))
+            items[-1].text = text
+        elif len(items[-1]):
+            items[-1][-1].tail = (items[-1][-1].tail or "") + (text or "")
+        else:
+            items[-1].text = (items[-1].text or "") + (text or "")
+        for element in elements:
+            if element in blocks:
+                element.tail = None
+            items[-1].append(element)
+    tail = item.tail
+    index = parent.index(item)
+    parent[index : index + 1] = items
+    items[-1].tail = tail
+
+
+def _has_words(element: HtmlElement) -> bool:
+    return isinstance(element.tag, str) and _has_text(element.text_content())
 
 
 def _is_block(element: HtmlElement) -> bool:
