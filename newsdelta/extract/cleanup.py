@@ -397,13 +397,15 @@ def separate_blocks(tree: HtmlElement) -> None:
     another's, sometimes without a space, and a changing counter changes an article paragraph. A line break
     goes between such text and the block: trafilatura still decides whether the text is article, and its
     line ends where the block starts. Inside a quote trafilatura ignores line breaks and breaks lines only at
-    paragraphs and lists, so there the text becomes a <p> (an <li> in a list). An <li> outside a list is
-    read as a <div>: trafilatura reads an item outside a list as inline text of whatever is around it; a
-    <p> that holds blocks (invalid, but parsers keep some) is a <div> too. A list item holding several
-    blocks is split into one item per block, as trafilatura reads an item as one line."""
-    for element in list(tree.iter()):
-        if element.tag == "li" and (parent := element.getparent()) is not None and parent.tag not in _LISTS:
-            element.tag = "div"
+    paragraphs and lists, so there the text becomes a <p> (an <li> in a list), and an <li> outside a list
+    a <div>: trafilatura reads such an item there as inline text of whatever is around it (elsewhere it
+    drops it, and it stays as it is). A <p> that holds blocks (invalid, but parsers keep some) is a <div>
+    too. A list item holding several blocks is split into one item per block, as trafilatura reads an item
+    as one line."""
+    for quote in tree.iter("blockquote"):
+        for element in list(quote.iter("li")):
+            if (parent := element.getparent()) is not None and parent.tag not in _LISTS:
+                element.tag = "div"
     for item in list(tree.iter("li")):
         _split_item(item)
     for parent in list(tree.iter()):
