@@ -179,6 +179,22 @@ def test_a_one_paragraph_story_is_not_glued_to_its_byline_and_timestamps(ago: st
     assert result.paragraphs == ("Forecasters issued an amber warning for snow across the region.",)
 
 
+@pytest.mark.parametrize(
+    "block",
+    ["<li>578 comments</li>", "<p>Most read: Bridge tariff</p>", "<div>Most read: Bridge tariff</div>"],
+)
+def test_loose_text_and_a_block_next_to_it_are_never_one_paragraph(block: str) -> None:
+    tweet = (
+        "<blockquote class='twitter-tweet'><p>The council voted for the new library today.</p>"
+        f"— City Desk (@citydesk) {block}<a href='https://x.example/1'>November 16, 2019</a></blockquote>"
+    )
+    listed = f"<ul><li><p>Schools get more money.</p>{block}<p>Roads get less.</p></li></ul>"
+    result = GENERIC.parse(article_page(paragraphs(3) + tweet + paragraphs(2) + listed + paragraphs(2)), URL)
+    inner = lxml.html.fragment_fromstring(block).text_content()
+    assert all(inner not in p or p.removeprefix("- ") == inner for p in result.paragraphs)
+    assert "— City Desk (@citydesk)" in result.paragraphs
+
+
 def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:
     declared = [
         "First declared paragraph: " + SENTENCE,

@@ -235,6 +235,7 @@ def prepare_tree(tree: HtmlElement) -> PageText:
     lift_embedded_posts(tree)
     unwrap_layout_tables(tree)
     merge_split_bodies(tree)
+    separate_blocks(tree)
     return page
 
 
@@ -374,3 +375,152 @@ def _words_between(before: HtmlElement, after: HtmlElement, position: dict[HtmlE
 
 def _is_inside(node: HtmlElement, container: HtmlElement) -> bool:
     return any(ancestor is container for ancestor in node.iterancestors())
+
+
+# Elements that start a block of their own in a browser: text before and after one is another paragraph.
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "center", "details", "dd", "dialog", "div", "dl", "dt",
+        "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+        "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "ul",
+    }
+)  # fmt: skip
+_LISTS = frozenset({"ul", "ol", "menu"})
+# Elements whose loose text is left as it is: table parts (a cell is one unit of a row), preformatted text
+# and the document's head.
+_KEPT_TOGETHER = frozenset(
+    {
+        "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "pre", "dl", "select", "html", "head",
+    }
+)  # fmt: skip
+
+
+def separate_blocks(tree: HtmlElement) -> None:
+    """Keep loose text (with its inline elements) that sits next to a block element out of that block's
+    paragraph. trafilatura otherwise reads such text as part of a neighbouring block (a tweet's credit
+    line glued to a counter after it, a caption to the next paragraph), so one block's words fuse with
+    another's, sometimes without a space, and a changing counter changes an article paragraph. A line break
+    goes between such text and the block: trafilatura still decides whether the text is article, and its
+    line ends where the block starts. Inside a quote trafilatura ignores line breaks and breaks lines only at
+    paragraphs and lists, so there the text becomes a <p> (an <li> in a list), and an <li> outside a list
+    a <div>: trafilatura reads such an item there as inline text of whatever is around it (elsewhere it
+    drops it, and it stays as it is). A <p> that holds blocks (invalid, but parsers keep some) is a <div>
+    too. A list item holding several blocks is split into one item per block, as trafilatura reads an item
+    as one line."""
+    for quote in tree.iter("blockquote"):
+        for element in list(quote.iter("li")):
+            if (parent := element.getparent()) is not None and parent.tag not in _LISTS:
+                element.tag = "div"
+    for item in list(tree.iter("li")):
+        _split_item(item)
+    for parent in list(tree.iter()):
+        if not isinstance(parent.tag, str) or parent.tag in _KEPT_TOGETHER:
+            continue
+        if not any(_is_block(child) for child in parent):
+            continue
+        if parent.tag == "blockquote" or next(parent.iterancestors("blockquote"), None) is not None:
+            _wrap_loose_runs(parent, "li" if parent.tag in _LISTS else "p")
+        else:
+            _break_loose_runs(parent)
+        if parent.tag == "p":
+            parent.tag = "div"
+
+
+def _split_item(item: HtmlElement) -> None:
+    """Split a list item holding several blocks with words (nested lists aside) into one item per block
+    and per run of loose text between them: trafilatura reads an item as one line whatever it holds."""
+    blocks = [c for c in item if _is_block(c) and c.tag not in _LISTS]
+    parent = item.getparent()
+    if not blocks or parent is None:
+        return
+    groups: list[tuple[str | None, list[HtmlElement]]] = []
+    text, run = item.text, list[HtmlElement]()
+    for child in item:
+        if child in blocks:
+            groups += [(text, run), (None, [child])]
+            text, run = child.tail, []
+        else:
+            run.append(child)
+    groups.append((text, run))
+    worded = [_has_text(t) or any(_has_words(e) for e in r) for t, r in groups]
+    if sum(worded) < 2:
+        return
+    items: list[HtmlElement] = []
+    for (text, elements), words in zip(groups, worded, strict=True):
+        if words or not items:
+            items.append(item.makeelement("li", dict(item.attrib)))
+            items[-1].text = text
+        elif len(items[-1]):
+            items[-1][-1].tail = (items[-1][-1].tail or "") + (text or "")
+        else:
+            items[-1].text = (items[-1].text or "") + (text or "")
+        for element in elements:
+            if element in blocks:
+                element.tail = None
+            items[-1].append(element)
+    tail = item.tail
+    index = parent.index(item)
+    parent[index : index + 1] = items
+    items[-1].tail = tail
+
+
+def _has_words(element: HtmlElement) -> bool:
+    return isinstance(element.tag, str) and _has_text(element.text_content())
+
+
+def _is_block(element: HtmlElement) -> bool:
+    """A block element, or an inline one around a block (a link around a teaser's heading and text)."""
+    return isinstance(element.tag, str) and next(element.iter(*BLOCK_TAGS), None) is not None
+
+
+def _wrap_loose_runs(parent: HtmlElement, wrapper: str) -> None:
+    """Put each run of the parent's text and inline children between its block children into a new
+    `wrapper` element, when the run has words; a run of whitespace, images or comments stays as it is."""
+    content: list[HtmlElement] = []
+    text, run = parent.text, list[HtmlElement]()
+
+    def close_run() -> None:
+        if _has_text(text) or any(isinstance(e.tag, str) and _has_text(e.text_content()) for e in run):
+            block = parent.makeelement(wrapper, {})
+            block.text = text
+            block.extend(run)
+            content.append(block)
+            return
+        if content:
+            content[-1].tail = (content[-1].tail or "") + (text or "")
+        else:
+            parent.text = text
+        content.extend(run)
+
+    parent.text = None
+    for child in list(parent):
+        if _is_block(child):
+            close_run()
+            text, run = child.tail, []
+            child.tail = None
+            content.append(child)
+        else:
+            run.append(child)
+    close_run()
+    parent[:] = content
+
+
+def _break_loose_runs(parent: HtmlElement) -> None:
+    """Put a line break between each block child and a run of loose text with words next to it."""
+    words_before = _has_text(parent.text)
+    for child in list(parent):
+        if _is_block(child):
+            if words_before:
+                child.addprevious(parent.makeelement("br", {}))
+            if _has_text(child.tail):
+                br = parent.makeelement("br", {})
+                br.tail, child.tail = child.tail, None
+                child.addnext(br)
+            words_before = False
+        else:
+            words_before = words_before or (isinstance(child.tag, str) and _has_text(child.text_content()))
+            words_before = words_before or _has_text(child.tail)
+
+
+def _has_text(text: str | None) -> bool:
+    return bool(text and _WORD.search(text))
