@@ -195,6 +195,19 @@ def test_loose_text_and_a_block_next_to_it_are_never_one_paragraph(block: str) -
     assert "— City Desk (@citydesk)" in result.paragraphs
 
 
+def test_a_list_item_outside_a_list_on_a_real_page_never_glues_the_note_after_it(corpus: Path) -> None:
+    # An <li> outside any list (a weather line) between a strip of headlines and a correction note.
+    html = gzip.decompress((corpus / "outlets" / "bbc_news" / "32271505.html.gz").read_bytes()).decode()
+    tree = lxml.html.fromstring(html)
+    last = next(p for p in tree.iter("p") if p.text_content().startswith("However, when asked"))
+    note = "This article was amended on 4 September 2026 to correct the date of the council meeting."
+    chrome = "<div><span>21:35 Storm closes the harbour</span></div><li>Berlin -2 °C, cloudy</li>"
+    for element in reversed(lxml.html.fragments_fromstring(f"{chrome}<p>{note}</p>")):
+        last.addnext(element)
+    result = GENERIC.parse(lxml.html.tostring(tree, encoding="unicode"), URL)
+    assert result.paragraphs[-1] == note
+
+
 def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:
     declared = [
         "First declared paragraph: " + SENTENCE,

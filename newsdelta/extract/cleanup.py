@@ -411,6 +411,8 @@ def separate_blocks(tree: HtmlElement) -> None:
         for element in list(quote.iter("li")):
             if (parent := element.getparent()) is not None and parent.tag not in _LISTS:
                 element.tag = "div"
+    for element in list(tree.iter("li")):
+        _wrap_orphan_items(element)
     for item in list(tree.iter("li")):
         _split_item(item)
     for parent in list(tree.iter()):
@@ -424,6 +426,27 @@ def separate_blocks(tree: HtmlElement) -> None:
             _break_loose_runs(parent)
         if parent.tag == "p":
             parent.tag = "div"
+
+
+def _wrap_orphan_items(item: HtmlElement) -> None:
+    """Put an <li> outside any list, with the items right after it, into a list of its own, as a browser
+    shows it: trafilatura otherwise reads it inline with the blocks around it (a weather line glued to the
+    correction note after it)."""
+    parent = item.getparent()
+    if parent is None or parent.tag in _LISTS:
+        return
+    items = [item]
+    while (
+        (following := items[-1].getnext()) is not None
+        and following.tag == "li"
+        and not _has_text(items[-1].tail)
+    ):
+        items.append(following)
+    listing = item.makeelement("ul", {})
+    item.addprevious(listing)
+    listing.tail, items[-1].tail = items[-1].tail, None
+    for element in items:
+        listing.append(element)
 
 
 def _split_item(item: HtmlElement) -> None:
