@@ -63,7 +63,7 @@ _WORD = re.compile(r"\w+")
 
 class GenericExtractor:
     name = "generic"
-    version = 4  # 4: the standfirst
+    version = 5  # 4: the standfirst; 5: blocks never fuse with the text around them
 
     def matches(self, url: str) -> bool:
         return True
