@@ -151,6 +151,15 @@ def test_edges_lose_clock_headline_byline_and_counter_but_keep_a_closing_list() 
     assert trim_edges([*PROSE, *dates]) == [*PROSE, *dates]
 
 
+def test_lines_above_the_headline_copy_go_however_many() -> None:
+    """Short lines above the headline's copy are page furniture, not a list the article opens with: how many
+    of them a page happens to carry (a "latest" strip of any length) does not change what is kept."""
+    strip = [f"{hour:02d}:15 Stadt Wahl Brücke" for hour in range(6)]
+    body = [*strip, "Schneewarnung", "Von Jana Schmidt", *PROSE]
+    assert trim_edges(body, headlines=["Schneewarnung"], names=["Jana Schmidt"]) == PROSE
+    assert trim_edges(body[4:], headlines=["Schneewarnung"], names=["Jana Schmidt"]) == PROSE
+
+
 def test_label_and_link_paragraphs_are_pointers_in_any_language() -> None:
     tree = lxml.html.document_fromstring(
         "<html><body>"

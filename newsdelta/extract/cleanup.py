@@ -136,21 +136,24 @@ def trim_edges(
 ) -> list[str]:
     """Drop furniture lines and headline copies from both ends of the body: clocks and tickers above the
     headline, byline and "updated" lines under it, counters and tags after the last paragraph. A longer run
-    of such lines at an edge is a list the article ends or opens with (fixtures, tour dates), and stays."""
+    of such lines at an edge is a list the article ends or opens with (fixtures, tour dates), and stays; but
+    a copy of the headline is where the article starts, so the lines above it go however many there are (a
+    strip of a varying number of lines above it must not decide whether the headline and byline are kept)."""
     known = {comparable(h) for h in headlines} - {""}
     names = tuple(names)
     lines = list(paragraphs)
 
     def edge_run(ordered: Sequence[str], allow_headline: bool) -> int:
-        run = furniture = 0
+        run = furniture = headline_end = 0
         for line in ordered:
             if allow_headline and comparable(line) in known:
                 run += 1
+                headline_end, furniture = run, 0  # the article starts here: lines above it are not its list
             elif is_meta_line(line, names):
                 run, furniture = run + 1, furniture + 1
             else:
                 break
-        return run if furniture <= MAX_EDGE_LINES else 0
+        return run if furniture <= MAX_EDGE_LINES else headline_end
 
     start = edge_run(lines, allow_headline=True)
     end = len(lines) - edge_run(lines[start:][::-1], allow_headline=False)
