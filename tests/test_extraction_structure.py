@@ -14,7 +14,7 @@ import pytest
 
 from newsdelta.extract import generic
 from newsdelta.extract.cleanup import chrome_word, drop_stamp_runs, is_stamp_line, trim_edges
-from newsdelta.extract.density import coverage, main_block, main_text, read_paragraphs
+from newsdelta.extract.density import coverage, main_block, main_text, read_paragraphs, running
 from newsdelta.extract.generic import GENERIC
 from newsdelta.text import normalise
 
@@ -149,6 +149,28 @@ def test_edges_lose_clock_headline_byline_and_counter_but_keep_a_closing_list() 
     assert trim_edges(body, headlines=["Schneewarnung"]) == PROSE
     dates = [f"{day}. Juni – Halle {day}" for day in range(1, 6)]
     assert trim_edges([*PROSE, *dates]) == [*PROSE, *dates]
+
+
+def test_lines_above_the_headline_copy_go_however_many() -> None:
+    """Short lines above the headline's copy are page furniture, not a list the article opens with: how many
+    of them a page happens to carry (a "latest" strip of any length) does not change what is kept."""
+    strip = [f"{hour:02d}:15 Stadt Wahl Brücke" for hour in range(6)]
+    body = [*strip, "Schneewarnung", "Von Jana Schmidt", *PROSE]
+    assert trim_edges(body, headlines=["Schneewarnung"], names=["Jana Schmidt"]) == PROSE
+    assert trim_edges(body[4:], headlines=["Schneewarnung"], names=["Jana Schmidt"]) == PROSE
+
+
+def test_only_lines_that_stand_together_in_the_page_make_a_list_at_an_edge() -> None:
+    """A strip of short lines elsewhere on the page does not make the byline beside the body a list item, and
+    an info box whose lines stand together in the page stays, however it is split into elements."""
+    strip = [f"{hour:02d}:15 Stadt Wahl Brücke" for hour in range(5)]
+    byline = "Berlin, Redaktion | 19. November 2019, 09:01"
+    page = running(" ".join([*strip, "Menü Suche Anmelden", byline, *PROSE]))
+    assert trim_edges([*strip, byline, *PROSE], page_text=page) == [*strip, *PROSE]
+    assert trim_edges([*strip[:2], byline, *PROSE], page_text=page) == PROSE
+    box = ["Tickets", "www.example.org", "VIP : 60 €", "R : 50 €", "Inquiry", "02-751-1500"]
+    page = running(" ".join([*PROSE, *box, "Share this entry"]))
+    assert trim_edges([*PROSE, *box], page_text=page) == [*PROSE, *box]
 
 
 def test_label_and_link_paragraphs_are_pointers_in_any_language() -> None:

@@ -28,6 +28,7 @@ from newsdelta.extract.density import (
     comparable,
     ends_sentence,
     read_paragraphs,
+    running,
 )
 
 # Teasers under a "Related stories" heading: a headline, perhaps with a one-sentence summary.
@@ -132,29 +133,51 @@ def _is_prose(line: str | None) -> bool:
 
 
 def trim_edges(
-    paragraphs: Sequence[str], headlines: Iterable[str] = (), names: Iterable[str] = ()
+    paragraphs: Sequence[str],
+    headlines: Iterable[str] = (),
+    names: Iterable[str] = (),
+    page_text: str | None = None,
 ) -> list[str]:
     """Drop furniture lines and headline copies from both ends of the body: clocks and tickers above the
     headline, byline and "updated" lines under it, counters and tags after the last paragraph. A longer run
-    of such lines at an edge is a list the article ends or opens with (fixtures, tour dates), and stays."""
+    of such lines that stand together in the page is a list the article ends or opens with (fixtures, tour
+    dates, an info box) and stays; lines of the run apart from it go. With `page_text` (`density.running_text`)
+    lines stand together when nothing lies between them in the page; without it, all do. So a strip of a
+    varying number of lines somewhere else on the page does not decide whether the byline next to the body is
+    kept. A copy of the headline is where the article starts: the lines above it go however many there are."""
     known = {comparable(h) for h in headlines} - {""}
     names = tuple(names)
     lines = list(paragraphs)
 
-    def edge_run(ordered: Sequence[str], allow_headline: bool) -> int:
-        run = furniture = 0
+    def edge_run(ordered: Sequence[str], allow_headline: bool) -> tuple[int, list[str]]:
+        """How many lines the run at this edge has, and those of them that stay (a list), edge first."""
+        run = 0
+        furniture: list[str] = []
         for line in ordered:
             if allow_headline and comparable(line) in known:
-                run += 1
+                run, furniture = run + 1, []  # the article starts here: lines above it are not its list
             elif is_meta_line(line, names):
-                run, furniture = run + 1, furniture + 1
+                run = run + 1
+                furniture.append(line)
             else:
                 break
-        return run if furniture <= MAX_EDGE_LINES else 0
+        return run, listed_lines(furniture if allow_headline else furniture[::-1], page_text)
 
-    start = edge_run(lines, allow_headline=True)
-    end = len(lines) - edge_run(lines[start:][::-1], allow_headline=False)
-    return lines[start:end]
+    start, top = edge_run(lines, allow_headline=True)
+    length, bottom = edge_run(lines[start:][::-1], allow_headline=False)
+    return [*top, *lines[start : len(lines) - length], *bottom]
+
+
+def listed_lines(lines: Sequence[str], page_text: str | None = None) -> list[str]:
+    """The lines (in page order) that belong to a list: a stretch of more than MAX_EDGE_LINES of them, each
+    standing right after the one before in `page_text` (without it, every line stands with its neighbours)."""
+    stretches: list[list[str]] = []
+    for line in lines:
+        if stretches and (page_text is None or running(stretches[-1][-1]) + running(line) in page_text):
+            stretches[-1].append(line)
+        else:
+            stretches.append([line])
+    return [line for stretch in stretches if len(stretch) > MAX_EDGE_LINES for line in stretch]
 
 
 def clean_paragraphs(
@@ -165,9 +188,11 @@ def clean_paragraphs(
     headings: Set[str] = frozenset(),
     article: str = "",
     link_lists: Set[str] = frozenset(),
+    page_text: str | None = None,
 ) -> list[str]:
     """The article paragraphs without chrome lines, pointers to other stories (`link_lines`, see `density`),
-    story lists (`article`: see `drop_story_list_tail`), edge furniture and a leading headline copy."""
+    story lists (`article`: see `drop_story_list_tail`), edge furniture (`page_text`: see `trim_edges`) and a
+    leading headline copy."""
     pointers = link_lines | link_lists
     kept = [
         p
@@ -175,7 +200,7 @@ def clean_paragraphs(
         if _WORD.search(p) and comparable(p) not in pointers
     ]
     kept = drop_stamp_runs(kept, headings)
-    return trim_edges(drop_repeated_headline(kept, headlines), headlines, names)
+    return trim_edges(drop_repeated_headline(kept, headlines), headlines, names, page_text)
 
 
 # --- repairs to the page tree before extraction ------------------------------------------------------------

@@ -199,6 +199,18 @@ def comparable(text: str) -> str:
     return " ".join(_WORD.findall(normalise(text).casefold()))
 
 
+def running_text(tree: HtmlElement) -> str:
+    """The page's text in document order as one run of case-folded words without spaces between them: two
+    lines stand together in the page when their `running` texts, one after the other, are part of it."""
+    return running(" ".join(tree.itertext()))
+
+
+def running(text: str) -> str:
+    """The text's `comparable` words run together (spacing aside: extractors glue or split words where the
+    markup has no space)."""
+    return "".join(_WORD.findall(normalise(text).casefold()))
+
+
 def main_text(block: Sequence[HtmlElement]) -> list[str]:
     """The texts of a `main_block`'s paragraphs."""
     return [p.text_content() for p in block]

@@ -29,6 +29,7 @@ from newsdelta.extract.density import (
     main_block,
     main_container_text,
     main_text,
+    running_text,
     word_pairs,
 )
 from newsdelta.extract.standfirst import find_standfirst
@@ -76,6 +77,7 @@ class GenericExtractor:
         structured = read_structured(tree, url)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         page = prepare_tree(tree)
+        page_text = running_text(tree)  # before trafilatura reads the tree: which short lines stand together
         block = main_block(page)  # once: its paragraphs check trafilatura, its container guides the clean-up
         main = main_text(block)
         extracted = trafilatura_paragraphs(tree, url)
@@ -92,6 +94,7 @@ class GenericExtractor:
             page.headings,
             main_container_text(block),
             page.link_lists,
+            page_text,
         )
         if not paragraphs:
             raise ExtractionError(f"no article text found in {url}")

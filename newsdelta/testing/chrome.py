@@ -258,6 +258,11 @@ def _body_paragraphs(tree: HtmlElement, truth: str) -> list[HtmlElement]:
     long = [p for p in tree.iter("p") if len(_text(p)) >= 80]
     flat = " ".join(truth.split())
     true = [p for p in long if _text(p) in flat] if flat else []
+    if flat and not true:
+        # Spacing aside: a page that glues its dateline to the first sentence ("(CNN)A muddled") and keeps its
+        # other paragraphs in divs would otherwise have its edits made to a promo <p> outside the article.
+        squeezed = "".join(flat.split())
+        true = [p for p in long if "".join(_text(p).split()) in squeezed]
     if true or not long:
         return true
     parents = [p.getparent() for p in long]
