@@ -217,6 +217,12 @@ def test_a_nested_block_ending_in_text_is_never_one_paragraph_with_the_next(bloc
     result = GENERIC.parse(page, URL)
     assert any(p.startswith("Fortunately") for p in result.paragraphs)
     assert all("Reacties" not in p or p == "Reacties (115)" for p in result.paragraphs)
+    tweet = (
+        f"<blockquote class='twitter-tweet'><p>The council voted for the new library today.</p>{block}"
+        "— City Desk (@citydesk) <a href='https://x.example/1'>November 16, 2019</a></blockquote>"
+    )
+    result = GENERIC.parse(article_page(paragraphs(3) + tweet + paragraphs(2)), URL)
+    assert all("Reacties" not in p or p == "Reacties (115)" for p in result.paragraphs)
 
 
 def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:

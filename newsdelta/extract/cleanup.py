@@ -442,13 +442,20 @@ def separate_blocks(tree: HtmlElement) -> None:
 def _end_line(block: HtmlElement) -> None:
     """End a block that trafilatura writes out inline with a line break when text with words closes it (its
     loose text after its last block child, or all it holds), so its last line stays out of the paragraph
-    that follows it."""
+    that follows it. Inside a quote, where trafilatura ignores line breaks, such a block's text becomes a
+    paragraph of its own instead."""
     last = next((c for c in reversed(block) if _is_block(c)), None)
     if last is None:
         words = _has_text(block.text_content())
     else:
         words = _has_text(last.tail) or any(_has_words(e) or _has_text(e.tail) for e in last.itersiblings())
-    if words:
+    if not words:
+        return
+    if last is None and next(block.iterancestors("blockquote"), None) is not None:
+        _wrap_loose_runs(
+            block, "p"
+        )  # a quote's line breaks are ignored; loose runs beside blocks are <p>s already
+    else:
         block.append(block.makeelement("br", {}))
 
 
