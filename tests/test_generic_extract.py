@@ -208,6 +208,36 @@ def test_a_list_item_outside_a_list_on_a_real_page_never_glues_the_note_after_it
     assert result.paragraphs[-1] == note
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        "<div><div><section>Reacties (115)</section></div></div>",
+        "<section><span>Reacties (115)</span></section>",
+        "<header>Reacties (115)</header>",
+        "<center>Reacties (115)</center>",
+        "<section><p>Most read</p>Reacties (115)</section>",
+    ],
+)
+def test_a_nested_block_ending_in_text_is_never_one_paragraph_with_the_next(block: str) -> None:
+    """A page with no recognised article block, its container holding loose text (a ticker): trafilatura
+    takes the container whole and writes a <section> or <header> out inline, on into the next paragraph
+    (fidelity seed 3, held-out chrome, page 47)."""
+    page = (
+        "<html><head><title>Council budget</title></head><body><div><div><strong>AEX 871,67 (-0,58%)</strong>"
+        f"{paragraphs(2)}{block}<p>Fortunately the library reopens in spring. {SENTENCE}</p>{paragraphs(1)}"
+        "</div></div></body></html>"
+    )
+    result = GENERIC.parse(page, URL)
+    assert any(p.startswith("Fortunately") for p in result.paragraphs)
+    assert all("Reacties" not in p or p == "Reacties (115)" for p in result.paragraphs)
+    tweet = (
+        f"<blockquote class='twitter-tweet'><p>The council voted for the new library today.</p>{block}"
+        "— City Desk (@citydesk) <a href='https://x.example/1'>November 16, 2019</a></blockquote>"
+    )
+    result = GENERIC.parse(article_page(paragraphs(3) + tweet + paragraphs(2)), URL)
+    assert all("Reacties" not in p or p == "Reacties (115)" for p in result.paragraphs)
+
+
 def test_article_body_replaces_a_body_that_read_the_wrong_block() -> None:
     declared = [
         "First declared paragraph: " + SENTENCE,

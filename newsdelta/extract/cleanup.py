@@ -411,6 +411,16 @@ BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _LISTS = frozenset({"ul", "ol", "menu"})
+# Blocks that trafilatura keeps in its output but writes out inline, with no line end of their own: when it
+# takes a whole container at once (its recovery of a page with no recognised article block), a line of
+# text in one of these runs on into the paragraph after it. (A <div> it unwraps, and its text ends where
+# the next block starts; paragraphs, headings, lists, quotes and tables have line ends.)
+_WRITTEN_INLINE = frozenset(
+    {
+        "address", "article", "aside", "center", "dialog", "fieldset", "figcaption", "figure", "footer", "form",
+        "header", "hgroup", "main", "nav", "section",
+    }
+)  # fmt: skip
 # Elements whose loose text is left as it is: table parts (a cell is one unit of a row), preformatted text
 # and the document's head.
 _KEPT_TOGETHER = frozenset(
@@ -431,7 +441,8 @@ def separate_blocks(tree: HtmlElement) -> None:
     a <div>: trafilatura reads such an item there as inline text of whatever is around it (elsewhere it
     drops it, and it stays as it is). A <p> that holds blocks (invalid, but parsers keep some) is a <div>
     too. A list item holding several blocks is split into one item per block, as trafilatura reads an item
-    as one line."""
+    as one line. A block that trafilatura writes out inline (a <section>, <header>, …) and that ends in text
+    ends in a line break too."""
     for quote in tree.iter("blockquote"):
         for element in list(quote.iter("li")):
             if (parent := element.getparent()) is not None and parent.tag not in _LISTS:
@@ -451,6 +462,28 @@ def separate_blocks(tree: HtmlElement) -> None:
             _break_loose_runs(parent)
         if parent.tag == "p":
             parent.tag = "div"
+    for block in list(tree.iter(*_WRITTEN_INLINE)):
+        _end_line(block)
+
+
+def _end_line(block: HtmlElement) -> None:
+    """End a block that trafilatura writes out inline with a line break when text with words closes it (its
+    loose text after its last block child, or all it holds), so its last line stays out of the paragraph
+    that follows it. Inside a quote, where trafilatura ignores line breaks, such a block's text becomes a
+    paragraph of its own instead."""
+    last = next((c for c in reversed(block) if _is_block(c)), None)
+    if last is None:
+        words = _has_text(block.text_content())
+    else:
+        words = _has_text(last.tail) or any(_has_words(e) or _has_text(e.tail) for e in last.itersiblings())
+    if not words:
+        return
+    if last is None and next(block.iterancestors("blockquote"), None) is not None:
+        _wrap_loose_runs(
+            block, "p"
+        )  # a quote's line breaks are ignored; loose runs beside blocks are <p>s already
+    else:
+        block.append(block.makeelement("br", {}))
 
 
 def _wrap_orphan_items(item: HtmlElement) -> None:
