@@ -129,3 +129,16 @@ def test_a_line_the_description_quotes_and_runs_on_past_is_the_texts_start_not_a
     assert body[1] == "Calendário da Stock Car 2018"  # the date line, the subheading, the race dates
     for kept in (body, body[2:]):  # with and without the lines before the race dates
         assert find_standfirst(tree, description, kept, "Calendário Stock Car 2018") == ""
+
+
+def test_the_headline_repeated_under_itself_is_no_standfirst_before_or_after_a_headline_edit() -> None:
+    headline = "Council approves the new bridge over the river after a long debate"
+    html = (
+        f"<html><head><meta property='og:description' content='{headline}, and work starts in May'></head>"
+        f"<body><h1>{headline}</h1><p class='kicker'>{headline}</p><article><p>{'Body text. ' * 30}</p>"
+        "</article></body></html>"
+    )
+    tree = parse_page(html, "http://127.0.0.1/p/0")
+    description = read_structured(tree, "http://127.0.0.1/p/0").description
+    for title in (headline, f"{headline} as talks collapse"):
+        assert find_standfirst(tree, description, ["Body text. Body text."], title) == ""

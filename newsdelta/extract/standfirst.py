@@ -101,6 +101,9 @@ def find_standfirst(tree: HtmlElement, description: str, body: Sequence[str], ti
     if headline is None or len(summary) < MIN_WORDS:
         return ""
     openings = [normalise(p)[:_BODY_OPENING] for p in body if p]
+    # A line the headline holds whole is the headline repeated, also once words are added to the headline (an
+    # edit) or chrome to the h1 it is read from.
+    headline_text = normalise(title).casefold()
     for element in headline.xpath(f"following::*[position() <= {MAX_ELEMENTS}]"):
         if not _may_hold_standfirst(element):
             continue
@@ -113,7 +116,7 @@ def find_standfirst(tree: HtmlElement, description: str, body: Sequence[str], ti
             if any(len(part) * 2 > len(text) for part in inline):
                 continue  # a wrapper: its inline child is the block, read as an element of its own
             if (
-                text != normalise(title)
+                text.casefold() not in headline_text
                 and _agreement(_words(text), summary) >= MIN_AGREEMENT
                 and not _opens_excerpt(element, text, description)
             ):
