@@ -14,9 +14,11 @@ from newsdelta.config import Settings
 from newsdelta.crawl.check import current_parser
 from newsdelta.extract import extract
 from newsdelta.extract import generic as generic_module
-from newsdelta.extract.generic import GENERIC
+from newsdelta.extract.generic import GENERIC, parse_page
+from newsdelta.extract.standfirst import find_standfirst
+from newsdelta.extract.structured import read_structured
 from newsdelta.store.queries import version_kinds
-from newsdelta.testing.chrome import VolatilePage
+from newsdelta.testing.chrome import ChromeSlot, VolatilePage
 from newsdelta.text import version_hash
 from newsdelta.web.app import create_app
 
@@ -85,3 +87,58 @@ async def test_a_standfirst_first_read_by_a_new_parser_version_is_a_reparse_not_
         # The stored page is re-read by the new parser first (a reparse); the live page then reads the same.
         assert await crawl.check_all() == ["unchanged"]
     assert [(v.origin, v.standfirst) for v in crawl.versions()] == [("fetch", None), ("reparse", STANDFIRST)]
+
+
+APOLOGY = "PM says failure to leave EU on 31 October is matter of ‘deep regret’ and blames parliament"
+# Held-out chrome put right after the standfirst's paragraph, inside its wrapper: a live-updates banner, a
+# related list of one to six stories, a share counter; together often longer than the standfirst itself.
+BESIDE_THE_STANDFIRST = [
+    ChromeSlot("between_any", "counter", 0, "small", None, at=0.0),
+    ChromeSlot("between_any", "related", 2, "div", None, at=0.0),
+    ChromeSlot("between_any", "live", 1, "p", None, at=0.0),
+]
+
+
+def test_chrome_beside_the_standfirst_is_never_part_of_it(corpus: Path) -> None:
+    html = gzip.decompress(
+        (corpus / "outlets" / "guardian" / "boris-johnson-apologises.html.gz").read_bytes()
+    ).decode()
+    assert extract(html, "http://127.0.0.1/p/0").standfirst == APOLOGY
+    # The standfirst is the paragraph the chrome goes after (the only long one the truth names).
+    page = VolatilePage(
+        html, seed=3, truth=APOLOGY, edit_kind="headline", slots=BESIDE_THE_STANDFIRST, vocabulary="held-out"
+    )
+    for render in range(8):
+        page.edited = render % 2 == 1  # with the headline edited too: found either way
+        served = page.render().decode()
+        assert "Zie ook" in served
+        assert extract(served, "http://127.0.0.1/p/0").standfirst == APOLOGY
+
+
+def test_a_line_the_description_quotes_and_runs_on_past_is_the_texts_start_not_a_standfirst(
+    corpus: Path,
+) -> None:
+    """The description is the article's text cut short, so its subheading agrees with it: whether the body
+    extraction kept that subheading (chrome can sway it) must not decide whether it is a standfirst."""
+    name = "cc03ddb5ef7d5f1fdb8a87f5e6dfd058a2a70acedf2551655a898dc5c18eb79e"
+    html = gzip.decompress((corpus / "extraction-dev" / "html" / f"{name}.html.gz").read_bytes()).decode()
+    tree = parse_page(html, "http://127.0.0.1/p/0")
+    description = read_structured(tree, "http://127.0.0.1/p/0").description
+    assert "Calendário da Stock Car 2018" in description
+    body = extract(html, "http://127.0.0.1/p/0").paragraphs
+    assert body[1] == "Calendário da Stock Car 2018"  # the date line, the subheading, the race dates
+    for kept in (body, body[2:]):  # with and without the lines before the race dates
+        assert find_standfirst(tree, description, kept, "Calendário Stock Car 2018") == ""
+
+
+def test_the_headline_repeated_under_itself_is_no_standfirst_before_or_after_a_headline_edit() -> None:
+    headline = "Council approves the new bridge over the river after a long debate"
+    html = (
+        f"<html><head><meta property='og:description' content='{headline}, and work starts in May'></head>"
+        f"<body><h1>{headline}</h1><p class='kicker'>{headline}</p><article><p>{'Body text. ' * 30}</p>"
+        "</article></body></html>"
+    )
+    tree = parse_page(html, "http://127.0.0.1/p/0")
+    description = read_structured(tree, "http://127.0.0.1/p/0").description
+    for title in (headline, f"{headline} as talks collapse"):
+        assert find_standfirst(tree, description, ["Body text. Body text."], title) == ""
