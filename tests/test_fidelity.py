@@ -29,6 +29,7 @@ from newsdelta.fidelity.volatility import (
     SLOT,
     Masks,
     Reading,
+    Rule,
     carried_slots,
     paragraph_key,
     stable,
@@ -210,6 +211,12 @@ def test_a_template_line_that_changed_slowly_is_chrome_and_prose_whose_number_ch
     # A sentence whose number changed, and a line that changed its words, are edits.
     edited = (body[0], "527 comments", "Repairs will cost £3m, the council said.", "Storm closes harbour")
     assert template_churn(before, edited, Masks()) == ()
+    # A line known to be volatile that the page no longer renders is chrome; a sentence that went is an edit.
+    consent = Rule("slot", r"We use cookies\. Your id: (?:\S+)?", f"We use cookies. Your id: {SLOT}")
+    shown = (*body, "We use cookies. Your id: 8f3a")
+    gone = template_churn(shown, body, Masks((consent,)))
+    assert Masks(gone).apply(Reading("T", shown)).paragraphs == body
+    assert template_churn((*body, "Repairs start in May."), body, Masks((consent,))) == ()
     # A line of a label that came beside another line of that label (the same widget twice, out of step).
     doubled = (*before, "Trending: Museum reopens after flood")
     assert (

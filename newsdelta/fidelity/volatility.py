@@ -183,7 +183,7 @@ def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> t
     - A line (a few words, no sentence) that changed in place only in its numbers ("527 comments", "Updated
       5 hours ago") has its numbers masked from now on.
     - A line that came, went or changed beside another line of the same label ("Trending: <another story>")
-      is dropped with every line of that label.
+      is dropped with every line of that label; so is a line known to be volatile that is gone.
     Prose is never judged so: a sentence whose number changed is an edit. Text added beside chrome, a
     correction note, stays."""
     rules: list[Rule] = []
@@ -197,7 +197,10 @@ def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> t
                 continue
             shaped = (_numbers_rule(old, paragraph) for old in before[i1:i2])
             rules.extend(filter(None, [next(filter(None, shaped), None) or _label_rule(paragraph, before)]))
-        rules.extend(filter(None, (_label_rule(paragraph, now) for paragraph in before[i1:i2])))
+        for paragraph in before[i1:i2]:
+            rules.extend(
+                filter(None, [_label_rule(paragraph, now) or _gone_volatile_line(paragraph, now, known)])
+            )
     return tuple(dict.fromkeys(rules))
 
 
@@ -265,6 +268,18 @@ def _numbers_rule(old: str, new: str) -> Rule | None:
     """A slot rule for a line that changed only in its numbers (see `template_churn`)."""
     if old != new and is_line(old) and is_line(new) and shape(old) == shape(new):
         return _shape_rule(shape(new))
+    return None
+
+
+def _gone_volatile_line(line: str, now: Sequence[str], known: Masks) -> Rule | None:
+    """A drop rule for a line known to be volatile (a slot rule masks it) that `now` no longer shows at all:
+    a widget the page renders only now and then (a consent line with a visitor id)."""
+    if not is_line(line):
+        return None
+    for rule in known.rules:
+        pattern = _compiled(rule.pattern)
+        if rule.kind == "slot" and pattern.fullmatch(line) and not any(pattern.fullmatch(p) for p in now):
+            return Rule("drop", rule.pattern)
     return None
 
 
