@@ -364,6 +364,31 @@ async def test_a_page_that_makes_the_extractor_raise_is_an_error_check_and_the_p
         assert (health.checks, health.errors) == (3, 1)
 
 
+async def test_a_counter_from_a_small_range_that_two_fetches_agree_on_is_confirmed_by_a_third(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # "N min" read, inside the first paragraph: 4, 4 at the first check; 6, 6 (chance), then 2 at the next.
+    html, truth = _real_page(corpus, PAGE_IDS[0])
+    served = iter((4, 4, 6, 6, 2, 9, 9, 9))
+
+    def handler(request: Request) -> Response:
+        if not request.path.startswith("/p/"):
+            return Response(404)
+        tree = lxml_html.fromstring(html)
+        first = next(p for p in tree.iter("p") if len(p.text_content()) > 80 and p.text_content() in truth)
+        listen = lxml_html.Element("span")
+        listen.text = f" (Listen · {next(served)} min)"
+        first.append(listen)
+        return Response(200, lxml_html.tostring(tree), [("Content-Type", "text/html; charset=utf-8")])
+
+    with Crawl(tmp_path, handler, 1) as crawl:
+        assert await crawl.check_all() == ["new_version"]
+        assert await crawl.check_all() == ["unchanged"]  # the third fetch saw the value change
+        assert await crawl.check_all() == ["unchanged"]  # and what it learned masks it since
+    [version] = crawl.versions()
+    assert any("(Listen · 4 min)" in p for p in version.paragraphs)
+
+
 # --- evidence is re-read as it was fetched -----------------------------------------------------------------
 
 

@@ -29,7 +29,15 @@ from newsdelta.fetch import FetchError, FetchResult, RobotsDisallowed
 from newsdelta.fetch.charset import header_charset
 from newsdelta.fetch.retry_after import MAX_RETRY_AFTER
 from newsdelta.fidelity.memory import count_paragraphs, load_masks, remember_rules
-from newsdelta.fidelity.volatility import Masks, Reading, Rule, carried_slots, stable, template_churn
+from newsdelta.fidelity.volatility import (
+    Masks,
+    Reading,
+    Rule,
+    carried_slots,
+    shaped,
+    stable,
+    template_churn,
+)
 from newsdelta.schedule import ArticleFacts, LearnedPolicy, Policy
 from newsdelta.store.checklog import LoggedCheck, log_checks
 from newsdelta.store.evidence import StoredPage, body_sha256, prepare_page, raw_page_text
@@ -166,6 +174,7 @@ class FetchedPage:
     learned: tuple[Rule, ...] = ()
     volatile: int = 0
     evidence: StoredPage | None = None
+    numbers_only: bool = False  # differs from the latest version only in numbers: every confirming fetch
 
 
 @lru_cache(maxsize=65_536)
@@ -277,12 +286,21 @@ def _masked_page(
         page = FetchedPage(
             result, _with_reading(extracted, reading), reading.text_hash, masks, extracted.paragraphs
         )
-        if snapshot.current_hash is None:
-            return page, False
-        known = page.text_hash == snapshot.current_hash or page.text_hash == _latest_masked_hash(
-            latest_version(session, snapshot.article_id), masks
-        )
-    return page, known
+        if snapshot.current_hash is None or page.text_hash == snapshot.current_hash:
+            return page, snapshot.current_hash is not None
+        latest = latest_version(session, snapshot.article_id)
+        if page.text_hash == _latest_masked_hash(latest, masks):
+            return page, True
+    return replace(page, numbers_only=_differs_in_numbers_only(latest, reading, masks)), False
+
+
+def _differs_in_numbers_only(latest: Version | None, reading: Reading, masks: Masks) -> bool:
+    """Whether the reading differs from the latest version only in numbers: an edit of a figure, or a
+    counter drawn from a small range ("4 min") that two fetches happened to agree on."""
+    if latest is None or latest.origin == Origin.REMOVED:
+        return False
+    before = masks.apply(Reading(latest.title, tuple(latest.paragraphs), latest.standfirst or ""))
+    return shaped(before) == shaped(reading)
 
 
 def _latest_masked_hash(latest: Version | None, masks: Masks) -> str | None:
@@ -299,11 +317,12 @@ async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> 
 
     Seconds apart, the outlet has not edited the article: whatever differs is chrome (counters, clocks,
     rotating lists), masked here and remembered so that the next checks need no second fetch. When the two
-    differed, a third fetch is merged in too: two fetches agree by chance on a value drawn from a few (a
-    weather word, a rotating label), three rarely do.
+    differed, or when the text differs from the latest version only in numbers, a third fetch is merged in
+    too: two fetches agree by chance on a value drawn from a few (a weather word, "4 min" read), three
+    rarely do.
     """
     for fetch in range(CONFIRMING_FETCHES):
-        if fetch and not page.volatile:
+        if fetch and not page.volatile and not page.numbers_only:
             break
         await asyncio.sleep(ctx.fetcher.per_host_delay)
         try:

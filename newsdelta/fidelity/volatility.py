@@ -167,6 +167,11 @@ def shape(paragraph: str) -> str:
     return _NUMBER.sub(SLOT, paragraph)
 
 
+def shaped(reading: Reading) -> Reading:
+    """The reading with every number a SLOT (see `shape`)."""
+    return Reading(shape(reading.title), tuple(map(shape, reading.paragraphs)), shape(reading.standfirst))
+
+
 def _shape_rule(shaped: str) -> Rule | None:
     """The rule reading a paragraph of this shape, whatever its numbers, as the shape."""
     if not _has_words(shaped.split(" ")):
