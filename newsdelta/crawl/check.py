@@ -289,27 +289,31 @@ def _masked_page(
         if snapshot.current_hash is None or page.text_hash == snapshot.current_hash:
             return page, snapshot.current_hash is not None
         latest = latest_version(session, snapshot.article_id)
-        if page.text_hash == _latest_masked_hash(latest, masks):
+        before = _masked_version(latest, masks)
+        if latest is not None and before is not None and page.text_hash == _rebaseline_hash(latest, before):
             return page, True
-    return replace(page, numbers_only=_differs_in_numbers_only(latest, reading, masks)), False
+    # Only numbers differ from the latest version: an edit of a figure, or a counter drawn from a small range
+    # ("4 min") that two fetches happened to agree on.
+    return replace(page, numbers_only=before is not None and shaped(before) == shaped(reading)), False
 
 
-def _differs_in_numbers_only(latest: Version | None, reading: Reading, masks: Masks) -> bool:
-    """Whether the reading differs from the latest version only in numbers: an edit of a figure, or a
-    counter drawn from a small range ("4 min") that two fetches happened to agree on."""
-    if latest is None or latest.origin == Origin.REMOVED:
-        return False
-    before = masks.apply(Reading(latest.title, tuple(latest.paragraphs), latest.standfirst or ""))
-    return shaped(before) == shaped(reading)
+def _masked_version(version: Version | None, masks: Masks) -> Reading | None:
+    """The version's text as it reads with today's masks; None for none, and for a removal."""
+    if version is None or version.origin == Origin.REMOVED:
+        return None
+    return masks.apply(Reading(version.title, tuple(version.paragraphs), version.standfirst or ""))
+
+
+def _rebaseline_hash(latest: Version, masked: Reading) -> str | None:
+    """The hash of the latest version `masked` with today's masks, when they mask more of it than when it was
+    stored (None otherwise): equal to it, a page is a rebaseline, not an edit."""
+    return None if masked.text_hash == latest.text_hash else masked.text_hash
 
 
 def _latest_masked_hash(latest: Version | None, masks: Masks) -> str | None:
-    """The latest version's text as it reads with today's masks, when they mask more of it than when it was
-    stored (None otherwise, and after a removal): equal to it, a page is a rebaseline, not an edit."""
-    if latest is None or latest.origin == Origin.REMOVED:
-        return None
-    masked = masks.apply(Reading(latest.title, tuple(latest.paragraphs), latest.standfirst or "")).text_hash
-    return None if masked == latest.text_hash else masked
+    """`_rebaseline_hash` of the latest version with these masks (None after a removal)."""
+    masked = _masked_version(latest, masks)
+    return None if latest is None or masked is None else _rebaseline_hash(latest, masked)
 
 
 async def _confirm(ctx: CrawlContext, snapshot: Snapshot, page: FetchedPage) -> FetchedPage | Outcome:
