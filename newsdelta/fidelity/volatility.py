@@ -148,7 +148,7 @@ def stable(first: Reading, second: Reading) -> Merged:
             text, rule, mostly_stable = _merge_words(a, b)
             if rule is None and shape(a) == shape(b):  # "14時05分更新": numbers inside one word
                 text, rule, mostly_stable = shape(a), _shape_rule(shape(a)), True
-            label = _label(a) if _labelled_lines(a, b) else None
+            label = _shared_label(a, b)
             if label:  # a labelled line that changed in seconds ("Photo: <a credit>"): dropped, now and later
                 rule = _label_drop(label)
             elif mostly_stable:
@@ -200,8 +200,8 @@ def template_churn(before: Sequence[str], now: Sequence[str], known: Masks) -> t
             if any(_churned(old, paragraph) for old in chrome):
                 rules.append(Rule("drop", re.escape(paragraph)))
                 continue
-            shaped = (_numbers_rule(old, paragraph) for old in before[i1:i2])
-            rules.extend(filter(None, [next(filter(None, shaped), None) or _label_rule(paragraph, before)]))
+            numbers = (_numbers_rule(old, paragraph) for old in before[i1:i2])
+            rules.extend(filter(None, [next(filter(None, numbers), None) or _label_rule(paragraph, before)]))
         for paragraph in before[i1:i2]:
             rules.extend(
                 filter(None, [_label_rule(paragraph, now) or _gone_volatile_line(paragraph, now, known)])
@@ -322,13 +322,16 @@ def _label_drop(label: str) -> Rule:
     return Rule("drop", re.escape(label).replace(SLOT, _NUMBER.pattern) + value)
 
 
-def _labelled_lines(a: str, b: str) -> bool:
-    """Two lines (see `is_line`) with one label: a widget's label and its changing value."""
-    return is_line(a) and is_line(b) and _label(a) is not None and _label(a) == _label(b)
+def _shared_label(a: str, b: str) -> str | None:
+    """The label of two lines (see `is_line`) that have one: a widget's label and its changing value."""
+    if not (is_line(a) and is_line(b)):
+        return None
+    label = _label(a)
+    return label if label is not None and label == _label(b) else None
 
 
 def _same_paragraph(a: str, b: str) -> bool:
-    if shape(a) == shape(b) or _labelled_lines(a, b):
+    if shape(a) == shape(b) or _shared_label(a, b):
         return True
     wa, wb = a.split(" "), b.split(" ")
     opening = wa[:SAME_OPENING_WORDS]
