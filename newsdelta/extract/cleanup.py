@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -136,13 +136,14 @@ def trim_edges(
     paragraphs: Sequence[str],
     headlines: Iterable[str] = (),
     names: Iterable[str] = (),
-    page_text: str | None = None,
+    page_text: Callable[[], str] | None = None,
 ) -> list[str]:
     """Drop furniture lines and headline copies from both ends of the body: clocks and tickers above the
     headline, byline and "updated" lines under it, counters and tags after the last paragraph. A longer run
     of such lines that stand together in the page is a list the article ends or opens with (fixtures, tour
-    dates, an info box) and stays; lines of the run apart from it go. With `page_text` (`density.running_text`)
-    lines stand together when nothing lies between them in the page; without it, all do. So a strip of a
+    dates, an info box) and stays; lines of the run apart from it go. With `page_text` (giving
+    `density.running_text`, asked only for such a run) lines stand together when nothing lies between them
+    in the page; without it, all do. So a strip of a
     varying number of lines somewhere else on the page does not decide whether the byline next to the body is
     kept. A copy of the headline is where the article starts: the lines above it go however many there are."""
     known = {comparable(h) for h in headlines} - {""}
@@ -168,12 +169,15 @@ def trim_edges(
     return [*top, *lines[start : len(lines) - length], *bottom]
 
 
-def listed_lines(lines: Sequence[str], page_text: str | None = None) -> list[str]:
+def listed_lines(lines: Sequence[str], page_text: Callable[[], str] | None = None) -> list[str]:
     """The lines (in page order) that belong to a list: a stretch of more than MAX_EDGE_LINES of them, each
-    standing right after the one before in `page_text` (without it, every line stands with its neighbours)."""
+    standing right after the one before in `page_text()` (without it, every line stands with its
+    neighbours)."""
+    if len(lines) <= MAX_EDGE_LINES:
+        return []  # no stretch is long enough: the page's text is not needed
     stretches: list[list[str]] = []
     for line in lines:
-        if stretches and (page_text is None or running(stretches[-1][-1]) + running(line) in page_text):
+        if stretches and (page_text is None or running(stretches[-1][-1]) + running(line) in page_text()):
             stretches[-1].append(line)
         else:
             stretches.append([line])
@@ -188,7 +192,7 @@ def clean_paragraphs(
     headings: Set[str] = frozenset(),
     article: str = "",
     link_lists: Set[str] = frozenset(),
-    page_text: str | None = None,
+    page_text: Callable[[], str] | None = None,
 ) -> list[str]:
     """The article paragraphs without chrome lines, pointers to other stories (`link_lines`, see `density`),
     story lists (`article`: see `drop_story_list_tail`), edge furniture (`page_text`: see `trim_edges`) and a
@@ -479,9 +483,8 @@ def _end_line(block: HtmlElement) -> None:
     if not words:
         return
     if last is None and next(block.iterancestors("blockquote"), None) is not None:
-        _wrap_loose_runs(
-            block, "p"
-        )  # a quote's line breaks are ignored; loose runs beside blocks are <p>s already
+        # A quote's line breaks are ignored; loose runs beside blocks are <p>s already.
+        _wrap_loose_runs(block, "p")
     else:
         block.append(block.makeelement("br", {}))
 
@@ -561,7 +564,7 @@ def _wrap_loose_runs(parent: HtmlElement, wrapper: str) -> None:
     text, run = parent.text, list[HtmlElement]()
 
     def close_run() -> None:
-        if _has_text(text) or any(isinstance(e.tag, str) and _has_text(e.text_content()) for e in run):
+        if _has_text(text) or any(_has_words(e) for e in run):
             block = parent.makeelement(wrapper, {})
             block.text = text
             block.extend(run)
@@ -599,8 +602,7 @@ def _break_loose_runs(parent: HtmlElement) -> None:
                 child.addnext(br)
             words_before = False
         else:
-            words_before = words_before or (isinstance(child.tag, str) and _has_text(child.text_content()))
-            words_before = words_before or _has_text(child.tail)
+            words_before = words_before or _has_words(child) or _has_text(child.tail)
 
 
 def _has_text(text: str | None) -> bool:

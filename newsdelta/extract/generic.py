@@ -14,6 +14,7 @@ from __future__ import annotations
 import html as html_entities
 import re
 from collections.abc import Sequence
+from functools import cache, partial
 
 import lxml.html
 import trafilatura
@@ -77,7 +78,7 @@ class GenericExtractor:
         structured = read_structured(tree, url)
         headlines = (structured.headline, structured.og_title, _first_h1(tree), structured.html_title)
         page = prepare_tree(tree)
-        page_text = running_text(tree)  # before trafilatura reads the tree: which short lines stand together
+        page_text = cache(partial(running_text, tree))  # which short lines stand together; rarely asked
         block = main_block(page)  # once: its paragraphs check trafilatura, its container guides the clean-up
         main = main_text(block)
         extracted = trafilatura_paragraphs(tree, url)
