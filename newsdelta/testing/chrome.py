@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
@@ -212,33 +212,25 @@ class VolatilePage:
             self.edit_made = _edit(tree, paragraphs, self.edit_kind)
         for slot in self.slots:
             if self.vocabulary == "held-out":
-                _held_out_place(tree, paragraphs, slot, self._held_out_text(slot, values), values)
+                _held_out_place(tree, paragraphs, slot, self._text(slot, values), values)
             else:
                 _place(tree, paragraphs, slot, self._text(slot, values))
         page: bytes = lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
         return page
 
     def _text(self, slot: ChromeSlot, values: random.Random) -> str:
+        """The slot's text now, from the page's vocabulary. Slow chrome: the page's own (a comment count)
+        changes at the slot's phase; the site's has one value on every page at a time and changes at the
+        same check everywhere."""
+        kinds, per_page, name = _TEXTS[self.vocabulary]
         if slot.kind != "slow":
-            return KINDS[slot.kind][slot.variant](values)
-        return self._slow_text(slot, _SLOW, _SLOW_PER_PAGE, "slow")
-
-    def _held_out_text(self, slot: ChromeSlot, values: random.Random) -> str:
-        if slot.kind != "slow":
-            return HELD_OUT_KINDS[slot.kind][slot.variant](values)
-        return self._slow_text(slot, _HO_SLOW, _HO_SLOW_PER_PAGE, "held-out-slow")
-
-    def _slow_text(
-        self, slot: ChromeSlot, texts: Sequence[Callable[[random.Random], str]], per_page: Set[int], name: str
-    ) -> str:
-        """Slow chrome's value now: the page's own (a comment count) changes at the slot's phase; the site's
-        has one value on every page at a time and changes at the same check everywhere."""
+            return kinds[slot.kind][slot.variant](values)
         if slot.variant in per_page:
             owner, phase = str(self.seed), slot.phase
         else:
             owner, phase = "site", slot.variant % SLOW_PERIOD
         period = (self.epoch + phase) // SLOW_PERIOD
-        return texts[slot.variant](random.Random(f"{name}/{owner}/{slot.variant}/{period}"))
+        return kinds["slow"][slot.variant](random.Random(f"{name}/{owner}/{slot.variant}/{period}"))
 
 
 # Slow chrome whose value is the page's own (a comment count); the others are the site's.
@@ -811,3 +803,10 @@ class VolatileSite:
         self.requests += 1
         page = self.pages[int(request.path.removeprefix("/p/"))]
         return Response(200, page.render(), [("Content-Type", "text/html; charset=utf-8")])
+
+
+# Per vocabulary: its chrome texts by kind, the slow variants that are a page's own, and its random stream name.
+_TEXTS: dict[str, tuple[dict[str, tuple[Callable[[random.Random], str], ...]], Set[int], str]] = {
+    "default": (KINDS, _SLOW_PER_PAGE, "slow"),
+    "held-out": (HELD_OUT_KINDS, _HO_SLOW_PER_PAGE, "held-out-slow"),
+}
