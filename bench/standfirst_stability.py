@@ -13,7 +13,6 @@ differs from the bare page (no chrome, no edit).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import defaultdict
 from multiprocessing import Pool
@@ -24,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fidelity import Source, corpus_pages
 
 from newsdelta.extract import ExtractionError, extract
+from newsdelta.fidelity.volatility import shape
 from newsdelta.testing.chrome import VOCABULARIES, VolatilePage
 
 URL = "http://127.0.0.1/p/{}"  # not an outlet's host: the generic extractor, as the fidelity bench sees it
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # Places that put chrome inside a paragraph's own text (the default's and the held-out vocabulary's).
 _IN_TEXT = frozenset({"in_paragraph", "paragraph_end", "paragraph_start"})
 # What one page gives: its bare standfirst, and per test (vocabulary, or vocabulary without in-text chrome)
@@ -37,13 +36,9 @@ Seen = tuple[str, dict[str, dict[int, set[str]]]]
 
 def _standfirst(html: str, n: int) -> str:
     try:
-        return _masked(extract(html, URL.format(n)).standfirst)
+        return shape(extract(html, URL.format(n)).standfirst)  # numbers masked
     except ExtractionError:
         return "<error>"
-
-
-def _masked(text: str) -> str:
-    return _NUMBER.sub("#", text)
 
 
 def _page(job: tuple[int, Source, int, int]) -> Seen:
